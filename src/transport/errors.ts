@@ -1,0 +1,52 @@
+export const REEL_ERROR_CODES = [
+  'bad-request',
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'too-large',
+  'aborted',
+  'network',
+  'unsupported',
+  'permission-denied',
+  'no-device',
+  'device-busy',
+  'quota-exceeded',
+  'media',
+  'internal',
+] as const;
+
+export type ReelErrorCode = (typeof REEL_ERROR_CODES)[number];
+
+/** Every failure the library reports carries one of a fixed set of codes a site can branch on. */
+export class ReelError extends Error {
+  override readonly name = 'ReelError';
+  readonly code: ReelErrorCode;
+  /** HTTP status, when the error came from a response. */
+  readonly status?: number;
+
+  constructor(code: ReelErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = options.status;
+  }
+
+  static is(value: unknown, code?: ReelErrorCode): value is ReelError {
+    return value instanceof ReelError && (code === undefined || value.code === code);
+  }
+
+  /** An AbortSignal's reason, or any thrown value, as a ReelError. */
+  static from(value: unknown, fallback: ReelErrorCode = 'internal'): ReelError {
+    if (value instanceof ReelError) return value;
+    if (value instanceof DOMException && value.name === 'AbortError') {
+      return new ReelError('aborted', 'The operation was cancelled.', { cause: value });
+    }
+    const message = value instanceof Error ? value.message : String(value);
+    return new ReelError(fallback, message, { cause: value });
+  }
+}
+
+/** Throws `aborted` when the signal has fired. */
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new ReelError('aborted', 'The operation was cancelled.', { cause: signal.reason });
+}

@@ -1,0 +1,128 @@
+/**
+ * The transport contract: the only thing the elements know about a backend.
+ * Every implementation (http, memory, a site's own) passes `contract.ts`.
+ */
+
+export type VideoState = 'processing' | 'ready' | 'failed';
+
+/** A clip as the backend stores it. Times are ISO 8601 strings, sizes in bytes, durations in seconds. */
+export interface Video {
+  id: string;
+  /** User id of the person who recorded it. */
+  owner: string;
+  conversation: string;
+  state: VideoState;
+  /** Why conversion failed, for people to read (only when `state` is `failed`). */
+  reason?: string;
+  duration?: number;
+  width?: number;
+  height?: number;
+  bytes?: number;
+  /**
+   * What a player loads: an HLS media playlist URL, or — for in-page transports —
+   * a direct media URL (`blob:`). `mediaType` tells which.
+   */
+  playlist?: string;
+  /** `hls` (default) or `file` (a plain video file the browser plays itself). */
+  mediaType?: 'hls' | 'file';
+  poster?: string;
+  createdAt: string;
+  readyAt?: string;
+}
+
+export interface Message {
+  id: string;
+  conversation: string;
+  /** The sender's idempotency key: the same clientId never makes a second message. */
+  clientId: string;
+  /** User id of the sender. */
+  author: string;
+  authorName?: string;
+  text?: string;
+  /** Id of the attached video, for video messages. */
+  video?: string;
+  createdAt: string;
+}
+
+export type MessageDraft =
+  | { clientId: string; text: string; video?: undefined }
+  | { clientId: string; video: string; text?: undefined };
+
+export interface Page<T> {
+  /** Oldest first. */
+  items: T[];
+  /** Cursor for the following page in the same direction, or null when there is none. */
+  next: string | null;
+}
+
+export interface ListOptions {
+  /** Messages after this cursor (a message id), oldest first: catching up. */
+  after?: string;
+  /** Messages before this cursor: scrolling back. The newest `limit` of them, oldest first. */
+  before?: string;
+  /** At most this many (the backend may cap it). */
+  limit?: number;
+}
+
+/**
+ * What `upload` reads: a finished file, or a live stream of chunks while recording
+ * continues (the upload's length becomes known when the stream ends).
+ */
+export type UploadSource = Blob | AsyncIterable<Uint8Array>;
+
+export interface UploadOptions {
+  /** The idempotency key of the message this clip will be sent with. */
+  clientId: string;
+  /** MIME type of the recording, e.g. `video/webm;codecs=vp9,opus`. */
+  type?: string;
+  signal?: AbortSignal;
+  /** Bytes the backend has confirmed; `total` once it is known. */
+  onProgress?(sent: number, total?: number): void;
+  /** The recorder's own measure of the length, in seconds (a hint; servers measure for themselves). */
+  duration?: number;
+}
+
+export type ConnectionState = 'online' | 'offline';
+
+export type ReelEvent =
+  | { type: 'message.created'; id: string; message: Message }
+  | { type: 'video.updated'; id: string; video: Video }
+  /** Not from the backend's log: the transport's own view of its connection. */
+  | { type: 'connection'; state: ConnectionState };
+
+export interface Session {
+  user: string;
+  name?: string;
+}
+
+export interface ReelTransport {
+  /** Establishes the session (checks the token, opens nothing long-lived yet). */
+  connect(): Promise<Session>;
+  listMessages(conversation: string, options?: ListOptions): Promise<Page<Message>>;
+  sendMessage(conversation: string, draft: MessageDraft): Promise<Message>;
+  upload(conversation: string, source: UploadSource, options: UploadOptions): Promise<Video>;
+  getVideo(conversation: string, id: string): Promise<Video>;
+  /** That member's shared clips (attached to messages), oldest first. */
+  listVideos(conversation: string, owner: string): Promise<Video[]>;
+  /** Live events for one conversation until the returned function is called. */
+  subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void;
+  /** Extra request options (auth) for fetching media URLs this transport handed out. */
+  mediaRequest?(url: string): RequestInit;
+  close(): Promise<void>;
+}
+
+/** What the elements' attributes and properties give a transport factory. */
+export interface TransportOptions {
+  endpoint?: string;
+  token?: string;
+  getToken?: () => string | Promise<string>;
+  /** Who this is, for transports without tokens (memory). */
+  user?: string;
+  userName?: string;
+  /** Conversations this user may use (memory; a token carries them for http). */
+  conversations?: string[];
+  /** In-page room shared by memory transports (default `default`). */
+  room?: string;
+}
+
+export type TransportFactory = (options: TransportOptions) => ReelTransport;
