@@ -1,0 +1,107 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ReelError } from '../transport/errors.js';
+import { createTransport } from '../transport/registry.js';
+import type { ReelTransport, Session } from '../transport/types.js';
+
+/** The configuration attributes and properties every reelchat element takes. */
+export interface TransportConfig {
+  /** A registered transport's name (`http`, `memory`, …) or a transport object. */
+  transport?: string | ReelTransport;
+  endpoint?: string;
+  token?: string;
+  getToken?: () => string | Promise<string>;
+  user?: string;
+  userName?: string;
+  room?: string;
+}
+
+type Host = ReactiveControllerHost & HTMLElement & TransportConfig;
+
+/**
+ * Resolves an element's transport from its attributes and owns the one it created:
+ * made when the element connects (or its configuration changes), closed when it leaves.
+ * A transport object given as a property belongs to whoever gave it and is never closed here.
+ */
+export class TransportController implements ReactiveController {
+  transport?: ReelTransport;
+  session?: Session;
+  error?: ReelError;
+  private owned = false;
+  private configKey = '';
+  private generation = 0;
+
+  constructor(
+    private readonly host: Host,
+    private readonly onReady: (transport: ReelTransport, session: Session) => void,
+    private readonly onError: (error: ReelError) => void,
+  ) {
+    host.addController(this);
+  }
+
+  hostConnected(): void {
+    this.sync();
+  }
+
+  hostUpdate(): void {
+    this.sync();
+  }
+
+  hostDisconnected(): void {
+    this.release();
+  }
+
+  private sync(): void {
+    const { transport, endpoint, user, userName, room } = this.host;
+    const key = typeof transport === 'object' ? transport : JSON.stringify([transport, endpoint, user, userName, room]);
+    if (key === this.configKey || !this.host.isConnected) return;
+    this.release();
+    this.configKey = key as string;
+    if (!transport) return;
+    try {
+      this.transport =
+        typeof transport === 'object'
+          ? transport
+          : createTransport(transport, {
+              endpoint,
+              user,
+              userName,
+              room,
+              // Read live, so a refreshed token reaches the transport without rebuilding it.
+              getToken: () => (this.host.getToken ? this.host.getToken() : this.host.token ?? ''),
+            });
+      this.owned = typeof transport !== 'object';
+    } catch (error) {
+      this.fail(ReelError.from(error));
+      return;
+    }
+    const generation = this.generation;
+    const current = this.transport;
+    current.connect().then(
+      (session) => {
+        if (generation !== this.generation) return;
+        this.session = session;
+        this.error = undefined;
+        this.onReady(current, session);
+        this.host.requestUpdate();
+      },
+      (error: unknown) => {
+        if (generation === this.generation) this.fail(ReelError.from(error, 'network'));
+      },
+    );
+  }
+
+  private fail(error: ReelError): void {
+    this.error = error;
+    this.onError(error);
+    this.host.requestUpdate();
+  }
+
+  private release(): void {
+    this.generation++;
+    if (this.transport && this.owned) void this.transport.close();
+    this.transport = undefined;
+    this.session = undefined;
+    this.owned = false;
+    this.configKey = '';
+  }
+}

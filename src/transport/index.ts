@@ -1,0 +1,10 @@
+// reelchat/transport: the contract, the registry and the shipped implementations.
+import { MemoryTransport } from './memory-transport.js';
+import { hasTransport, registerTransport } from './registry.js';
+
+export * from './types.js';
+export { ReelError, REEL_ERROR_CODES, type ReelErrorCode } from './errors.js';
+export { registerTransport, createTransport, hasTransport } from './registry.js';
+export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
+
+if (!hasTransport('memory')) registerTransport('memory', (options) => new MemoryTransport(options));
