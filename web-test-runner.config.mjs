@@ -9,7 +9,7 @@ await makeFixtures();
 
 export default {
   files: ['src/**/*.test.ts'],
-  nodeResolve: { exportConditions: ['production'] },
+  nodeResolve: { exportConditions: ['browser', 'production'] },
   concurrency: 1,
   testsFinishTimeout: 300_000,
   testFramework: { config: { timeout: 30_000 } },

@@ -27,6 +27,8 @@ export interface ServerConfig {
   convertConcurrency: number;
   /** Serve the demo pages and the built library at / (npm start). */
   demo: boolean;
+  /** Unfinished uploads are removed this long after they were created. */
+  uploadExpiryS: number;
 }
 
 export class ConfigError extends Error {
@@ -76,5 +78,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     convertConcurrency: integer(env, 'REELCHAT_CONVERT_CONCURRENCY', availableParallelism(), 1),
     demo,
+    uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
   };
 }

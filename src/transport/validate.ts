@@ -41,7 +41,7 @@ export function validateDraft(
   const text = draft.text.trim();
   if (text.length === 0) throw new ReelError('bad-request', 'The message is empty.');
   if (text.length > maxText) {
-    throw new ReelError('too-large', `The message is longer than ${maxText} characters.`);
+    throw new ReelError('bad-request', `The message is longer than ${maxText} characters.`);
   }
   return { clientId: draft.clientId, text };
 }

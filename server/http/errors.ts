@@ -1,0 +1,72 @@
+// Every error the API answers is `{ error: { code, message } }`, where code is one of the
+// browser library's ReelErrorCode names, so the http transport maps it 1:1.
+import type { ServerResponse } from 'node:http';
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'too-large'
+  | 'internal';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'bad-request',
+  409: 'conflict',
+  410: 'not-found',
+  412: 'bad-request',
+  413: 'too-large',
+  416: 'bad-request',
+};
+
+export function codeForStatus(status: number): ErrorCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad-request');
+}
+
+export class HttpError extends Error {
+  override readonly name = 'HttpError';
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** Extra fields sent inside `error` (e.g. the existing upload's id on a conflict). */
+  readonly extra: Record<string, unknown>;
+
+  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.code = codeForStatus(status);
+    this.extra = extra;
+  }
+
+  toJSON(): { error: Record<string, unknown> } {
+    return { error: { code: this.code, message: this.message, ...this.extra } };
+  }
+}
+
+export const badRequest = (message: string) => new HttpError(400, message);
+export const unauthorized = (message = 'A valid token is required.') => new HttpError(401, message);
+export const forbidden = (message = 'You are not a member of this conversation.') =>
+  new HttpError(403, message);
+export const notFound = (message = 'Not found.') => new HttpError(404, message);
+
+export function sendError(res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  sendJson(res, error.status, error.toJSON());
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(text);
+}
