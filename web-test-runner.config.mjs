@@ -3,9 +3,34 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumArgs, requireChromium } from './scripts/chromium.mjs';
 import { makeFixtures } from './scripts/fixtures.mjs';
+import { startReferenceServer } from './scripts/reference-server.mjs';
 
 // Real media for the tests: clips made by ffmpeg, served by the test runner from test-fixtures/.
 await makeFixtures();
+
+/**
+ * The real reference server beside the test page, on another loopback port: the http
+ * transport's tests talk to it cross-origin, as a site's pages would. Tests read its URL
+ * from /__reelchat/server.json, which starts it.
+ */
+function referenceServerPlugin() {
+  let origin;
+  let server; // started on first use, so suites that don't need it don't wait for it
+  return {
+    name: 'reelchat-reference-server',
+    serverStart({ config }) {
+      origin = `http://${config.hostname ?? 'localhost'}:${config.port}`;
+    },
+    async serverStop() {
+      await (await server)?.stop();
+    },
+    async serve(context) {
+      if (context.path !== '/__reelchat/server.json') return undefined;
+      server ??= startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: origin } });
+      return { body: JSON.stringify({ url: (await server).url }), type: 'application/json' };
+    },
+  };
+}
 
 export default {
   files: ['src/**/*.test.ts'],
@@ -14,6 +39,7 @@ export default {
   testsFinishTimeout: 300_000,
   testFramework: { config: { timeout: 30_000 } },
   plugins: [
+    referenceServerPlugin(),
     esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
   ],
   browsers: [

@@ -30,7 +30,9 @@ export class FfmpegExitError extends Error {
     readonly stderrTail: string,
     readonly timedOut = false,
   ) {
-    super(stderrTail ? `${message}: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` : message);
+    super(
+      stderrTail ? `${message}: ${stderrTail.trim().split('\n').slice(-3).join(' | ')}` : message,
+    );
   }
 }
 

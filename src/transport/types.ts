@@ -65,10 +65,20 @@ export interface ListOptions {
 }
 
 /**
- * What `upload` reads: a finished file, or a live stream of chunks while recording
- * continues (the upload's length becomes known when the stream ends).
+ * Bytes that can be read again from any offset the backend has not yet confirmed:
+ * the recorder's outbox is one. A network transport resumes from the server's offset
+ * after a failure or a reload by reading from here.
  */
-export type UploadSource = Blob | AsyncIterable<Uint8Array>;
+export interface ResumableSource {
+  /** The bytes from `offset` on; live while the recording goes on, ending when it is complete. */
+  read(offset: number): AsyncIterable<Uint8Array>;
+}
+
+/**
+ * What `upload` reads: a finished file, a live stream of chunks while recording
+ * continues (the upload's length becomes known when the stream ends), or a resumable source.
+ */
+export type UploadSource = Blob | AsyncIterable<Uint8Array> | ResumableSource;
 
 export interface UploadOptions {
   /** The idempotency key of the message this clip will be sent with. */

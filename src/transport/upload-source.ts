@@ -1,5 +1,5 @@
 import { ReelError, throwIfAborted } from './errors.js';
-import type { UploadSource } from './types.js';
+import type { ResumableSource, UploadSource } from './types.js';
 
 /**
  * Reads a finished Blob or a live chunk stream into one Blob, reporting progress as it
@@ -31,7 +31,7 @@ export async function readUploadSource(
   const parts: Uint8Array[] = [];
   let sent = 0;
   const abort = abortPromise(options.signal);
-  const iterator = source[Symbol.asyncIterator]();
+  const iterator = streamOf(source, 0)[Symbol.asyncIterator]();
   try {
     for (;;) {
       const next = await Promise.race([iterator.next(), abort.promise]);
@@ -51,6 +51,20 @@ export async function readUploadSource(
   }
   options.onProgress?.(sent, sent);
   return new Blob(parts as BlobPart[], { type: options.type ?? '' });
+}
+
+/** A source's bytes from `offset` on, as a stream (a plain stream can only be read once, from its start). */
+export function streamOf(
+  source: AsyncIterable<Uint8Array> | ResumableSource,
+  offset: number,
+): AsyncIterable<Uint8Array> {
+  if (isResumable(source)) return source.read(offset);
+  if (offset !== 0) throw new ReelError('internal', 'A plain chunk stream cannot be read again.');
+  return source;
+}
+
+export function isResumable(source: UploadSource): source is ResumableSource {
+  return typeof (source as Partial<ResumableSource>).read === 'function' && !(source instanceof Blob);
 }
 
 function tooLarge(maxBytes: number): ReelError {

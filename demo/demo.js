@@ -1,0 +1,14 @@
+// The demo asks the reference server's dev-only token route for Alice's and Bob's tokens.
+// A real site signs tokens on its own backend (see docs/protocol.md, "Tokens").
+// getToken is set before the library loads, so the first request already has it.
+for (const chat of document.querySelectorAll('reel-chat')) {
+  const user = chat.getAttribute('user');
+  const name = user[0].toUpperCase() + user.slice(1);
+  chat.getToken = async () => {
+    const query = new URLSearchParams({ user, name, conversations: 'demo' });
+    const response = await fetch(`/v1/dev/token?${query}`);
+    if (!response.ok) throw new Error(`No dev token (${response.status}): start the server with npm start.`);
+    return (await response.json()).token;
+  };
+}
+await import('/dist/cdn/reelchat.js');

@@ -1,0 +1,70 @@
+// Starts the real reference server as a child process on a free loopback port, for
+// browser tests, end-to-end tests and benchmarks. Resolves once it is listening.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * @param {{ env?: Record<string, string>, dataDir?: string, args?: string[] }} [options]
+ * @returns {Promise<{ url: string, dataDir: string, child: import('node:child_process').ChildProcess, stop(): Promise<void> }>}
+ */
+export async function startReferenceServer(options = {}) {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reelchat-'));
+  const ownsDataDir = options.dataDir === undefined;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts'), ...(options.args ?? [])], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      REELCHAT_DATA_DIR: dataDir,
+      REELCHAT_DEV_TOKENS: '1',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The reference server did not start:\n${output}`)), 20_000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`The reference server exited (${code}):\n${output}`));
+    });
+  });
+  if (process.env.REELCHAT_SERVER_LOGS) {
+    child.stdout.pipe(process.stderr);
+    child.stderr.pipe(process.stderr);
+  } else {
+    child.stdout.resume();
+    child.stderr.resume();
+  }
+  return {
+    url,
+    dataDir,
+    child,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// What the route handlers share: the stores, the token checks and the member log.
+import type { MediaSigner } from '../auth/media-tokens.js';
+import { isMember, type Identity, type TokenVerifier } from '../auth/tokens.js';
+import type { ServerConfig } from '../config.js';
+import { badRequest, forbidden } from '../http/errors.js';
+import type { RequestContext } from '../http/router.js';
+import { isId } from '../ids.js';
+import type { MediaStore } from '../media/store.js';
+import type { MetadataStore } from '../store/types.js';
+
+export interface ApiContext {
+  config: ServerConfig;
+  store: MetadataStore;
+  media: MediaStore;
+  signer: MediaSigner;
+  tokens: TokenVerifier;
+  members: MemberLog;
+}
+
+/** The caller, from `Authorization: Bearer` (401 without a valid token). */
+export function authenticate(api: ApiContext, ctx: RequestContext): Promise<Identity> {
+  return api.tokens.fromRequest(ctx.req);
+}
+
+/** The `:c` path parameter, checked for format (400) and membership (403). */
+export async function memberOf(api: ApiContext, ctx: RequestContext): Promise<{ identity: Identity; conversation: string }> {
+  const identity = await authenticate(api, ctx);
+  const conversation = ctx.params.c!;
+  if (!isId(conversation)) throw badRequest('Not a conversation id.');
+  if (!isMember(identity, conversation)) throw forbidden();
+  return { identity, conversation };
+}
+
+/**
+ * Remembers who was seen where (name, last seen). Writes at most once a minute per
+ * member and conversation: a busy client should not turn every request into a write.
+ */
+export class MemberLog {
+  private readonly recent = new Map<string, number>();
+
+  constructor(private readonly store: MetadataStore) {}
+
+  async seen(identity: Identity, conversation: string): Promise<void> {
+    const key = `${conversation}\n${identity.user}\n${identity.name}`;
+    const now = Date.now();
+    if ((this.recent.get(key) ?? 0) > now - 60_000) return;
+    if (this.recent.size > 10_000) this.recent.clear();
+    this.recent.set(key, now);
+    await this.store.touchMember(identity.user, identity.name, conversation);
+  }
+}

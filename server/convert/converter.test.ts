@@ -1,0 +1,588 @@
+// The converter against real ffmpeg, with small clips made by ffmpeg here.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import {
+  Converter,
+  ConvertError,
+  ToolsMissingError,
+  checkTools,
+  type ConvertResult,
+} from './index.js';
+import { safeInputArgs } from './safe-input.js';
+
+const run = promisify(execFile);
+const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
+const FFPROBE = process.env.FFPROBE_PATH || 'ffprobe';
+const tools = { ffmpegPath: FFMPEG, ffprobePath: FFPROBE };
+
+let dir: string;
+let outputs = 0;
+const clips: Record<string, string> = {};
+
+/** Makes a clip with ffmpeg from lavfi sources; `args` go between the inputs and the file. */
+async function makeClip(name: string, args: string[], seconds = 3): Promise<string> {
+  const path = join(dir, name);
+  await run(FFMPEG, [
+    '-v',
+    'error',
+    '-y',
+    ...args.map((a) => a.replace('$T', String(seconds))),
+    path,
+  ]);
+  return path;
+}
+
+const picture = (size = '320x240') => [
+  '-f',
+  'lavfi',
+  '-i',
+  `testsrc2=size=${size}:rate=30:duration=$T`,
+];
+const tone = (rate = 48000) => [
+  '-f',
+  'lavfi',
+  '-i',
+  `sine=frequency=440:sample_rate=${rate}:duration=$T`,
+];
+/** Like a camera warming up: the first frames are black. */
+const darkStart = ['-vf', "drawbox=c=black:t=fill:enable='lt(t,0.3)'"];
+/** Chromium's MediaRecorder H.264: baseline, no B-frames, keyframe every 2 s. */
+const recorderH264 = [
+  '-c:v',
+  'libx264',
+  '-profile:v',
+  'baseline',
+  '-g',
+  '60',
+  '-sc_threshold',
+  '0',
+  '-pix_fmt',
+  'yuv420p',
+];
+
+function newOutputDir(): string {
+  return join(dir, `out${outputs++}`);
+}
+
+async function ffprobe(path: string, entries: string, extra: string[] = []): Promise<string> {
+  const { stdout } = await run(FFPROBE, [
+    '-v',
+    'error',
+    ...extra,
+    '-show_entries',
+    entries,
+    '-of',
+    'compact=p=0:nk=1',
+    path,
+  ]);
+  return stdout.trim();
+}
+
+async function streamsOf(playlist: string) {
+  const { stdout } = await run(FFPROBE, [
+    '-v',
+    'error',
+    '-show_streams',
+    '-show_format',
+    '-of',
+    'json',
+    playlist,
+  ]);
+  return JSON.parse(stdout) as {
+    streams: {
+      codec_type: string;
+      codec_name: string;
+      width?: number;
+      height?: number;
+      has_b_frames?: number;
+      sample_rate?: string;
+      channels?: number;
+      profile?: string;
+      side_data_list?: { rotation?: number }[];
+    }[];
+    format: { duration: string };
+  };
+}
+
+async function segmentDurations(outputDir: string): Promise<number[]> {
+  const text = await readFile(join(outputDir, 'index.m3u8'), 'utf8');
+  return [...text.matchAll(/#EXTINF:([\d.]+)/g)].map((m) => Number(m[1]));
+}
+
+/** The checks every good conversion must pass, whatever came in. */
+async function assertGoodOutput(source: string, outputDir: string, result: ConvertResult) {
+  const files = await readdir(outputDir);
+  for (const name of ['index.m3u8', 'init.mp4', 'seg0.m4s', 'poster.jpg'])
+    assert.ok(files.includes(name), name);
+  const info = await streamsOf(join(outputDir, 'index.m3u8'));
+  const video = info.streams.find((s) => s.codec_type === 'video');
+  const audio = info.streams.find((s) => s.codec_type === 'audio');
+  assert.equal(video?.codec_name, 'h264');
+  assert.equal(video?.has_b_frames, 0);
+  assert.deepEqual(
+    {
+      codec: audio?.codec_name,
+      profile: audio?.profile,
+      rate: audio?.sample_rate,
+      channels: audio?.channels,
+    },
+    { codec: 'aac', profile: 'LC', rate: '48000', channels: 2 },
+  );
+  const sourceDuration = Number(await ffprobe(source, 'format=duration'));
+  assert.ok(
+    Math.abs(Number(info.format.duration) - sourceDuration) <= 0.2,
+    `${info.format.duration} vs ${sourceDuration}`,
+  );
+  assert.ok(
+    Math.abs(result.duration - sourceDuration) <= 0.2,
+    `${result.duration} vs ${sourceDuration}`,
+  );
+  const segments = await segmentDurations(outputDir);
+  assert.ok(
+    segments.every((s) => s <= 2.1),
+    `segments ${segments}`,
+  );
+  assert.ok(
+    segments.slice(0, -1).every((s) => s >= 1.9),
+    `segments ${segments}`,
+  );
+  assert.equal(result.bytes, (await stat(source)).size);
+  // A JPEG, of modest size, and not the black first frame.
+  const poster = join(outputDir, 'poster.jpg');
+  assert.deepEqual([...(await readFile(poster)).subarray(0, 3)], [0xff, 0xd8, 0xff]);
+  const [posterWidth, posterHeight] = (await ffprobe(poster, 'stream=width,height'))
+    .split('|')
+    .map(Number);
+  assert.ok(posterWidth <= 640 && posterHeight <= 640);
+  const brightness = await ffprobe(
+    `movie=${poster},signalstats`,
+    'frame_tags=lavfi.signalstats.YAVG',
+    ['-f', 'lavfi'],
+  );
+  assert.ok(Number(brightness) > 40, `poster brightness ${brightness}`);
+  // Nothing left behind beside the output.
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name.includes('.converting-')),
+    [],
+  );
+}
+
+/** Pids of ffmpeg/ffprobe children reading `path` (Linux /proc). */
+async function toolsReading(path: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (/ff(mpeg|probe)/.test(cmdline.split('\0')[0]) && cmdline.includes(path))
+      pids.push(Number(entry));
+  }
+  return pids;
+}
+
+async function waitForTools(path: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    if ((await toolsReading(path)).length > 0) return;
+    await sleep(2);
+  }
+  throw new Error(`no ffmpeg started on ${path}`);
+}
+
+function converter(overrides: Partial<ConstructorParameters<typeof Converter>[0]> = {}): Converter {
+  return new Converter({ ...tools, concurrency: 2, maxDurationS: 300, ...overrides });
+}
+
+async function rejectsWithReason(promise: Promise<unknown>, reason: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ConvertError, `expected ConvertError, got ${String(error)}`);
+    assert.match(error.reason, reason);
+    return true;
+  });
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reelchat-convert-'));
+  const made = await Promise.all([
+    makeClip('h264-aac.mp4', [
+      ...picture(),
+      ...tone(),
+      ...darkStart,
+      ...recorderH264,
+      '-c:a',
+      'aac',
+    ]),
+    makeClip('h264-opus.mkv', [
+      ...picture(),
+      ...tone(),
+      ...recorderH264,
+      '-c:a',
+      'libopus',
+      '-f',
+      'matroska',
+    ]),
+    makeClip('vp8-opus.webm', [
+      ...picture(),
+      ...tone(),
+      ...darkStart,
+      '-c:v',
+      'libvpx',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+      '-c:a',
+      'libopus',
+    ]),
+    makeClip('vp9-silent.webm', [
+      ...picture(),
+      '-c:v',
+      'libvpx-vp9',
+      '-deadline',
+      'realtime',
+      '-cpu-used',
+      '8',
+    ]),
+    // x264's defaults: B-frames; mono 44.1 kHz audio.
+    makeClip('h264-bframes.mp4', [
+      ...picture(),
+      ...tone(44100),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-bf',
+      '3',
+      '-c:a',
+      'aac',
+      '-ac',
+      '1',
+    ]),
+    makeClip('upright.mp4', [...picture(), ...recorderH264]),
+  ]);
+  for (const path of made) clips[path.split('/').pop()!] = path;
+  // A phone's portrait clip: landscape pixels plus a display matrix saying "turn 90°"
+  // (ffmpeg 5.1 sets it from the rotate tag when copying).
+  clips['portrait.mp4'] = await makeClip('portrait.mp4', [
+    '-i',
+    clips['upright.mp4'],
+    '-c',
+    'copy',
+    '-metadata:s:v:0',
+    'rotate=90',
+  ]);
+  assert.match(await ffprobe(clips['portrait.mp4'], 'stream_side_data=rotation'), /90/);
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('conversion', () => {
+  const convert = converter();
+  after(() => convert.close());
+
+  test('H.264 + AAC in MP4 is remuxed', async () => {
+    const out = newOutputDir();
+    const result = await convert.convert(clips['h264-aac.mp4'], out);
+    assert.deepEqual(
+      { ...result, duration: undefined, bytes: undefined },
+      {
+        duration: undefined,
+        bytes: undefined,
+        width: 320,
+        height: 240,
+        videoCodec: 'h264',
+        audioCodec: 'aac',
+        remuxed: true,
+      },
+    );
+    await assertGoodOutput(clips['h264-aac.mp4'], out, result);
+  });
+
+  test('H.264 + Opus in Matroska (as Chromium records) is remuxed', async () => {
+    const out = newOutputDir();
+    const result = await convert.convert(clips['h264-opus.mkv'], out);
+    assert.equal(result.remuxed, true);
+    assert.equal(result.audioCodec, 'opus');
+    await assertGoodOutput(clips['h264-opus.mkv'], out, result);
+  });
+
+  test('VP8 + Opus WebM is transcoded', async () => {
+    const out = newOutputDir();
+    const result = await convert.convert(clips['vp8-opus.webm'], out);
+    assert.equal(result.remuxed, false);
+    assert.equal(result.videoCodec, 'vp8');
+    await assertGoodOutput(clips['vp8-opus.webm'], out, result);
+  });
+
+  test('VP9 WebM without audio is transcoded and gets a silent track', async () => {
+    const out = newOutputDir();
+    const result = await convert.convert(clips['vp9-silent.webm'], out);
+    assert.deepEqual([result.remuxed, result.videoCodec, result.audioCodec], [false, 'vp9', null]);
+    await assertGoodOutput(clips['vp9-silent.webm'], out, result);
+  });
+
+  test('H.264 with B-frames is transcoded to none; mono 44.1 kHz becomes stereo 48 kHz', async () => {
+    const source = clips['h264-bframes.mp4'];
+    assert.notEqual(await ffprobe(source, 'stream=has_b_frames', ['-select_streams', 'v']), '0');
+    const out = newOutputDir();
+    const result = await convert.convert(source, out);
+    assert.equal(result.remuxed, false);
+    await assertGoodOutput(source, out, result);
+    // Presentation times rise packet by packet: nothing is reordered.
+    const times = (await ffprobe(join(out, 'index.m3u8'), 'packet=pts', ['-select_streams', 'v']))
+      .split('\n')
+      .map(Number);
+    assert.ok(times.every((t, i) => i === 0 || t > times[i - 1]));
+  });
+
+  test('a portrait clip with rotation metadata is displayed portrait', async () => {
+    const out = newOutputDir();
+    const result = await convert.convert(clips['portrait.mp4'], out);
+    assert.deepEqual([result.width, result.height, result.remuxed], [240, 320, false]);
+    const video = (await streamsOf(join(out, 'index.m3u8'))).streams.find(
+      (s) => s.codec_type === 'video',
+    )!;
+    const rotation = video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? 0;
+    const sideways = Math.abs(rotation) % 180 === 90;
+    const [shownWidth, shownHeight] = sideways
+      ? [video.height!, video.width!]
+      : [video.width!, video.height!];
+    assert.ok(shownWidth < shownHeight, `${shownWidth}x${shownHeight}`);
+    const [posterWidth, posterHeight] = (
+      await ffprobe(join(out, 'poster.jpg'), 'stream=width,height')
+    )
+      .split('|')
+      .map(Number);
+    assert.ok(posterWidth < posterHeight);
+  });
+
+  test('a recording without duration in its header is measured from its packets', async () => {
+    // Written to a pipe, so the muxer cannot go back to fill in the duration: as MediaRecorder.
+    const path = join(dir, 'recorded.webm');
+    const { stdout } = await run(
+      FFMPEG,
+      [
+        '-v',
+        'error',
+        ...picture().map((a) => a.replace('$T', '3')),
+        '-c:v',
+        'libvpx',
+        '-deadline',
+        'realtime',
+        '-cpu-used',
+        '8',
+        '-f',
+        'webm',
+        'pipe:1',
+      ],
+      { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+    );
+    await writeFile(path, stdout);
+    assert.equal(await ffprobe(path, 'format=duration'), 'N/A');
+    const result = await convert.convert(path, newOutputDir());
+    assert.ok(Math.abs(result.duration - 3) <= 0.2, String(result.duration));
+    await rejectsWithReason(
+      converter({ maxDurationS: 1 }).convert(path, newOutputDir()),
+      /^Longer than 1 s$/,
+    );
+  });
+});
+
+describe('refused inputs', () => {
+  const convert = converter();
+  after(() => convert.close());
+
+  test('a clip over the limit', async () => {
+    const short = converter({ maxDurationS: 1 });
+    await rejectsWithReason(
+      short.convert(clips['h264-aac.mp4'], newOutputDir()),
+      /^Longer than 1 s$/,
+    );
+  });
+
+  test('zero bytes, a PNG, audio only, a truncated MP4 and a truncated WebM', async () => {
+    const empty = join(dir, 'empty.webm');
+    await writeFile(empty, '');
+    const png = await makeClip('still.png', [...picture(), '-frames:v', '1']);
+    const audioOnly = await makeClip('audio.webm', [...tone(), '-c:a', 'libopus']);
+    const halfOf = async (path: string, name: string) => {
+      const bytes = await readFile(path);
+      await writeFile(join(dir, name), bytes.subarray(0, bytes.length >> 1));
+      return join(dir, name);
+    };
+    const mp4Half = await halfOf(clips['h264-aac.mp4'], 'half.mp4');
+    const webmHalf = await halfOf(clips['vp8-opus.webm'], 'half.webm');
+    await rejectsWithReason(convert.convert(empty, newOutputDir()), /empty/);
+    await rejectsWithReason(convert.convert(png, newOutputDir()), /Not a video file/);
+    await rejectsWithReason(convert.convert(audioOnly, newOutputDir()), /no picture/);
+    await rejectsWithReason(convert.convert(mp4Half, newOutputDir()), /damaged|incomplete/);
+    await rejectsWithReason(convert.convert(webmHalf, newOutputDir()), /incomplete/);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('.out')),
+      [],
+    );
+  });
+});
+
+describe('only the uploaded file is read', () => {
+  let listener: Server;
+  let connections = 0;
+  let url: string;
+  let otherClip: string;
+  const hostile: Record<string, string> = {};
+
+  before(async () => {
+    listener = createServer((_request, response) => response.end('#EXTM3U\n'));
+    listener.on('connection', () => connections++);
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/x.ts`;
+    // Somebody else's clip, in the form the hls and concat demuxers read.
+    otherClip = await makeClip('other-person.ts', [...picture(), ...recorderH264, '-f', 'mpegts']);
+    const playlist = (target: string) =>
+      `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:3,\n${target}\n#EXT-X-ENDLIST\n`;
+    const concat = (target: string) => `ffconcat version 1.0\nfile '${target}'\n`;
+    const files: Record<string, string | Buffer> = {
+      'playlist-local.webm': playlist(otherClip),
+      'playlist-url.webm': playlist(url),
+      'concat-local.mp4': concat(otherClip),
+      'concat-url.webm': concat(url),
+      'ebml-then-playlist.webm': Buffer.concat([
+        Buffer.from([0x1a, 0x45, 0xdf, 0xa3]),
+        Buffer.from(`\n${playlist(url)}`),
+      ]),
+      'ftyp-then-playlist.mp4': Buffer.concat([
+        Buffer.from([0, 0, 0, 8]),
+        Buffer.from(`ftyp\n${playlist(otherClip)}`),
+      ]),
+    };
+    for (const [name, content] of Object.entries(files)) {
+      hostile[name] = join(dir, name);
+      await writeFile(hostile[name], content);
+    }
+  });
+
+  after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+
+  test('the hostile files are real: unprotected, ffprobe would read the other clip', async () => {
+    const streams = await ffprobe(hostile['playlist-local.webm'], 'stream=codec_name');
+    assert.match(streams, /h264/);
+  });
+
+  test('playlists and concat scripts are refused, and nothing is fetched', async () => {
+    const convert = converter();
+    for (const path of Object.values(hostile)) {
+      await rejectsWithReason(convert.convert(path, newOutputDir()), /Not a video|damaged/);
+    }
+    assert.equal(connections, 0);
+  });
+
+  test('even past the sniffer, forced formats make ffprobe and ffmpeg read nothing else', async () => {
+    for (const path of Object.values(hostile)) {
+      for (const container of ['matroska', 'mov'] as const) {
+        const input = safeInputArgs(container, path);
+        await assert.rejects(run(FFPROBE, ['-v', 'error', ...input, '-show_streams']));
+        await assert.rejects(run(FFMPEG, ['-v', 'error', '-nostdin', ...input, '-f', 'null', '-']));
+      }
+    }
+    assert.equal(connections, 0);
+  });
+});
+
+describe('lifecycle', () => {
+  test('with concurrency 1, two jobs never overlap, and both finish', async () => {
+    const convert = converter({ concurrency: 1 });
+    const first = join(dir, 'queued-a.webm');
+    const second = join(dir, 'queued-b.webm');
+    await copyFile(clips['vp8-opus.webm'], first);
+    await copyFile(clips['vp8-opus.webm'], second);
+    let overlapped = false;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const [a, b] = await Promise.all([toolsReading(first), toolsReading(second)]);
+        if (a.length > 0 && b.length > 0) overlapped = true;
+        await sleep(2);
+      }
+    })();
+    const results = await Promise.all([
+      convert.convert(first, newOutputDir()),
+      convert.convert(second, newOutputDir()),
+    ]);
+    watching = false;
+    await watcher;
+    assert.equal(overlapped, false);
+    assert.equal(results.length, 2);
+    await convert.close();
+  });
+
+  test('abort kills ffmpeg and leaves no temp folder', async () => {
+    const convert = converter();
+    const source = join(dir, 'to-abort.webm');
+    await copyFile(clips['vp8-opus.webm'], source);
+    const controller = new AbortController();
+    const out = newOutputDir();
+    const job = convert.convert(source, out, controller.signal);
+    await waitForTools(source);
+    controller.abort();
+    await assert.rejects(job, { name: 'AbortError' });
+    assert.deepEqual(await toolsReading(source), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.includes('.converting-')),
+      [],
+    );
+    await assert.rejects(stat(out), { code: 'ENOENT' });
+    await convert.close();
+  });
+
+  test('close() kills running jobs, rejects waiting ones and later ones', async () => {
+    const convert = converter({ concurrency: 1 });
+    const source = join(dir, 'to-close.webm');
+    await copyFile(clips['vp8-opus.webm'], source);
+    const running = convert.convert(source, newOutputDir());
+    const waiting = convert.convert(source, newOutputDir());
+    await waitForTools(source);
+    await convert.close();
+    await assert.rejects(running, { name: 'AbortError' });
+    await assert.rejects(waiting, { name: 'AbortError' });
+    await assert.rejects(convert.convert(source, newOutputDir()), { name: 'AbortError' });
+    assert.deepEqual(await toolsReading(source), []);
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.includes('.converting-')),
+      [],
+    );
+  });
+
+  test('an existing output folder is refused, not overwritten', async () => {
+    const convert = converter();
+    await assert.rejects(convert.convert(clips['h264-aac.mp4'], dir), /already exists/);
+  });
+
+  test('checkTools reports versions, or how to install ffmpeg', async () => {
+    const versions = await checkTools(FFMPEG, FFPROBE);
+    assert.match(versions.ffmpeg, /^\S+$/);
+    assert.match(versions.ffprobe, /^\S+$/);
+    await assert.rejects(checkTools('/nonexistent/ffmpeg', FFPROBE), (error: unknown) => {
+      assert.ok(error instanceof ToolsMissingError);
+      assert.match(error.message, /\/nonexistent\/ffmpeg/);
+      assert.match(error.message, /apt-get install ffmpeg/);
+      assert.match(error.message, /brew install ffmpeg/);
+      assert.match(error.message, /FFMPEG_PATH/);
+      return true;
+    });
+    const missing = new Converter({
+      ...tools,
+      ffprobePath: '/nonexistent/ffprobe',
+      concurrency: 1,
+      maxDurationS: 300,
+    });
+    await assert.rejects(missing.convert(clips['h264-aac.mp4'], newOutputDir()), ToolsMissingError);
+  });
+});

@@ -1,0 +1,232 @@
+// ffprobe before ffmpeg: accept only a real video (one picture stream, at most one audio
+// stream, within the length limit) and learn what the conversion needs to know.
+import { ConvertError } from './errors.js';
+import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
+import { safeInputArgs } from './safe-input.js';
+import type { Container } from './sniff.js';
+
+/** Larger pictures are refused: decoding them would take too long and too much memory. */
+const MAX_SIDE = 4096;
+/** A recorder may stop a few frames after the limit. */
+const DURATION_GRACE_S = 1;
+const PROBE_TIMEOUT_MS = 30_000;
+
+export interface ProbedVideo {
+  container: Container;
+  video: {
+    index: number;
+    codec: string;
+    /** Coded size, before rotation. */
+    width: number;
+    height: number;
+    /** Degrees, a multiple of 90 (0 when upright). */
+    rotation: number;
+    /** Sample (pixel) aspect ratio; 1 for square pixels. */
+    sampleAspect: number;
+    pixelFormat: string;
+    /** ffprobe's has_b_frames > 0, or packets seen out of presentation order. */
+    hasBFrames: boolean;
+  };
+  audio: { index: number; codec: string } | null;
+  /** Seconds of video, measured from its packets (headers may be absent or lie). */
+  durationS: number;
+}
+
+interface ProbeOptions {
+  ffprobePath: string;
+  maxDurationS: number;
+  /** Aborting kills the running ffprobe. */
+  signal?: AbortSignal;
+}
+
+interface FfprobeStream {
+  index: number;
+  codec_type?: string;
+  codec_name?: string;
+  width?: number;
+  height?: number;
+  pix_fmt?: string;
+  has_b_frames?: number;
+  sample_aspect_ratio?: string;
+  disposition?: { attached_pic?: number };
+  tags?: { rotate?: string };
+  side_data_list?: { rotation?: number }[];
+}
+
+interface FfprobeOutput {
+  streams?: FfprobeStream[];
+  format?: { duration?: string };
+}
+
+export async function probeVideo(
+  container: Container,
+  absolutePath: string,
+  options: ProbeOptions,
+): Promise<ProbedVideo> {
+  const info = await readStreams(container, absolutePath, options);
+  const streams = info.streams ?? [];
+  // A cover picture in an MP4 is a "video" stream too; it is not the clip.
+  const videos = streams.filter((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
+  const audios = streams.filter((s) => s.codec_type === 'audio');
+  if (videos.length === 0) throw new ConvertError('Not a video (no picture in the file)');
+  if (videos.length > 1) throw new ConvertError('More than one video stream');
+  if (audios.length > 1) throw new ConvertError('More than one audio track');
+  const video = videos[0];
+  const width = video.width ?? 0;
+  const height = video.height ?? 0;
+  if (width <= 0 || height <= 0) throw new ConvertError('The video has no picture size');
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    throw new ConvertError(`The picture is larger than ${MAX_SIDE} pixels`);
+  }
+
+  const limit = options.maxDurationS;
+  const headerDuration = Number(info.format?.duration);
+  if (headerDuration > limit + DURATION_GRACE_S) throw new ConvertError(`Longer than ${limit} s`);
+
+  const packets = await scanVideoPackets(container, absolutePath, video.index, options);
+  if (packets.count === 0) throw new ConvertError('The video has no frames');
+  // Recorded WebM has no duration in its header; where there is one, the packets must
+  // reach it, or the file was cut off in transfer.
+  if (
+    headerDuration > 0 &&
+    packets.durationS < headerDuration - Math.max(0.5, headerDuration / 10)
+  ) {
+    throw new ConvertError(
+      `The file is incomplete (${packets.durationS.toFixed(1)} s of ${headerDuration.toFixed(1)} s)`,
+    );
+  }
+
+  const audio = audios[0];
+  return {
+    container,
+    video: {
+      index: video.index,
+      codec: video.codec_name ?? 'unknown',
+      width,
+      height,
+      rotation: rotationOf(video),
+      sampleAspect: ratio(video.sample_aspect_ratio) ?? 1,
+      pixelFormat: video.pix_fmt ?? 'unknown',
+      hasBFrames: (video.has_b_frames ?? 0) > 0 || packets.reordered,
+    },
+    audio: audio ? { index: audio.index, codec: audio.codec_name ?? 'unknown' } : null,
+    durationS: packets.durationS,
+  };
+}
+
+async function readStreams(
+  container: Container,
+  absolutePath: string,
+  options: ProbeOptions,
+): Promise<FfprobeOutput> {
+  const ffprobe = new FfmpegProcess({
+    command: options.ffprobePath,
+    args: [
+      '-v',
+      'error',
+      ...safeInputArgs(container, absolutePath),
+      '-show_entries',
+      'stream:format=duration',
+      '-of',
+      'json',
+    ],
+    timeoutMs: PROBE_TIMEOUT_MS,
+    signal: options.signal,
+    maxStdoutBytes: 1024 * 1024,
+  });
+  try {
+    return JSON.parse(await ffprobe.run()) as FfprobeOutput;
+  } catch (error) {
+    throw unreadable(error);
+  }
+}
+
+interface PacketSummary {
+  count: number;
+  durationS: number;
+  /** A packet came with an earlier time than one before it: frames are reordered. */
+  reordered: boolean;
+}
+
+/**
+ * Reads the video stream's packet times (demuxing only, no decoding: cheap). This gives
+ * the true length, which recorded WebM does not state, and shows B-frames for certain.
+ * Stops as soon as the clip runs past the limit.
+ */
+async function scanVideoPackets(
+  container: Container,
+  absolutePath: string,
+  streamIndex: number,
+  options: ProbeOptions,
+): Promise<PacketSummary> {
+  const limit = options.maxDurationS + DURATION_GRACE_S;
+  let count = 0;
+  let first = Infinity;
+  let latest = -Infinity;
+  let latestFrameS: number | undefined;
+  let reordered = false;
+  let tooLong = false;
+
+  const ffprobe = new FfmpegProcess({
+    command: options.ffprobePath,
+    args: [
+      '-v',
+      'error',
+      ...safeInputArgs(container, absolutePath),
+      '-select_streams',
+      String(streamIndex),
+      '-show_entries',
+      'packet=pts_time,duration_time',
+      '-of',
+      'compact=p=0',
+    ],
+    timeoutMs: PROBE_TIMEOUT_MS * 4,
+    signal: options.signal,
+    onStdoutLine: (line) => {
+      const fields = new Map(line.split('|').map((pair) => pair.split('=') as [string, string]));
+      const pts = Number(fields.get('pts_time'));
+      if (!Number.isFinite(pts)) return;
+      const frameS = Number(fields.get('duration_time'));
+      count++;
+      first = Math.min(first, pts);
+      if (pts < latest) reordered = true;
+      if (pts >= latest) {
+        latest = pts;
+        latestFrameS = frameS > 0 ? frameS : undefined;
+      }
+      if (latest - first > limit && !tooLong) {
+        tooLong = true;
+        ffprobe.kill();
+      }
+    },
+  });
+  try {
+    await ffprobe.run();
+  } catch (error) {
+    if (!tooLong) throw unreadable(error);
+  }
+  if (tooLong) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
+  // Recorded WebM blocks carry no duration; the last frame then lasts an average frame.
+  const averageFrameS = count > 1 ? (latest - first) / (count - 1) : 0;
+  const durationS = count === 0 ? 0 : latest + (latestFrameS ?? averageFrameS) - first;
+  if (durationS > limit) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
+  return { count, durationS, reordered };
+}
+
+function unreadable(error: unknown): unknown {
+  if (!(error instanceof FfmpegExitError)) return error;
+  if (error.timedOut) return new ConvertError('The file took too long to read', { cause: error });
+  return new ConvertError('The file is damaged, incomplete or not a video', { cause: error });
+}
+
+function rotationOf(stream: FfprobeStream): number {
+  const fromMatrix = stream.side_data_list?.find((d) => typeof d.rotation === 'number')?.rotation;
+  const degrees = fromMatrix ?? Number(stream.tags?.rotate ?? 0);
+  if (!Number.isFinite(degrees)) return 0;
+  return (((Math.round(degrees / 90) * 90) % 360) + 360) % 360;
+}
+
+function ratio(text: string | undefined): number | undefined {
+  const [num, den] = (text ?? '').split(':').map(Number);
+  return num > 0 && den > 0 ? num / den : undefined;
+}

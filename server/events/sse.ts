@@ -1,0 +1,109 @@
+// Server-sent events: one stream per client, carrying the events of the caller's
+// conversations. With Last-Event-ID the stream first replays the log after that id, then
+// continues live — every event exactly once: we subscribe before reading the log, hold
+// live events back while replaying, and never send a seq at or below the last one sent.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MediaSigner } from '../auth/media-tokens.js';
+import type { MetadataStore, StoredEvent } from '../store/types.js';
+import { messageJson, videoJson } from '../wire.js';
+import type { EventFanout } from './fanout.js';
+
+const REPLAY_BATCH = 500;
+/** A client this far behind is cut off; it reconnects with Last-Event-ID and catches up. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+export interface SseOptions {
+  heartbeatMs: number;
+  retryMs: number;
+}
+
+export interface StreamRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  conversations: string[];
+  /** The last event the client saw (0: none, start live). */
+  lastEventId: number;
+  /** When the caller's token expires (ms since epoch): the stream ends then. */
+  expiresAt: number;
+}
+
+export class SseHub {
+  private readonly open = new Set<ServerResponse>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly fanout: EventFanout,
+    private readonly signer: MediaSigner,
+    private readonly options: SseOptions,
+  ) {}
+
+  async stream({ req, res, conversations, lastEventId, expiresAt }: StreamRequest): Promise<void> {
+    const wanted = new Set(conversations);
+    let lastSent = lastEventId;
+    let held: StoredEvent[] | undefined = lastEventId > 0 ? [] : undefined;
+
+    const send = (event: StoredEvent) => {
+      if (event.seq <= lastSent || res.writableEnded) return;
+      lastSent = event.seq;
+      res.write(this.frame(event));
+      if (res.writableLength > MAX_BUFFERED_BYTES) res.end();
+    };
+    const unsubscribe = this.fanout.subscribe((event) => {
+      if (!wanted.has(event.conversation)) return;
+      if (held) held.push(event);
+      else send(event);
+    });
+
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: ${this.options.retryMs}\n\n`);
+    this.open.add(res);
+
+    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.options.heartbeatMs);
+    const expiry = setTimeout(() => res.end(), Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1));
+    const cleanUp = () => {
+      clearInterval(heartbeat);
+      clearTimeout(expiry);
+      unsubscribe();
+      this.open.delete(res);
+    };
+    res.on('close', cleanUp);
+    req.on('close', () => res.end());
+
+    if (held) {
+      try {
+        for (;;) {
+          const batch = await this.store.eventsAfter(lastSent, conversations, REPLAY_BATCH);
+          for (const event of batch) send(event);
+          if (batch.length < REPLAY_BATCH || res.writableEnded) break;
+        }
+      } catch (error) {
+        console.error('reelchat: replaying events failed', error);
+        res.end();
+        return;
+      }
+      const caughtUp = held;
+      held = undefined;
+      for (const event of caughtUp) send(event);
+    }
+  }
+
+  /** Ends every open stream (server shutdown). */
+  closeAll(): void {
+    for (const res of this.open) res.end();
+    this.open.clear();
+  }
+
+  private frame(event: StoredEvent): string {
+    const id = String(event.seq);
+    const data =
+      event.type === 'message.created'
+        ? { type: event.type, id, message: messageJson(event.message) }
+        : { type: event.type, id, video: videoJson(event.video, this.signer) };
+    return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  }
+}

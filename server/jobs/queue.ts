@@ -1,0 +1,23 @@
+// The durable conversion queue. Jobs are created by MetadataStore.completeUpload in the
+// same transaction as the upload's completion, so a completed upload always has a job;
+// a worker claims them from here. SqliteStore implements both interfaces on one database.
+
+export interface Job {
+  videoId: string;
+  /** Attempts started so far, including this one. */
+  attempts: number;
+}
+
+export interface JobQueue {
+  /**
+   * Called once at start: jobs left running by a stopped or killed server become due
+   * again, and every video still processing whose upload is complete gets a job.
+   */
+  recover(): Promise<void>;
+  /** Takes the next due job (marking it running and counting the attempt), if any. */
+  claim(now: number): Promise<Job | undefined>;
+  /** Puts a job back to run again at `runAt` (ms since epoch). */
+  retry(videoId: string, runAt: number, error: string): Promise<void>;
+  /** When the next queued job becomes due (ms since epoch), if any is queued. */
+  nextDue(): Promise<number | undefined>;
+}

@@ -1,0 +1,91 @@
+// Schema migrations, applied in order; PRAGMA user_version records how many have run.
+// Append new steps; never edit a released one.
+import type { Database } from 'better-sqlite3';
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+  );
+  CREATE TABLE members (
+    conversation TEXT NOT NULL,
+    user TEXT NOT NULL,
+    name TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    PRIMARY KEY (conversation, user)
+  );
+  -- seq orders messages (ids are random); a message's clientId is unique per author.
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    conversation TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    text TEXT,
+    video TEXT UNIQUE,
+    created_at TEXT NOT NULL,
+    UNIQUE (author, client_id)
+  );
+  CREATE INDEX messages_by_conversation ON messages (conversation, seq);
+  CREATE TABLE videos (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('processing', 'ready', 'failed')),
+    reason TEXT,
+    duration REAL,
+    width INTEGER,
+    height INTEGER,
+    bytes INTEGER,
+    video_codec TEXT,
+    audio_codec TEXT,
+    created_at TEXT NOT NULL,
+    ready_at TEXT
+  );
+  -- One upload per (owner, clientId); its id is the video's id.
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    conversation TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    filetype TEXT NOT NULL,
+    size INTEGER,
+    complete INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    UNIQUE (owner, client_id)
+  );
+  CREATE TABLE jobs (
+    video_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_at INTEGER NOT NULL,
+    last_error TEXT
+  );
+  -- Append-only: seq is the SSE event id.
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX events_by_conversation ON events (conversation, seq);
+  `,
+];
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `The database schema (version ${current}) is newer than this server knows (${MIGRATIONS.length}).`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

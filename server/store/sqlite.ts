@@ -1,0 +1,330 @@
+// The default metadata store and job queue: one SQLite file (better-sqlite3, WAL) in the
+// data folder. better-sqlite3 is synchronous, so each method runs to completion without
+// interleaving; several rows that change together change in one transaction.
+import { randomBytes } from 'node:crypto';
+import Database, { type Database as Db } from 'better-sqlite3';
+import type { Job, JobQueue } from '../jobs/queue.js';
+import { migrate } from './migrations.js';
+import {
+  UnknownCursorError,
+  type MessagePage,
+  type MessageRecord,
+  type MetadataStore,
+  type NewUpload,
+  type ReadyMeta,
+  type StoredEvent,
+  type UploadRecord,
+  type VideoRecord,
+} from './types.js';
+
+type Row = Record<string, unknown>;
+type NewEvent = StoredEvent extends infer E ? (E extends StoredEvent ? Omit<E, 'seq'> : never) : never;
+
+/** Thrown by createMessage when the video is already attached to another message. */
+export class VideoTakenError extends Error {
+  override readonly name = 'VideoTakenError';
+}
+
+export class SqliteStore implements MetadataStore, JobQueue {
+  private readonly db: Db;
+  private readonly sql;
+
+  constructor(
+    path: string,
+    /** Called after commit with each event the transaction appended. */
+    private readonly publish: (event: StoredEvent) => void,
+  ) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    const p = (sql: string) => this.db.prepare(sql);
+    this.sql = {
+      touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
+        ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
+      messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
+      messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
+      messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
+      insertMessage: p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
+        VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
+      messagesNewest: p(`SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+      messagesAfter: p(`SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`),
+      uploadById: p('SELECT * FROM uploads WHERE id = ?'),
+      uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
+      insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
+        VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
+      insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
+        VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
+      completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
+      deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
+      deleteVideo: p('DELETE FROM videos WHERE id = ?'),
+      staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
+      videoById: p('SELECT * FROM videos WHERE id = ?'),
+      sharedVideos: p(`SELECT v.* FROM videos v JOIN messages m ON m.video = v.id
+        WHERE v.conversation = ? AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq`),
+      videoReady: p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
+        height = @height, bytes = @bytes, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
+        WHERE id = @id AND state = 'processing'`),
+      videoFailed: p(`UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`),
+      insertEvent: p('INSERT INTO events (conversation, type, data, created_at) VALUES (?, ?, ?, ?)'),
+      eventsAfter: p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
+        ORDER BY seq LIMIT ?`),
+      secret: p('SELECT value FROM settings WHERE name = ?'),
+      insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
+      insertJob: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`),
+      deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
+      requeueRunning: p(`UPDATE jobs SET state = 'queued', run_at = ? WHERE state = 'running'`),
+      jobsForOrphans: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at)
+        SELECT v.id, 'queued', 0, ? FROM videos v JOIN uploads u ON u.id = v.id
+        WHERE v.state = 'processing' AND u.complete = 1`),
+      dueJob: p(`SELECT video_id, attempts FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at LIMIT 1`),
+      startJob: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE video_id = ?`),
+      retryJob: p(`UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`),
+      nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued'`),
+    };
+  }
+
+  /** Runs `fn` in a transaction; events it appends are published after commit. */
+  private transact<T>(fn: (append: (event: NewEvent) => void) => T): T {
+    const appended: StoredEvent[] = [];
+    const append = (event: NewEvent) => {
+      const data = event.type === 'message.created' ? event.message : event.video;
+      const info = this.sql.insertEvent.run(event.conversation, event.type, JSON.stringify(data), now());
+      appended.push({ ...event, seq: Number(info.lastInsertRowid) } as StoredEvent);
+    };
+    const result = this.db.transaction(() => fn(append))();
+    for (const event of appended) this.publish(event);
+    return result;
+  }
+
+  async touchMember(user: string, name: string, conversation: string): Promise<void> {
+    this.sql.touchMember.run(conversation, user, name, now());
+  }
+
+  async createMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }> {
+    return this.transact((append) => {
+      const earlier = this.sql.messageByClientId.get(message.author, message.clientId) as Row | undefined;
+      if (earlier) return { message: toMessage(earlier), created: false };
+      if (message.video !== null && this.sql.messageByVideo.get(message.video)) {
+        throw new VideoTakenError('This video is already attached to another message.');
+      }
+      this.sql.insertMessage.run(message);
+      append({ type: 'message.created', conversation: message.conversation, message });
+      return { message, created: true };
+    });
+  }
+
+  async listMessages(
+    conversation: string,
+    options: { after?: string; before?: string; limit: number },
+  ): Promise<MessagePage> {
+    const seqOf = (id: string | undefined): number | undefined => {
+      if (id === undefined) return undefined;
+      const row = this.sql.messageSeq.get(id, conversation) as { seq: number } | undefined;
+      if (!row) throw new UnknownCursorError(`No message ${id} in this conversation.`);
+      return row.seq;
+    };
+    const after = seqOf(options.after);
+    const before = seqOf(options.before) ?? Number.MAX_SAFE_INTEGER;
+    const { limit } = options;
+    if (after !== undefined) {
+      // Forward: catching up from a known message.
+      const rows = this.sql.messagesAfter.all(conversation, after, before, limit + 1) as Row[];
+      const messages = rows.slice(0, limit).map(toMessage);
+      return { messages, next: rows.length > limit ? messages.at(-1)!.id : null };
+    }
+    // Backward: the newest `limit` before the cursor, returned oldest first.
+    const rows = this.sql.messagesNewest.all(conversation, before, limit + 1) as Row[];
+    const messages = rows.slice(0, limit).map(toMessage).reverse();
+    return { messages, next: rows.length > limit ? messages[0]!.id : null };
+  }
+
+  async messageWithVideo(videoId: string): Promise<MessageRecord | undefined> {
+    const row = this.sql.messageByVideo.get(videoId) as Row | undefined;
+    return row && toMessage(row);
+  }
+
+  async createUpload(upload: NewUpload): Promise<{ created: true } | { created: false; existing: string }> {
+    return this.transact(() => {
+      const existing = this.sql.uploadByClientId.get(upload.owner, upload.clientId) as { id: string } | undefined;
+      if (existing) return { created: false as const, existing: existing.id };
+      this.sql.insertUpload.run(upload);
+      this.sql.insertVideo.run(upload);
+      return { created: true as const };
+    });
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const row = this.sql.uploadById.get(id) as Row | undefined;
+    return row && toUpload(row);
+  }
+
+  async completeUpload(id: string, size: number): Promise<VideoRecord | undefined> {
+    return this.transact((append) => {
+      if (this.sql.completeUpload.run(size, id).changes === 0) return undefined;
+      this.sql.insertJob.run(id, Date.now());
+      const video = this.videoNow(id);
+      if (video) append({ type: 'video.updated', conversation: video.conversation, video });
+      return video;
+    });
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    this.transact(() => {
+      this.sql.deleteJob.run(id);
+      this.sql.deleteVideo.run(id);
+      this.sql.deleteUpload.run(id);
+    });
+  }
+
+  async expireUpload(id: string, reason: string): Promise<VideoRecord | undefined> {
+    return this.transact((append) => {
+      this.sql.deleteUpload.run(id);
+      this.sql.deleteJob.run(id);
+      if (!this.sql.messageByVideo.get(id)) {
+        this.sql.deleteVideo.run(id);
+        return undefined;
+      }
+      this.sql.videoFailed.run(reason, id);
+      const video = this.videoNow(id);
+      if (video) append({ type: 'video.updated', conversation: video.conversation, video });
+      return video;
+    });
+  }
+
+  async staleUploads(createdBefore: string): Promise<UploadRecord[]> {
+    return (this.sql.staleUploads.all(createdBefore) as Row[]).map(toUpload);
+  }
+
+  async getVideo(id: string): Promise<VideoRecord | undefined> {
+    return this.videoNow(id);
+  }
+
+  async listSharedVideos(conversation: string, owner?: string): Promise<VideoRecord[]> {
+    const rows = this.sql.sharedVideos.all(conversation, owner ?? null, owner ?? null) as Row[];
+    return rows.map(toVideo);
+  }
+
+  async markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined> {
+    return this.transact((append) => {
+      this.sql.deleteJob.run(id);
+      const changed = this.sql.videoReady.run({ id, ...meta, readyAt: now() }).changes;
+      const video = this.videoNow(id);
+      if (changed && video) append({ type: 'video.updated', conversation: video.conversation, video });
+      return changed ? video : undefined;
+    });
+  }
+
+  async markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined> {
+    return this.transact((append) => {
+      this.sql.deleteJob.run(id);
+      const changed = this.sql.videoFailed.run(reason, id).changes;
+      const video = this.videoNow(id);
+      if (changed && video) append({ type: 'video.updated', conversation: video.conversation, video });
+      return changed ? video : undefined;
+    });
+  }
+
+  async eventsAfter(seq: number, conversations: string[], limit: number): Promise<StoredEvent[]> {
+    const rows = this.sql.eventsAfter.all(seq, JSON.stringify(conversations), limit) as Row[];
+    return rows.map((row) => {
+      const data = JSON.parse(row.data as string) as MessageRecord & VideoRecord;
+      const base = { seq: row.seq as number, conversation: row.conversation as string };
+      return row.type === 'message.created'
+        ? { ...base, type: 'message.created', message: data }
+        : { ...base, type: 'video.updated', video: data };
+    });
+  }
+
+  async secret(name: string): Promise<Buffer> {
+    this.sql.insertSecret.run(name, randomBytes(32));
+    return (this.sql.secret.get(name) as { value: Buffer }).value;
+  }
+
+  // JobQueue
+
+  async recover(): Promise<void> {
+    this.transact(() => {
+      const at = Date.now();
+      this.sql.requeueRunning.run(at);
+      this.sql.jobsForOrphans.run(at);
+    });
+  }
+
+  async claim(at: number): Promise<Job | undefined> {
+    return this.transact(() => {
+      const row = this.sql.dueJob.get(at) as { video_id: string; attempts: number } | undefined;
+      if (!row) return undefined;
+      this.sql.startJob.run(row.video_id);
+      return { videoId: row.video_id, attempts: row.attempts + 1 };
+    });
+  }
+
+  async retry(videoId: string, runAt: number, error: string): Promise<void> {
+    this.sql.retryJob.run(runAt, error, videoId);
+  }
+
+  async nextDue(): Promise<number | undefined> {
+    const row = this.sql.nextDue.get() as { due: number | null };
+    return row.due ?? undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private videoNow(id: string): VideoRecord | undefined {
+    const row = this.sql.videoById.get(id) as Row | undefined;
+    return row && toVideo(row);
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function toMessage(row: Row): MessageRecord {
+  return {
+    id: row.id as string,
+    conversation: row.conversation as string,
+    clientId: row.client_id as string,
+    author: row.author as string,
+    authorName: row.author_name as string,
+    text: row.text as string | null,
+    video: row.video as string | null,
+    createdAt: row.created_at as string,
+  };
+}
+
+function toVideo(row: Row): VideoRecord {
+  return {
+    id: row.id as string,
+    owner: row.owner as string,
+    conversation: row.conversation as string,
+    state: row.state as VideoRecord['state'],
+    reason: row.reason as string | null,
+    duration: row.duration as number | null,
+    width: row.width as number | null,
+    height: row.height as number | null,
+    bytes: row.bytes as number | null,
+    videoCodec: row.video_codec as string | null,
+    audioCodec: row.audio_codec as string | null,
+    createdAt: row.created_at as string,
+    readyAt: row.ready_at as string | null,
+  };
+}
+
+function toUpload(row: Row): UploadRecord {
+  return {
+    id: row.id as string,
+    owner: row.owner as string,
+    conversation: row.conversation as string,
+    clientId: row.client_id as string,
+    filetype: row.filetype as string,
+    size: row.size as number | null,
+    complete: row.complete === 1,
+    createdAt: row.created_at as string,
+  };
+}

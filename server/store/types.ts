@@ -1,0 +1,122 @@
+// The metadata store: members, messages, videos, uploads, the event log and the durable
+// conversion jobs. SqliteStore is the default; another implementation (PostgreSQL) keeps
+// the same contract: each method is atomic, and every state change that clients must
+// hear about appends its event to the log in the same transaction, then hands it to the
+// `publish` callback after commit.
+
+export type VideoState = 'processing' | 'ready' | 'failed';
+
+export interface MessageRecord {
+  id: string;
+  conversation: string;
+  clientId: string;
+  author: string;
+  authorName: string;
+  text: string | null;
+  video: string | null;
+  createdAt: string;
+}
+
+export interface VideoRecord {
+  id: string;
+  owner: string;
+  conversation: string;
+  state: VideoState;
+  reason: string | null;
+  duration: number | null;
+  width: number | null;
+  height: number | null;
+  bytes: number | null;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  createdAt: string;
+  readyAt: string | null;
+}
+
+export interface UploadRecord {
+  /** The upload's id is the video's id. */
+  id: string;
+  owner: string;
+  conversation: string;
+  clientId: string;
+  filetype: string;
+  /** Known once the upload completed. */
+  size: number | null;
+  complete: boolean;
+  createdAt: string;
+}
+
+export type StoredEvent =
+  | { seq: number; conversation: string; type: 'message.created'; message: MessageRecord }
+  | { seq: number; conversation: string; type: 'video.updated'; video: VideoRecord };
+
+export interface MessagePage {
+  messages: MessageRecord[];
+  next: string | null;
+}
+
+export interface ReadyMeta {
+  duration: number;
+  width: number;
+  height: number;
+  bytes: number;
+  videoCodec: string;
+  audioCodec: string | null;
+}
+
+export type NewUpload = Omit<UploadRecord, 'size' | 'complete'>;
+
+export interface MetadataStore {
+  /** Records that a member was seen in a conversation (name and time). */
+  touchMember(user: string, name: string, conversation: string): Promise<void>;
+
+  /**
+   * Creates the message, or returns the author's earlier one with the same clientId
+   * (`created: false`) — never a second one.
+   */
+  createMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }>;
+  /** Throws UnknownCursorError for a cursor that is not a message of this conversation. */
+  listMessages(
+    conversation: string,
+    options: { after?: string; before?: string; limit: number },
+  ): Promise<MessagePage>;
+  /** The message a video is attached to, if any. */
+  messageWithVideo(videoId: string): Promise<MessageRecord | undefined>;
+
+  /** Creates the upload and its video (state processing), or names the owner's existing upload with that clientId. */
+  createUpload(upload: NewUpload): Promise<{ created: true } | { created: false; existing: string }>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /**
+   * Marks the upload complete and queues its conversion (appending video.updated).
+   * Returns the video, or undefined when it was already complete (idempotent).
+   */
+  completeUpload(id: string, size: number): Promise<VideoRecord | undefined>;
+  /** Removes upload, video and job rows (termination). */
+  deleteUpload(id: string): Promise<void>;
+  /**
+   * An abandoned upload: its rows go; if a message already shows the video, the video
+   * stays as failed with `reason` (appending video.updated) and is returned.
+   */
+  expireUpload(id: string, reason: string): Promise<VideoRecord | undefined>;
+  /** Unfinished uploads created before the given time. */
+  staleUploads(createdBefore: string): Promise<UploadRecord[]>;
+
+  getVideo(id: string): Promise<VideoRecord | undefined>;
+  /** Ready videos attached to messages, in message order; of one owner when given. */
+  listSharedVideos(conversation: string, owner?: string): Promise<VideoRecord[]>;
+  /** Undefined when the video no longer exists (terminated meanwhile). */
+  markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
+  markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
+
+  /** Events after `seq` in the given conversations, oldest first, at most `limit`. */
+  eventsAfter(seq: number, conversations: string[], limit: number): Promise<StoredEvent[]>;
+
+  /** A random secret generated once and kept with the data (e.g. the media URL key). */
+  secret(name: string): Promise<Buffer>;
+
+  close(): Promise<void>;
+}
+
+export class UnknownCursorError extends Error {
+  override readonly name = 'UnknownCursorError';
+}

@@ -1,0 +1,211 @@
+// Resumable uploads: tus 1.0 through @tus/server with our rules around it. We
+// authenticate every request before tus sees it, check ownership of an upload from our own
+// rows, validate metadata at creation (conversation membership, clientId, video/* type),
+// keep one upload per (owner, clientId), and start the conversion when the last byte lands.
+// Once an upload is complete its bytes go away after conversion, so HEAD/PATCH/DELETE of a
+// complete upload are answered from our rows instead of by tus.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { Server, type Upload } from '@tus/server';
+import type { Identity } from '../auth/tokens.js';
+import { isMember } from '../auth/tokens.js';
+import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
+import { codeForStatus, forbidden, HttpError, notFound } from '../http/errors.js';
+import { isId, newId } from '../ids.js';
+import type { MediaStore } from '../media/store.js';
+import type { MetadataStore } from '../store/types.js';
+import { UploadFileStore } from './file-store.js';
+
+export const UPLOADS_PATH = '/v1/uploads';
+const TUS_VERSION = '1.0.0';
+const VIDEO_TYPE = /^video\/[A-Za-z0-9.+-]+(\s*;.*)?$/;
+
+export interface UploadsOptions {
+  directory: string;
+  maxUploadBytes: number;
+  expiryS: number;
+  store: MetadataStore;
+  media: MediaStore;
+  cors: Cors;
+  /** Called when an upload completed and its conversion job was queued. */
+  onQueued(videoId: string): void;
+  /** Stops a running conversion (termination of a complete upload). */
+  onTerminating(videoId: string): void;
+  touchMember(identity: Identity, conversation: string): Promise<void>;
+}
+
+/** What our hooks need to know about the request tus is handling. */
+interface RequestState {
+  identity: Identity;
+  createdId?: string;
+}
+
+export class Uploads {
+  readonly datastore: UploadFileStore;
+  private readonly tus: Server;
+  private readonly requests = new WeakMap<IncomingMessage, RequestState>();
+
+  constructor(private readonly options: UploadsOptions) {
+    const { store } = options;
+    this.datastore = new UploadFileStore(options.directory, options.expiryS * 1000, (id) =>
+      store.deleteUpload(id),
+    );
+    this.tus = new Server({
+      path: UPLOADS_PATH,
+      datastore: this.datastore,
+      maxSize: options.maxUploadBytes,
+      relativeLocation: true,
+      allowedOrigins: (origin) => options.cors.isAllowed(origin),
+      exposedHeaders: EXPOSE_HEADERS,
+      namingFunction: () => newId(),
+      // Defence in depth: our router already refused anything but a plain id.
+      getFileIdFromRequest: (_req, lastPath) => (isId(lastPath) ? lastPath : undefined),
+      onUploadCreate: (req, upload) => this.onCreate(req, upload),
+      onUploadFinish: (_req, upload) => this.onFinish(upload),
+      onResponseError: (req, error) => this.onError(req, error),
+    });
+  }
+
+  /** Where the bytes of an upload are on disk. */
+  path(id: string): string {
+    return join(this.options.directory, id);
+  }
+
+  /** POST /v1/uploads (creation) and OPTIONS (tus discovery). */
+  async create(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
+    this.requests.set(req, { identity });
+    await this.tus.handle(req, res);
+  }
+
+  async discovery(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await this.tus.handle(req, res);
+  }
+
+  /** HEAD, PATCH, DELETE /v1/uploads/:id — only by the uploader. */
+  async resume(req: IncomingMessage, res: ServerResponse, identity: Identity, id: string): Promise<void> {
+    if (!isId(id)) throw notFound('No such upload.');
+    const upload = await this.options.store.getUpload(id);
+    if (!upload) throw notFound('No such upload.');
+    if (upload.owner !== identity.user) throw forbidden('This upload belongs to someone else.');
+    if (req.method === 'DELETE' && (await this.options.store.messageWithVideo(id))) {
+      throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
+    }
+    res.setHeader('Tus-Resumable', TUS_VERSION);
+    if (!upload.complete) {
+      this.requests.set(req, { identity });
+      await this.tus.handle(req, res);
+      return;
+    }
+    const size = upload.size ?? 0;
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method === 'HEAD') {
+      res.setHeader('Upload-Offset', size);
+      res.setHeader('Upload-Length', size);
+      res.statusCode = 200;
+      res.end();
+    } else if (req.method === 'PATCH') {
+      if (Number(req.headers['upload-offset']) !== size) {
+        throw new HttpError(409, `The upload is complete at offset ${size}.`);
+      }
+      if (Number(req.headers['content-length'] ?? 0) > 0) {
+        throw new HttpError(413, 'The upload is already complete.');
+      }
+      res.setHeader('Upload-Offset', size);
+      res.statusCode = 204;
+      res.end();
+    } else {
+      await this.terminateComplete(id);
+      res.statusCode = 204;
+      res.end();
+    }
+  }
+
+  /** Removes unfinished uploads older than the expiry (their bytes and rows). */
+  async removeStale(): Promise<number> {
+    const cutoff = new Date(Date.now() - this.options.expiryS * 1000).toISOString();
+    const stale = await this.options.store.staleUploads(cutoff);
+    for (const upload of stale) {
+      await this.datastore.discard(upload.id);
+      await this.options.store.expireUpload(upload.id, 'The upload was not finished in time.');
+    }
+    return stale.length;
+  }
+
+  private async terminateComplete(id: string): Promise<void> {
+    this.options.onTerminating(id);
+    await this.options.store.deleteUpload(id);
+    await this.datastore.discard(id);
+    await this.options.media.remove(id);
+  }
+
+  private async onCreate(req: Request, upload: Upload): Promise<{ metadata?: Record<string, string | null> }> {
+    const state = this.stateOf(req);
+    const { identity } = state;
+    const meta = upload.metadata ?? {};
+    const conversation = meta.conversation;
+    if (!isId(conversation)) throw tusError(400, 'Upload-Metadata needs a valid "conversation".');
+    if (!isMember(identity, conversation)) throw tusError(403, 'You are not a member of this conversation.');
+    if (!isId(meta.clientId)) throw tusError(400, 'Upload-Metadata needs a valid "clientId".');
+    if (typeof meta.filetype !== 'string' || !VIDEO_TYPE.test(meta.filetype)) {
+      throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
+    }
+    if (upload.size === 0) throw tusError(400, 'The file is empty.');
+    const result = await this.options.store.createUpload({
+      id: upload.id,
+      owner: identity.user,
+      conversation,
+      clientId: meta.clientId,
+      filetype: meta.filetype,
+      createdAt: new Date().toISOString(),
+    });
+    if (!result.created) {
+      throw tusError(409, 'An upload with this clientId exists; resume it.', {
+        upload: result.existing,
+        location: `${UPLOADS_PATH}/${result.existing}`,
+      });
+    }
+    state.createdId = upload.id;
+    await this.options.touchMember(identity, conversation);
+    return {};
+  }
+
+  private async onFinish(upload: Upload): Promise<Record<string, never>> {
+    const video = await this.options.store.completeUpload(upload.id, upload.size ?? upload.offset);
+    if (video) this.options.onQueued(upload.id);
+    return {};
+  }
+
+  /** Every tus error answers in our JSON shape; faults are logged. */
+  private async onError(req: Request, error: unknown): Promise<{ status_code: number; body: string }> {
+    const nodeReq = nodeOf(req);
+    const state = this.requests.get(nodeReq.req);
+    // A creation that failed after our rows were written: the client never got a Location.
+    if (state?.createdId && req.method === 'POST') {
+      await this.options.store.deleteUpload(state.createdId);
+      await this.datastore.discard(state.createdId);
+    }
+    const { status_code, body } = error as { status_code?: number; body?: string };
+    const status = typeof status_code === 'number' ? status_code : 500;
+    if (status >= 500) console.error('reelchat: upload request failed', error);
+    nodeReq.res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (typeof body === 'string' && body.startsWith('{')) return { status_code: status, body };
+    const message =
+      status >= 500 ? 'The upload could not be stored.' : (body ?? String(error)).trim() || 'Upload error.';
+    return { status_code: status, body: JSON.stringify({ error: { code: codeForStatus(status), message } }) };
+  }
+
+  private stateOf(req: Request): RequestState {
+    const state = this.requests.get(nodeOf(req).req);
+    if (!state) throw tusError(401, 'A valid token is required.');
+    return state;
+  }
+}
+
+function nodeOf(req: Request): { req: IncomingMessage; res: ServerResponse } {
+  return (req as unknown as { runtime: { node: { req: IncomingMessage; res: ServerResponse } } }).runtime.node;
+}
+
+/** @tus/server aborts a request with a thrown `{ status_code, body }`. */
+function tusError(status: number, message: string, extra: Record<string, unknown> = {}) {
+  return { status_code: status, body: JSON.stringify(new HttpError(status, message, extra).toJSON()) };
+}

@@ -1,0 +1,177 @@
+import { ReelError } from '../transport/errors.js';
+import type { Message, ReelTransport, Video } from '../transport/types.js';
+import type { Outbox, OutboxTake } from './outbox.js';
+
+/** Takes being delivered by this page (the fallback where the Web Locks API is missing). */
+const busy = new Set<string>();
+
+/**
+ * Runs `task` holding the take's lock, so one take is delivered by one page (tab) at a
+ * time. Resolves to `undefined` without running it when another holds the lock.
+ */
+export async function withTakeLock<T>(
+  outbox: Outbox,
+  clientId: string,
+  task: () => Promise<T>,
+): Promise<T | undefined> {
+  const name = `reelchat:${outbox.name}:${clientId}`;
+  if (busy.has(name)) return undefined;
+  busy.add(name);
+  try {
+    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+    if (!locks) return await task();
+    let ran = false;
+    const result = await locks.request(name, { ifAvailable: true }, async (lock) => {
+      if (!lock) return undefined;
+      ran = true;
+      return task();
+    });
+    return ran ? (result as T) : undefined;
+  } finally {
+    busy.delete(name);
+  }
+}
+
+export interface UploadTakeOptions {
+  signal?: AbortSignal;
+  onProgress?(sent: number, total?: number): void;
+  /** The length in seconds, read when the transport asks (a live take knows it only at the end). */
+  duration?: () => number | undefined;
+}
+
+/**
+ * Uploads a take from the outbox (live while it is still recording), records the
+ * confirmed bytes as the transport reports them, and stores the resulting video id.
+ */
+export async function uploadTake(
+  transport: ReelTransport,
+  outbox: Outbox,
+  take: OutboxTake,
+  options: UploadTakeOptions = {},
+): Promise<Video> {
+  const source = await outbox.source(take.clientId, { signal: options.signal });
+  const confirm = coalesce((sent: number) => outbox.confirm(take.clientId, sent));
+  const video = await transport.upload(take.conversation, source, {
+    clientId: take.clientId,
+    type: take.type,
+    signal: options.signal,
+    onProgress(sent, total) {
+      confirm(sent);
+      options.onProgress?.(sent, total);
+    },
+    // A getter: a live source's length is known only once the recording has stopped.
+    get duration() {
+      return options.duration?.() ?? take.duration;
+    },
+  });
+  if (options.signal?.aborted) {
+    throw new ReelError('aborted', 'The upload was cancelled.', { cause: options.signal.reason });
+  }
+  await outbox.uploaded(take.clientId, video.id);
+  return video;
+}
+
+/**
+ * Sends the video message for an uploaded take and deletes the take. The same clientId
+ * as the upload: a backend that already has this message returns it instead of a second.
+ */
+export async function sendTake(
+  transport: ReelTransport,
+  outbox: Outbox,
+  take: OutboxTake,
+  video: string,
+): Promise<Message> {
+  const message = await transport.sendMessage(take.conversation, {
+    clientId: take.clientId,
+    video,
+  });
+  await outbox.delete(take.clientId);
+  return message;
+}
+
+export interface ResumeOptions {
+  /** Only this conversation's takes. */
+  conversation?: string;
+  /** Only this user's takes (takes recorded without a user match any). */
+  user?: string;
+  signal?: AbortSignal;
+  /**
+   * What to do with takes the person never chose to send (the page went away while they
+   * were recording or reviewing): `discard` (default) deletes them, `keep` leaves them.
+   */
+  unsent?: 'discard' | 'keep';
+  onProgress?(take: OutboxTake, sent: number, total?: number): void;
+  onUploaded?(take: OutboxTake, video: Video): void;
+  onSent?(take: OutboxTake, message: Message): void;
+  onError?(take: OutboxTake, error: ReelError): void;
+}
+
+export interface ResumeResult {
+  messages: Message[];
+  /** Takes that could not be delivered this time; they stay in the outbox. */
+  failed: { take: OutboxTake; error: ReelError }[];
+}
+
+/**
+ * Finishes what earlier pages left in the outbox: uploads each take the person chose to
+ * send (a resumable transport continues its server-side upload, reading from the outbox),
+ * then sends its message, once. Takes another tab is delivering are skipped.
+ */
+export async function resumePendingUploads(
+  transport: ReelTransport,
+  outbox: Outbox,
+  options: ResumeOptions = {},
+): Promise<ResumeResult> {
+  const result: ResumeResult = { messages: [], failed: [] };
+  const takes = await outbox.pending({ conversation: options.conversation, user: options.user });
+  for (const listed of takes) {
+    if (options.signal?.aborted) break;
+    if (outbox.isLive(listed.clientId)) continue; // being recorded in this page
+    try {
+      await withTakeLock(outbox, listed.clientId, async () => {
+        const take = await outbox.get(listed.clientId);
+        if (!take) return;
+        if (!take.send || take.state === 'recording') {
+          if ((options.unsent ?? 'discard') === 'discard') await outbox.delete(take.clientId);
+          return;
+        }
+        let video = take.video;
+        if (video === undefined) {
+          const uploaded = await uploadTake(transport, outbox, take, {
+            signal: options.signal,
+            onProgress: (sent, total) => options.onProgress?.(take, sent, total ?? take.bytes),
+          });
+          options.onUploaded?.(take, uploaded);
+          video = uploaded.id;
+        }
+        const message = await sendTake(transport, outbox, take, video);
+        result.messages.push(message);
+        options.onSent?.(take, message);
+      });
+    } catch (error) {
+      const reelError = ReelError.from(error);
+      result.failed.push({ take: listed, error: reelError });
+      if (reelError.code !== 'aborted') options.onError?.(listed, reelError);
+    }
+  }
+  return result;
+}
+
+/** Calls an async function with the latest value, never two at once, skipping stale values. */
+function coalesce(run: (value: number) => Promise<void>): (value: number) => void {
+  let running = false;
+  let latest: number | undefined;
+  const pump = async () => {
+    running = true;
+    while (latest !== undefined) {
+      const value = latest;
+      latest = undefined;
+      await run(value).catch(() => undefined);
+    }
+    running = false;
+  };
+  return (value: number) => {
+    latest = Math.max(value, latest ?? 0);
+    if (!running) void pump();
+  };
+}

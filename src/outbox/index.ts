@@ -1,0 +1,19 @@
+// reelchat outbox: recordings persisted in IndexedDB before they are sent, and resumed after a reload.
+export {
+  Outbox,
+  storageError,
+  type OutboxOptions,
+  type OutboxSource,
+  type OutboxTake,
+  type TakeState,
+  type UploadHandle,
+} from './outbox.js';
+export {
+  resumePendingUploads,
+  sendTake,
+  uploadTake,
+  withTakeLock,
+  type ResumeOptions,
+  type ResumeResult,
+  type UploadTakeOptions,
+} from './deliver.js';

@@ -1,0 +1,166 @@
+import type Hls from 'hls.js';
+import type { ErrorData, FragLoadedData } from 'hls.js';
+import { ReelError } from '../transport/errors.js';
+import type { MediaRequest } from './stitcher.js';
+import { Timers } from './timers.js';
+
+type HlsClass = typeof Hls;
+
+let loading: Promise<HlsClass> | undefined;
+
+/** hls.js (the light build), imported the first time an HLS clip must play through MSE. */
+export function loadHls(): Promise<HlsClass> {
+  loading ??= import('hls.js/light').then((module) => module.default as HlsClass);
+  return loading;
+}
+
+/** True where Media Source Extensions can play H.264/AAC, i.e. where hls.js works. */
+export function mseSupported(): boolean {
+  const source =
+    (globalThis as { ManagedMediaSource?: typeof MediaSource }).ManagedMediaSource ??
+    globalThis.MediaSource;
+  return typeof source?.isTypeSupported === 'function' && source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+}
+
+/** True where the `<video>` element plays HLS itself (Safari, iOS). */
+export function nativeHlsSupported(video: HTMLVideoElement): boolean {
+  return video.canPlayType('application/vnd.apple.mpegurl') !== '';
+}
+
+export interface HlsEngineOptions {
+  /** Auth for every request hls.js makes (from the transport's `mediaRequest`). */
+  request?: MediaRequest;
+  /** Called once per failure (not once per retry). */
+  onError(error: ReelError): void;
+  /**
+   * Playback cannot go on where it is: a segment that will not load after the retries, or a
+   * media error that recovery did not cure. `at` is the start time of the failed fragment,
+   * when there is one, so the owner can skip the clip it belongs to.
+   */
+  onFatal(error: ReelError, at: number | undefined): void;
+}
+
+const MAX_NETWORK_RETRIES = 3;
+
+/**
+ * Owns one hls.js instance: loads the library, creates the instance on a `<video>`, registers
+ * and unregisters its listeners, retries fatal network errors with backoff, recovers a fatal
+ * media error once, and destroys everything on `destroy()`.
+ */
+export class HlsEngine {
+  /** hls.js instances alive on the page (a test hook: 0 once every player has gone). */
+  static live = 0;
+  private hls?: Hls;
+  private destroyed = false;
+  private readonly timers = new Timers();
+  private networkRetries = 0;
+  private mediaRecoveries = 0;
+  private failing = false;
+
+  constructor(
+    readonly video: HTMLVideoElement,
+    private readonly options: HlsEngineOptions,
+  ) {}
+
+  /** Loads `url` (a playlist URL, `blob:` included) and starts buffering at `startPosition`. */
+  async load(url: string, startPosition = 0): Promise<void> {
+    const HlsCtor = await loadHls();
+    if (this.destroyed) return;
+    if (!this.hls) {
+      this.hls = new HlsCtor({
+        startPosition,
+        backBufferLength: 30,
+        maxBufferLength: 20,
+        enableWorker: false,
+        xhrSetup: this.options.request ? this.xhrSetup : undefined,
+      });
+      HlsEngine.live++;
+      this.registerListeners();
+      this.hls.attachMedia(this.video);
+    } else {
+      this.hls.config.startPosition = startPosition;
+    }
+    this.networkRetries = 0;
+    this.failing = false;
+    this.hls.loadSource(url);
+  }
+
+  /** Restarts loading at `position` (after a seek over a clip that failed). */
+  restartLoad(position: number): void {
+    this.hls?.stopLoad();
+    this.hls?.startLoad(position);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.timers.clearAll();
+    if (this.hls) {
+      this.unregisterListeners();
+      this.hls.destroy();
+      this.hls = undefined;
+      HlsEngine.live--;
+    }
+  }
+
+  private readonly xhrSetup = (xhr: XMLHttpRequest, url: string): void => {
+    if (url.startsWith('blob:')) return;
+    const init = this.options.request?.(url);
+    if (!init) return;
+    xhr.open('GET', url, true);
+    new Headers(init.headers).forEach((value, name) => xhr.setRequestHeader(name, value));
+    if (init.credentials === 'include') xhr.withCredentials = true;
+  };
+
+  private registerListeners(): void {
+    const hls = this.hls!;
+    hls.on(hlsEvents(hls).ERROR, this.onError);
+    hls.on(hlsEvents(hls).FRAG_LOADED, this.onFragLoaded);
+  }
+
+  private unregisterListeners(): void {
+    const hls = this.hls!;
+    hls.off(hlsEvents(hls).ERROR, this.onError);
+    hls.off(hlsEvents(hls).FRAG_LOADED, this.onFragLoaded);
+  }
+
+  private readonly onFragLoaded = (_event: string, _data: FragLoadedData): void => {
+    this.networkRetries = 0;
+    this.failing = false;
+  };
+
+  private readonly onError = (_event: string, data: ErrorData): void => {
+    if (!data.fatal || this.destroyed) return;
+    const hls = this.hls!;
+    const status = data.response?.code;
+    const error = new ReelError(
+      (data.type as string) === 'networkError' ? (status === 404 ? 'not-found' : 'network') : 'media',
+      `Playback failed (${data.details}${status ? `, HTTP ${status}` : ''}).`,
+      { status: status || undefined, cause: data.error },
+    );
+    if (!this.failing) this.options.onError(error);
+    this.failing = true;
+    const at = data.frag?.start;
+    if ((data.type as string) === 'networkError') {
+      const permanent = status !== undefined && status >= 400 && status < 500;
+      if (!permanent && this.networkRetries < MAX_NETWORK_RETRIES) {
+        const delay = 500 * 2 ** this.networkRetries++;
+        this.timers.set(() => hls.startLoad(at ?? this.video.currentTime), delay);
+        return;
+      }
+      this.options.onFatal(error, at);
+      return;
+    }
+    if ((data.type as string) === 'mediaError' && this.mediaRecoveries === 0) {
+      this.mediaRecoveries++;
+      hls.recoverMediaError();
+      return;
+    }
+    this.options.onFatal(error, at);
+  };
+}
+
+/** The Events table from an instance (the class is loaded lazily, so it is not imported). */
+function hlsEvents(hls: Hls): HlsClass['Events'] {
+  return (hls.constructor as HlsClass).Events;
+}

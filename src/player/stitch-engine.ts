@@ -1,0 +1,172 @@
+import type { Clip } from '../internal/events.js';
+import { ReelError } from '../transport/errors.js';
+import { resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
+import { HlsEngine } from './hls-engine.js';
+import { fetchMediaPlaylist, partAt, stitch, type MediaPlaylist, type StitchedPart } from './stitcher.js';
+
+/**
+ * Plays the whole reel through one hls.js instance on a stitched playlist (every clip's
+ * segments in one VOD playlist, a discontinuity between clips), so a join is no different
+ * from a segment boundary. Clips whose playlist does not load are left out of the stitch.
+ */
+export class StitchEngine implements PlaybackEngine {
+  readonly kind = 'stitch';
+  readonly video: HTMLVideoElement;
+  private clips: readonly Clip[] = [];
+  private readonly playlists = new Map<number, MediaPlaylist>();
+  private readonly failed = new Set<number>();
+  private parts: StitchedPart[] = [];
+  /** Clips in the playlist hls.js has now (appended ones wait for a reload). */
+  private loadedParts: StitchedPart[] = [];
+  private blobUrl?: string;
+  private readonly hls: HlsEngine;
+  private readonly abort = new AbortController();
+  private destroyed = false;
+  private finished = false;
+
+  constructor(private readonly options: EngineOptions) {
+    this.video = options.videos[0];
+    this.hls = new HlsEngine(this.video, {
+      request: options.request,
+      onError: (error) => options.events.error(error),
+      onFatal: (error, at) => this.onFatal(error, at),
+    });
+    this.video.addEventListener('timeupdate', this.onTime);
+    this.video.addEventListener('seeked', this.onTime);
+    this.video.addEventListener('ended', this.onEnded);
+  }
+
+  async load(clips: readonly Clip[], index: number, offset: number): Promise<void> {
+    this.clips = clips;
+    await this.fetchPlaylists(0, clips.length);
+    if (this.destroyed) return;
+    const part = this.parts.find((p) => p.index >= index);
+    if (!part) {
+      this.finish();
+      return;
+    }
+    const at = part.index === index ? Math.min(offset, Math.max(0, part.duration - 0.5)) : 0;
+    this.options.events.time(part.index, at);
+    await this.reload(part.start + at);
+  }
+
+  async append(clips: readonly Clip[]): Promise<void> {
+    const from = this.clips.length;
+    this.clips = clips;
+    await this.fetchPlaylists(from, clips.length);
+    if (this.destroyed || this.parts.length === this.loadedParts.length) return;
+    // The reel had run out: carry on with the first new clip.
+    if (this.finished) this.seek(this.parts[this.loadedParts.length].index);
+  }
+
+  seek(index: number, offset = 0): void {
+    const loaded = this.loadedParts.find((p) => p.index >= index && !this.failed.has(p.index));
+    const part = loaded ?? this.parts.find((p) => p.index >= index && !this.failed.has(p.index));
+    if (!part) {
+      this.finish();
+      return;
+    }
+    this.finished = false;
+    const at = part.start + (part.index === index ? offset : 0);
+    this.options.events.time(part.index, at - part.start);
+    if (!loaded) {
+      // An appended clip: the stitched playlist grows (hls.js reloads it) and plays on.
+      const playing = !this.video.paused || this.video.ended;
+      void this.reload(at).then(() => {
+        if (playing && !this.destroyed) this.video.play().catch(() => undefined);
+      });
+      return;
+    }
+    this.video.currentTime = at;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.abort.abort();
+    this.video.removeEventListener('timeupdate', this.onTime);
+    this.video.removeEventListener('seeked', this.onTime);
+    this.video.removeEventListener('ended', this.onEnded);
+    this.hls.destroy();
+    resetVideo(this.video);
+    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
+    this.blobUrl = undefined;
+  }
+
+  private async fetchPlaylists(from: number, to: number): Promise<void> {
+    const results = await Promise.allSettled(
+      this.clips
+        .slice(from, to)
+        .map((clip) => fetchMediaPlaylist(clip.src, { request: this.options.request, signal: this.abort.signal })),
+    );
+    if (this.destroyed) return;
+    results.forEach((result, k) => {
+      const index = from + k;
+      if (result.status === 'fulfilled') {
+        this.playlists.set(index, result.value);
+        this.options.events.duration(index, result.value.duration);
+      } else {
+        this.failed.add(index);
+        this.options.events.clipFailed(index, ReelError.from(result.reason, 'network'));
+      }
+    });
+    this.parts = stitch(this.stitchable()).parts;
+  }
+
+  private stitchable(): { index: number; playlist: MediaPlaylist }[] {
+    return [...this.playlists.entries()]
+      .filter(([index]) => !this.failed.has(index))
+      .sort(([a], [b]) => a - b)
+      .map(([index, playlist]) => ({ index, playlist }));
+  }
+
+  /** Builds the stitched playlist from every playable clip and (re)loads it at `position`. */
+  private async reload(position: number): Promise<void> {
+    const stitched = stitch(this.stitchable());
+    this.parts = stitched.parts;
+    this.loadedParts = stitched.parts;
+    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
+    this.blobUrl = URL.createObjectURL(new Blob([stitched.text], { type: 'application/vnd.apple.mpegurl' }));
+    await this.hls.load(this.blobUrl, position);
+  }
+
+  private readonly onTime = (): void => {
+    if (this.loadedParts.length === 0 || this.video.ended) return;
+    const t = this.video.currentTime;
+    const part = this.loadedParts[partAt(this.loadedParts, t)];
+    this.options.events.time(part.index, Math.max(0, Math.min(part.duration, t - part.start)));
+  };
+
+  private readonly onEnded = (): void => {
+    const next = this.parts[this.loadedParts.length];
+    if (next) {
+      // Clips were appended while the reel played: go on with them.
+      this.seek(next.index);
+      return;
+    }
+    this.finish();
+  };
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.options.events.ended();
+  }
+
+  /** A segment that will not load (or media that will not decode): skip the clip it is in. */
+  private onFatal(error: ReelError, at: number | undefined): void {
+    const t = at ?? this.video.currentTime;
+    const part = this.loadedParts[partAt(this.loadedParts, t)];
+    if (!part) return;
+    this.failed.add(part.index);
+    this.options.events.clipFailed(part.index, error);
+    const next = this.loadedParts.find((p) => p.index > part.index);
+    if (!next) {
+      this.finish();
+      return;
+    }
+    this.video.currentTime = next.start;
+    this.hls.restartLoad(next.start);
+    this.options.events.time(next.index, 0);
+  }
+}

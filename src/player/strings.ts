@@ -1,0 +1,22 @@
+/** Every text `<reel-player>` shows or announces; replace any of them with the `strings` property. */
+export const playerStrings = {
+  label: 'Video reel',
+  clipProgress: 'Clip {n} of {total}',
+  announce: 'Clip {n} of {total}, from {owner}, {seconds} s',
+  announceNoOwner: 'Clip {n} of {total}, {seconds} s',
+  play: 'Play',
+  pause: 'Pause',
+  next: 'Next clip',
+  back: 'Previous clip',
+  mute: 'Mute',
+  unmute: 'Unmute',
+  tapToUnmute: 'Tap to unmute',
+  speed: 'Playback speed',
+  rate: '{rate}×',
+  skipped: 'Clip {n} could not be played and was skipped.',
+  empty: 'No clips yet.',
+  ended: 'End of the reel.',
+  loading: 'Loading…',
+};
+
+export type PlayerStrings = typeof playerStrings;

@@ -1,0 +1,84 @@
+import { REEL_ERROR_CODES, ReelError, type ReelErrorCode } from '../errors.js';
+
+const STATUS_CODES: Record<number, ReelErrorCode> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  413: 'too-large',
+};
+
+/** A failed response as a ReelError: the server's `{error: {code, message}}` when it sent one. */
+export async function errorFromResponse(response: Response): Promise<ReelError> {
+  let code: ReelErrorCode = STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal' : 'bad-request');
+  let message = `${response.status} ${response.statusText}`.trim();
+  try {
+    const body = (await response.json()) as { error?: { code?: string; message?: string } };
+    if (body.error?.message) message = body.error.message;
+    if ((REEL_ERROR_CODES as readonly string[]).includes(body.error?.code ?? '')) {
+      code = body.error!.code as ReelErrorCode;
+    }
+  } catch {
+    // Not JSON: keep the status line.
+  }
+  return new ReelError(code, message, { status: response.status });
+}
+
+/**
+ * Bearer-token JSON requests against the reference protocol. The token is asked for
+ * when first needed and again after a 401, so a site's short-lived tokens refresh.
+ */
+export class ApiClient {
+  private token?: string;
+
+  constructor(
+    readonly endpoint: string,
+    private readonly getToken: () => string | Promise<string>,
+  ) {}
+
+  /** An absolute URL for a server-relative path or URL the server returned. */
+  url(path: string): string {
+    return new URL(path, this.endpoint.endsWith('/') ? this.endpoint : `${this.endpoint}/`).href;
+  }
+
+  async currentToken(refresh = false): Promise<string> {
+    if (refresh || this.token === undefined) {
+      const token = await this.getToken();
+      if (typeof token !== 'string' || token === '') {
+        throw new ReelError('unauthorized', 'No token: set the token attribute or a getToken callback.');
+      }
+      this.token = token;
+    }
+    return this.token;
+  }
+
+  /** The last token known, for places that cannot wait (media request options). */
+  get cachedToken(): string | undefined {
+    return this.token;
+  }
+
+  async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.fetch(path, { method, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    if (!response.ok) throw await errorFromResponse(response);
+    return (await response.json()) as T;
+  }
+
+  /** fetch with the bearer token, retried once with a fresh token after a 401. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    for (const refresh of [false, true]) {
+      const headers = new Headers(init.headers);
+      headers.set('Authorization', `Bearer ${await this.currentToken(refresh)}`);
+      if (init.body !== undefined) headers.set('Content-Type', 'application/json');
+      let response: Response;
+      try {
+        response = await fetch(this.url(path), { ...init, headers });
+      } catch (error) {
+        if (init.signal?.aborted) throw new ReelError('aborted', 'The request was cancelled.', { cause: error });
+        throw new ReelError('network', `Cannot reach ${this.endpoint}.`, { cause: error });
+      }
+      if (response.status !== 401 || refresh) return response;
+    }
+    throw new ReelError('internal', 'unreachable');
+  }
+}

@@ -1,0 +1,85 @@
+import { expect, waitUntil } from '@open-wc/testing';
+import { nanoid } from 'nanoid';
+import { transportContract } from '../contract.js';
+import { ReelError } from '../errors.js';
+import { HttpTransport } from './http-transport.js';
+import type { ReelEvent } from '../types.js';
+
+/** The reference server the test runner started for us (web-test-runner.config.mjs). */
+async function server(): Promise<string> {
+  const response = await fetch('/__reelchat/server.json');
+  return ((await response.json()) as { url: string }).url;
+}
+
+async function devToken(endpoint: string, user: string, conversations: string[]): Promise<string> {
+  const query = new URLSearchParams({ user, name: user[0].toUpperCase() + user.slice(1), conversations: conversations.join(',') });
+  const response = await fetch(`${endpoint}/v1/dev/token?${query}`);
+  return ((await response.json()) as { token: string }).token;
+}
+
+transportContract({
+  name: 'http (reference server)',
+  readyTimeout: 30_000,
+  async setup() {
+    const endpoint = await server();
+    return {
+      async transportFor(user, conversations) {
+        return new HttpTransport({ endpoint, token: await devToken(endpoint, user, conversations) });
+      },
+    };
+  },
+  async sampleVideo() {
+    const response = await fetch('/test-fixtures/video/sample.webm');
+    return new Blob([await response.arrayBuffer()], { type: 'video/webm' });
+  },
+});
+
+describe('HttpTransport', () => {
+  it('refuses an endpoint that is not an http(s) URL', () => {
+    expect(() => new HttpTransport({ endpoint: 'javascript:alert(1)', token: 'x' })).to.throw(ReelError);
+    expect(() => new HttpTransport({ token: 'x' })).to.throw(ReelError);
+  });
+
+  it('asks getToken again after a 401 and goes on with the fresh token', async () => {
+    const endpoint = await server();
+    const good = await devToken(endpoint, 'alice', ['c1']);
+    const tokens = ['not-a-token', good];
+    const transport = new HttpTransport({ endpoint, getToken: () => tokens.shift() ?? good });
+    expect((await transport.connect()).user).to.equal('alice');
+    expect(tokens).to.deep.equal([]);
+    await transport.close();
+  });
+
+  it('reports a bad token as unauthorized', async () => {
+    const transport = new HttpTransport({ endpoint: await server(), token: 'forged' });
+    try {
+      await transport.connect();
+      expect.fail('should throw');
+    } catch (error) {
+      expect(ReelError.is(error, 'unauthorized')).to.equal(true);
+    }
+  });
+
+  it('resolves media URLs against the endpoint and authorizes them', async () => {
+    const endpoint = await server();
+    const conversation = `c-${nanoid(6)}`;
+    const alice = new HttpTransport({ endpoint, token: await devToken(endpoint, 'alice', [conversation]) });
+    await alice.connect();
+    const events: ReelEvent[] = [];
+    const unsubscribe = alice.subscribe(conversation, (event) => events.push(event));
+    const sample = await (await fetch('/test-fixtures/video/sample.mp4')).blob();
+    const video = await alice.upload(conversation, sample, { clientId: nanoid(), type: 'video/mp4' });
+    await waitUntil(
+      () => events.some((e) => e.type === 'video.updated' && e.video.id === video.id && e.video.state === 'ready'),
+      'ready event',
+      { timeout: 30_000 },
+    );
+    const ready = await alice.getVideo(conversation, video.id);
+    expect(ready.playlist!.startsWith(endpoint)).to.equal(true);
+    const playlist = await fetch(ready.playlist!, alice.mediaRequest(ready.playlist!));
+    expect(playlist.status).to.equal(200);
+    expect(await playlist.text()).to.contain('#EXTM3U');
+    unsubscribe();
+    await alice.close();
+  });
+});

@@ -1,0 +1,178 @@
+import { ReelError, throwIfAborted } from '../errors.js';
+import { validateDraft, validateId, validateListOptions } from '../validate.js';
+import type {
+  ListOptions,
+  Message,
+  MessageDraft,
+  Page,
+  ReelEvent,
+  ReelTransport,
+  Session,
+  TransportOptions,
+  UploadOptions,
+  UploadSource,
+  Video,
+} from '../types.js';
+import { ApiClient } from './api-client.js';
+import { EventStream } from './event-stream.js';
+import { TusUpload } from './tus-upload.js';
+
+/**
+ * Speaks the reference HTTP protocol (docs/protocol.md): JSON for messages and videos,
+ * tus for uploads, server-sent events for live updates, bearer tokens throughout.
+ */
+export class HttpTransport implements ReelTransport {
+  private readonly api: ApiClient;
+  private readonly streams = new Set<EventStream>();
+  private readonly uploads = new Set<AbortController>();
+  private closed = false;
+
+  constructor(options: TransportOptions) {
+    if (!options.endpoint) throw new ReelError('bad-request', 'The http transport needs an endpoint attribute.');
+    let endpoint: URL;
+    try {
+      endpoint = new URL(options.endpoint, globalThis.location?.href);
+    } catch (error) {
+      throw new ReelError('bad-request', `"${options.endpoint}" is not a URL.`, { cause: error });
+    }
+    if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
+      throw new ReelError('bad-request', `The endpoint must be an http(s) URL, not "${options.endpoint}".`);
+    }
+    const getToken = options.getToken ?? (() => options.token ?? '');
+    this.api = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken);
+  }
+
+  async connect(): Promise<Session> {
+    this.check();
+    const session = await this.api.json<{ user: string; name?: string }>('GET', '/v1/session');
+    return { user: session.user, name: session.name };
+  }
+
+  async listMessages(conversation: string, options: ListOptions = {}): Promise<Page<Message>> {
+    this.check(conversation);
+    const { limit } = validateListOptions(options);
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (options.after !== undefined) query.set('after', options.after);
+    if (options.before !== undefined) query.set('before', options.before);
+    const page = await this.api.json<{ messages: Message[]; next: string | null }>(
+      'GET',
+      `${conversationPath(conversation)}/messages?${query}`,
+    );
+    return { items: page.messages, next: page.next };
+  }
+
+  async sendMessage(conversation: string, draft: MessageDraft): Promise<Message> {
+    this.check(conversation);
+    validateDraft(draft, Number.MAX_SAFE_INTEGER);
+    return this.api.json<Message>('POST', `${conversationPath(conversation)}/messages`, {
+      clientId: draft.clientId,
+      ...(draft.video !== undefined ? { video: draft.video } : { text: draft.text }),
+    });
+  }
+
+  async upload(conversation: string, source: UploadSource, options: UploadOptions): Promise<Video> {
+    this.check(conversation);
+    validateId(options.clientId, 'clientId');
+    const type = options.type ?? (source instanceof Blob ? source.type : '') ?? '';
+    if (!type.startsWith('video/')) throw new ReelError('bad-request', `Only video can be uploaded, not "${type}".`);
+    throwIfAborted(options.signal);
+    // One controller per upload so close() can stop them all.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.uploads.add(controller);
+    try {
+      const id = await new TusUpload(this.api, source, {
+        conversation,
+        clientId: options.clientId,
+        type,
+        signal: controller.signal,
+        onProgress: options.onProgress,
+      }).start();
+      return await this.getVideo(conversation, id);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.uploads.delete(controller);
+    }
+  }
+
+  async getVideo(conversation: string, id: string): Promise<Video> {
+    this.check(conversation);
+    validateId(id, 'video');
+    return this.resolveUrls(await this.api.json<Video>('GET', `${conversationPath(conversation)}/videos/${id}`));
+  }
+
+  async listVideos(conversation: string, owner: string): Promise<Video[]> {
+    this.check(conversation);
+    validateId(owner, 'owner');
+    const { videos } = await this.api.json<{ videos: Video[] }>(
+      'GET',
+      `${conversationPath(conversation)}/videos?owner=${encodeURIComponent(owner)}`,
+    );
+    return videos.map((video) => this.resolveUrls(video));
+  }
+
+  subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
+    this.check(conversation);
+    const stream = new EventStream(this.api, `/v1/events?conversation=${encodeURIComponent(conversation)}`, {
+      onEvent: (raw) => {
+        const event = parseEvent(raw.data);
+        if (!event) return;
+        if (event.type === 'video.updated') event.video = this.resolveUrls(event.video);
+        onEvent(event);
+      },
+      onConnection: (online) => onEvent({ type: 'connection', state: online ? 'online' : 'offline' }),
+      onFatal: () => onEvent({ type: 'connection', state: 'offline' }),
+    });
+    this.streams.add(stream);
+    return () => {
+      stream.close();
+      this.streams.delete(stream);
+    };
+  }
+
+  /** hls.js adds these to its playlist and segment requests (the bearer header). */
+  mediaRequest(url: string): RequestInit {
+    const token = this.api.cachedToken;
+    if (!token || !url.startsWith(this.api.endpoint)) return {};
+    return { headers: { Authorization: `Bearer ${token}` } };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const stream of this.streams) stream.close();
+    this.streams.clear();
+    for (const upload of this.uploads) upload.abort();
+    this.uploads.clear();
+  }
+
+  private resolveUrls(video: Video): Video {
+    return {
+      ...video,
+      mediaType: video.mediaType ?? 'hls',
+      playlist: video.playlist ? this.api.url(video.playlist) : undefined,
+      poster: video.poster ? this.api.url(video.poster) : undefined,
+    };
+  }
+
+  private check(conversation?: string): void {
+    if (this.closed) throw new ReelError('aborted', 'This transport has been closed.');
+    if (conversation !== undefined) validateId(conversation, 'conversation');
+  }
+}
+
+function conversationPath(conversation: string): string {
+  return `/v1/conversations/${encodeURIComponent(conversation)}`;
+}
+
+/** A server event's JSON, checked for the fields the elements rely on. */
+function parseEvent(data: string): Exclude<ReelEvent, { type: 'connection' }> | undefined {
+  try {
+    const event = JSON.parse(data) as Exclude<ReelEvent, { type: 'connection' }>;
+    if (event.type === 'message.created' && typeof event.message?.id === 'string') return event;
+    if (event.type === 'video.updated' && typeof event.video?.id === 'string') return event;
+  } catch {
+    // A malformed event is dropped, not fatal to the stream.
+  }
+  return undefined;
+}

@@ -1,0 +1,197 @@
+import type { DetailedError, Upload, UploadOptions as TusOptions } from 'tus-js-client';
+import { ReelError } from '../errors.js';
+import { isResumable, streamOf } from '../upload-source.js';
+import type { ResumableSource, UploadSource } from '../types.js';
+import type { ApiClient } from './api-client.js';
+
+/** Bytes per PATCH while recording: small enough that little is left when the person presses stop. */
+const LIVE_CHUNK_BYTES = 128 * 1024;
+/** Retries span about two minutes: a lost network or a restarting server comes back within that. */
+const RETRY_DELAYS = [0, 500, 1000, 2000, 4000, 8000, 10_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000];
+
+/**
+ * tus-js-client's view of a chunk stream. Unlike its own stream source, this one can go
+ * back to an earlier offset when the stream is resumable (the outbox), so a retry after
+ * a failure — or a resume after a reload — reads from the server's offset.
+ */
+class ChunkSource {
+  readonly size = null as unknown as number;
+  private buffer = new Uint8Array(0);
+  private bufferOffset = 0;
+  private iterator?: AsyncIterator<Uint8Array>;
+  private ended = false;
+
+  constructor(private readonly source: AsyncIterable<Uint8Array> | ResumableSource) {}
+
+  async slice(start: number, end: number): Promise<{ value: Blob; done: boolean }> {
+    if (!this.iterator || start < this.bufferOffset) this.open(start);
+    // Skip what the server already has (a resume reads a fresh stream from 0 otherwise).
+    while (!this.ended && this.bufferOffset + this.buffer.length < end) await this.pull();
+    if (start > this.bufferOffset) {
+      this.buffer = this.buffer.subarray(Math.min(start - this.bufferOffset, this.buffer.length));
+      this.bufferOffset = start;
+    }
+    const value = this.buffer.subarray(0, end - start);
+    return { value: new Blob([value as BlobPart]), done: this.ended && value.length === this.buffer.length };
+  }
+
+  close(): void {
+    void this.iterator?.return?.();
+    this.iterator = undefined;
+  }
+
+  private open(offset: number): void {
+    if (this.iterator && !isResumable(this.source)) {
+      throw new ReelError('internal', `Cannot read the recording again from byte ${offset}.`);
+    }
+    this.close();
+    const start = isResumable(this.source) ? offset : 0;
+    this.iterator = streamOf(this.source, start)[Symbol.asyncIterator]();
+    this.buffer = new Uint8Array(0);
+    this.bufferOffset = start;
+    this.ended = false;
+  }
+
+  private async pull(): Promise<void> {
+    const next = await this.iterator!.next();
+    if (next.done) {
+      this.ended = true;
+      return;
+    }
+    const joined = new Uint8Array(this.buffer.length + next.value.length);
+    joined.set(this.buffer);
+    joined.set(next.value, this.buffer.length);
+    this.buffer = joined;
+  }
+}
+
+export interface TusUploadOptions {
+  conversation: string;
+  clientId: string;
+  type: string;
+  signal?: AbortSignal;
+  onProgress?(sent: number, total?: number): void;
+}
+
+/**
+ * Owns one tus-js-client upload: auth on every request, retries with backoff, resume
+ * from a previous attempt (same clientId, even after a reload), termination on abort.
+ * Resolves to the upload's id, which is the video's id.
+ */
+export class TusUpload {
+  private upload?: Upload;
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly source: UploadSource,
+    private readonly options: TusUploadOptions,
+  ) {}
+
+  async start(): Promise<string> {
+    const { signal } = this.options;
+    if (signal?.aborted) throw new ReelError('aborted', 'The upload was cancelled.');
+    const tus = await import('tus-js-client');
+    const url = await this.run(tus, undefined).catch(async (error: unknown) => {
+      // The server already has an upload for this clientId (created before a reload
+      // that lost our local record of it): continue that one.
+      const existing = conflictUploadId(error);
+      if (!existing) throw error;
+      return this.run(tus, this.api.url(`/v1/uploads/${existing}`));
+    });
+    return url.split('/').pop()!;
+  }
+
+  private run(tus: typeof import('tus-js-client'), uploadUrl: string | undefined): Promise<string> {
+    const { conversation, clientId, type, signal, onProgress } = this.options;
+    const live = !(this.source instanceof Blob);
+    return new Promise<string>((resolve, reject) => {
+      const onAbort = () => {
+        // `true` also ends the upload on the server (tus termination): it keeps nothing.
+        void this.upload?.abort(true).catch(() => {});
+        reject(new ReelError('aborted', 'The upload was cancelled.'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = () => signal?.removeEventListener('abort', onAbort);
+      const options: TusOptions = {
+        endpoint: this.api.url('/v1/uploads'),
+        uploadUrl,
+        metadata: { conversation, clientId, filetype: type },
+        retryDelays: RETRY_DELAYS,
+        removeFingerprintOnSuccess: true,
+        storeFingerprintForResuming: true,
+        fingerprint: async () => `reelchat:${this.api.endpoint}:${conversation}:${clientId}`,
+        onBeforeRequest: async (request) => {
+          request.setHeader('Authorization', `Bearer ${await this.api.currentToken()}`);
+        },
+        onShouldRetry: (error: DetailedError) => {
+          const status = error.originalResponse?.getStatus() ?? 0;
+          if (status === 401) {
+            void this.api.currentToken(true).catch(() => {});
+            return true;
+          }
+          // Network failures and server faults are worth retrying; refusals are not.
+          return status === 0 || status >= 500 || status === 423 || status === 429;
+        },
+        onChunkComplete: (_size, accepted, total) => onProgress?.(accepted, total ?? undefined),
+        onSuccess: () => {
+          settle();
+          resolve(this.upload!.url!);
+        },
+        onError: (error) => {
+          settle();
+          reject(toReelError(error));
+        },
+      };
+      if (live) {
+        options.uploadLengthDeferred = true;
+        options.chunkSize = LIVE_CHUNK_BYTES;
+        const source = this.source as AsyncIterable<Uint8Array>;
+        options.fileReader = { openFile: async () => new ChunkSource(source) };
+      }
+      // A live upload's bytes come from fileReader; tus-js-client only needs some input object.
+      this.upload = new tus.Upload(live ? new Blob() : (this.source as Blob), options);
+      const upload = this.upload;
+      void (async () => {
+        if (!uploadUrl) {
+          const previous = await upload.findPreviousUploads();
+          if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
+        }
+        if (!signal?.aborted) upload.start();
+      })().catch((error: unknown) => {
+        settle();
+        reject(toReelError(error));
+      });
+    });
+  }
+}
+
+function conflictUploadId(error: unknown): string | undefined {
+  if (!(error instanceof ReelError) || error.code !== 'conflict') return undefined;
+  const match = /upload ([A-Za-z0-9_-]+)/.exec(error.message);
+  return (error.cause as { upload?: string } | undefined)?.upload ?? match?.[1];
+}
+
+function toReelError(error: unknown): ReelError {
+  if (error instanceof ReelError) return error;
+  const response = (error as Partial<DetailedError>).originalResponse;
+  if (!response) return ReelError.from(error, 'network');
+  const status = response.getStatus();
+  let body: { error?: { code?: string; message?: string; upload?: string } } = {};
+  try {
+    body = JSON.parse(response.getBody()) as typeof body;
+  } catch {
+    // tus-js-client's own message stays.
+  }
+  const codes: Record<number, ReelError['code']> = {
+    400: 'bad-request',
+    401: 'unauthorized',
+    403: 'forbidden',
+    404: 'not-found',
+    409: 'conflict',
+    413: 'too-large',
+  };
+  return new ReelError(codes[status] ?? (status >= 500 ? 'internal' : 'network'), body.error?.message ?? String(error), {
+    status,
+    cause: { upload: body.error?.upload, error },
+  });
+}
