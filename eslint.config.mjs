@@ -11,7 +11,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -22,7 +25,14 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], ...wc.configs['flat/recommended'] },
   { files: ['src/**/*.ts'], ...litA11y.configs.recommended },
   {
-    files: ['server/**/*.ts', 'scripts/**/*.mjs', 'bench/**/*.mjs', 'e2e/**/*.ts', '*.mjs', 'demo/**/*.mjs'],
+    files: [
+      'server/**/*.ts',
+      'scripts/**/*.mjs',
+      'bench/**/*.mjs',
+      'e2e/**/*.ts',
+      '*.mjs',
+      'demo/**/*.mjs',
+    ],
     languageOptions: { globals: { ...globals.node } },
   },
 );

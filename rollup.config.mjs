@@ -1,3 +1,4 @@
+import commonjs from '@rollup/plugin-commonjs';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import esbuild from 'rollup-plugin-esbuild';
@@ -16,7 +17,13 @@ export default [
   // npm: one module per entry point, dependencies left to the site's bundler.
   {
     input: entries,
-    output: { dir: 'dist', format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
+    output: {
+      dir: 'dist',
+      format: 'es',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      sourcemap: true,
+    },
     external: (id) => /^(lit|@lit|hls\.js|nanoid|idb-keyval|tus-js-client)(\/|$)/.test(id),
     plugins: [nodeResolve({ browser: true }), typescript()],
   },
@@ -35,6 +42,11 @@ export default [
       },
       sourcemap: true,
     },
-    plugins: [nodeResolve({ browser: true, exportConditions: ['production'] }), typescript(), terser()],
+    plugins: [
+      nodeResolve({ browser: true, exportConditions: ['browser', 'production'] }),
+      commonjs(),
+      typescript(),
+      terser(),
+    ],
   },
 ];

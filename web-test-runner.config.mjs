@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumArgs, requireChromium } from './scripts/chromium.mjs';
@@ -32,15 +33,46 @@ function referenceServerPlugin() {
   };
 }
 
+/**
+ * Serves a package bundled into one ES module: tus-js-client still imports CommonJS
+ * (url-parse), which the dev server cannot hand to the browser as it is.
+ */
+function prebundlePlugin(name) {
+  const path = `/__prebundled/${name}.js`;
+  let bundle;
+  return {
+    name: `prebundle-${name}`,
+    resolveImport({ source }) {
+      if (source === name) return path;
+    },
+    async serve(context) {
+      if (context.path !== path) return undefined;
+      bundle ??= build({
+        stdin: { contents: `export * from '${name}';`, resolveDir: process.cwd() },
+        bundle: true,
+        format: 'esm',
+        platform: 'browser',
+        write: false,
+        logLevel: 'silent',
+      }).then((result) => result.outputFiles[0].text);
+      return { body: await bundle, type: 'js' };
+    },
+  };
+}
+
 export default {
   files: ['src/**/*.test.ts'],
-  nodeResolve: { exportConditions: ['browser', 'production'] },
+  nodeResolve: { browser: true, exportConditions: ['browser', 'production'] },
   concurrency: 1,
   testsFinishTimeout: 300_000,
   testFramework: { config: { timeout: 30_000 } },
   plugins: [
     referenceServerPlugin(),
-    esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) }),
+    prebundlePlugin('tus-js-client'),
+    esbuildPlugin({
+      ts: true,
+      tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)),
+    }),
   ],
   browsers: [
     chromeLauncher({

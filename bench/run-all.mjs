@@ -31,10 +31,12 @@ for (const script of scripts) {
     continue;
   }
   const { bench, ...figures } = JSON.parse(line);
-  for (const [name, value] of Object.entries(figures)) rows.push([bench, name, JSON.stringify(value)]);
+  for (const [name, value] of Object.entries(figures))
+    rows.push([bench, name, JSON.stringify(value)]);
 }
 
 const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 8));
 console.log(`\n${'bench'.padEnd(widths[0])}  ${'figure'.padEnd(widths[1])}  value`);
-for (const row of rows) console.log(`${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2]}`);
+for (const row of rows)
+  console.log(`${row[0].padEnd(widths[0])}  ${row[1].padEnd(widths[1])}  ${row[2]}`);
 process.exit(failed ? 1 : 0);

@@ -7,7 +7,8 @@ for (const chat of document.querySelectorAll('reel-chat')) {
   chat.getToken = async () => {
     const query = new URLSearchParams({ user, name, conversations: 'demo' });
     const response = await fetch(`/v1/dev/token?${query}`);
-    if (!response.ok) throw new Error(`No dev token (${response.status}): start the server with npm start.`);
+    if (!response.ok)
+      throw new Error(`No dev token (${response.status}): start the server with npm start.`);
     return (await response.json()).token;
   };
 }

@@ -40,7 +40,8 @@ export async function measure() {
     const visit = (path) => {
       if (upFront.has(path)) return;
       upFront.add(path);
-      for (const dep of outputs[path].imports) if (dep.kind === 'import-statement' && !dep.external) visit(dep.path);
+      for (const dep of outputs[path].imports)
+        if (dep.kind === 'import-statement' && !dep.external) visit(dep.path);
     };
     visit(entryPath);
     const bytes = result.outputFiles
@@ -64,10 +65,14 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
     const limit = Math.round((budget[name] ?? 0) * (1 + TOLERANCE));
     const verdict = bytes <= limit ? 'ok' : 'OVER';
     if (verdict === 'OVER') over++;
-    console.log(`${name.padEnd(10)} ${(bytes / 1024).toFixed(1).padStart(6)} KiB gzip  (budget ${(budget[name] / 1024).toFixed(1)} KiB +5%)  ${verdict}`);
+    console.log(
+      `${name.padEnd(10)} ${(bytes / 1024).toFixed(1).padStart(6)} KiB gzip  (budget ${(budget[name] / 1024).toFixed(1)} KiB +5%)  ${verdict}`,
+    );
   }
   if (over) {
-    console.error('Over the size budget: shrink it, or run `node scripts/check-size.mjs --update` with a reason in the commit.');
+    console.error(
+      'Over the size budget: shrink it, or run `node scripts/check-size.mjs --update` with a reason in the commit.',
+    );
     process.exit(1);
   }
 }

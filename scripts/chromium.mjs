@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 
 export const chromiumPath =
   process.env.CHROME_PATH ||
-  ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) => existsSync(p));
+  ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].find((p) =>
+    existsSync(p),
+  );
 
 /** Flags for headless runs as root on a closed network, with a fake camera and microphone. */
 export const chromiumArgs = [

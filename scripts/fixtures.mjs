@@ -13,29 +13,78 @@ const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
 /** Synthetic picture and tone; `hue` tells clips apart on screen. */
 function sources(seconds, { hue = 0, size = '640x360', rate = 30 } = {}) {
   return [
-    '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}:duration=${seconds},hue=h=${hue}`,
-    '-f', 'lavfi', '-i', `sine=frequency=${440 + hue}:sample_rate=48000:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=${rate}:duration=${seconds},hue=h=${hue}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${440 + hue}:sample_rate=48000:duration=${seconds}`,
   ];
 }
 
 /** H.264 without B-frames and one audio format: what the server makes and the player stitches. */
 const h264Aac = [
-  '-c:v', 'libx264', '-profile:v', 'baseline', '-bf', '0', '-preset', 'veryfast', '-pix_fmt', 'yuv420p',
-  '-c:a', 'aac', '-ar', '48000', '-ac', '2', '-b:a', '96k',
+  '-c:v',
+  'libx264',
+  '-profile:v',
+  'baseline',
+  '-bf',
+  '0',
+  '-preset',
+  'veryfast',
+  '-pix_fmt',
+  'yuv420p',
+  '-c:a',
+  'aac',
+  '-ar',
+  '48000',
+  '-ac',
+  '2',
+  '-b:a',
+  '96k',
 ];
 
 const specs = [
   ...[1, 2, 3, 4].map((n) => ({
     out: `hls/clip${n}/index.m3u8`,
     args: (out) => [
-      ...sources(3, { hue: n * 80 }), ...h264Aac, '-g', '30', '-keyint_min', '30', '-sc_threshold', '0',
-      '-f', 'hls', '-hls_time', '1', '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4',
-      '-hls_fmp4_init_filename', 'init.mp4', '-hls_segment_filename', join(dirname(out), 'seg%d.m4s'), out,
+      ...sources(3, { hue: n * 80 }),
+      ...h264Aac,
+      '-g',
+      '30',
+      '-keyint_min',
+      '30',
+      '-sc_threshold',
+      '0',
+      '-f',
+      'hls',
+      '-hls_time',
+      '1',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_segment_type',
+      'fmp4',
+      '-hls_fmp4_init_filename',
+      'init.mp4',
+      '-hls_segment_filename',
+      join(dirname(out), 'seg%d.m4s'),
+      out,
     ],
   })),
   {
     out: 'video/sample.webm',
-    args: (out) => [...sources(2, { size: '320x240' }), '-c:v', 'libvpx', '-b:v', '300k', '-c:a', 'libopus', out],
+    args: (out) => [
+      ...sources(2, { size: '320x240' }),
+      '-c:v',
+      'libvpx',
+      '-b:v',
+      '300k',
+      '-c:a',
+      'libopus',
+      out,
+    ],
   },
   {
     out: 'video/sample.mp4',

@@ -15,21 +15,28 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export async function startReferenceServer(options = {}) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'reelchat-'));
   const ownsDataDir = options.dataDir === undefined;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts'), ...(options.args ?? [])], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      REELCHAT_DATA_DIR: dataDir,
-      REELCHAT_DEV_TOKENS: '1',
-      ...options.env,
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'server/main.ts'), ...(options.args ?? [])],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        REELCHAT_DATA_DIR: dataDir,
+        REELCHAT_DEV_TOKENS: '1',
+        ...options.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let output = '';
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The reference server did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(
+      () => reject(new Error(`The reference server did not start:\n${output}`)),
+      20_000,
+    );
     const onData = (chunk) => {
       output += chunk;
       const match = /listening on (http:\/\/\S+)/.exec(output);

@@ -45,7 +45,10 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return value;
 }
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): ServerConfig {
+export function readConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  argv: string[] = [],
+): ServerConfig {
   const devTokens = env.REELCHAT_DEV_TOKENS === '1';
   const demo = argv.includes('--demo');
   const jwtSecret = env.REELCHAT_JWT_SECRET || undefined;

@@ -23,7 +23,10 @@ export function authenticate(api: ApiContext, ctx: RequestContext): Promise<Iden
 }
 
 /** The `:c` path parameter, checked for format (400) and membership (403). */
-export async function memberOf(api: ApiContext, ctx: RequestContext): Promise<{ identity: Identity; conversation: string }> {
+export async function memberOf(
+  api: ApiContext,
+  ctx: RequestContext,
+): Promise<{ identity: Identity; conversation: string }> {
   const identity = await authenticate(api, ctx);
   const conversation = ctx.params.c!;
   if (!isId(conversation)) throw badRequest('Not a conversation id.');

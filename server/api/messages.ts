@@ -33,6 +33,10 @@ export async function postMessage(api: ApiContext, ctx: RequestContext): Promise
   }
   const { clientId, text, video } = body as Record<string, unknown>;
   if (!isId(clientId)) throw badRequest('"clientId" must be 1–64 characters of A-Z a-z 0-9 _ -.');
+  // A retry with the same clientId answers the first message, whatever this body says.
+  const earlier = await api.store.messageByClientId(identity.user, clientId);
+  if (earlier) return answer(ctx, earlier, false, conversation);
+
   if ((text === undefined) === (video === undefined)) {
     throw badRequest('A message has either "text" or "video".');
   }
@@ -47,42 +51,43 @@ export async function postMessage(api: ApiContext, ctx: RequestContext): Promise
     createdAt: new Date().toISOString(),
   };
   if (text !== undefined) {
-    if (typeof text !== 'string' || text.trim() === '') throw badRequest('"text" must be a non-empty string.');
+    if (typeof text !== 'string' || text.trim() === '')
+      throw badRequest('"text" must be a non-empty string.');
     message.text = text.trim();
     if ([...message.text].length > api.config.maxText) {
       throw new HttpError(413, `"text" is longer than ${api.config.maxText} characters.`);
     }
   } else {
     if (!isId(video)) throw badRequest('"video" must be a video id.');
+    const own = await api.store.getVideo(video);
+    if (!own || own.owner !== identity.user || own.conversation !== conversation) {
+      throw badRequest('"video" must be one of your uploads in this conversation.');
+    }
     message.video = video;
   }
-
-  // A retry with the same clientId answers the first message, whatever this body says.
-  let result;
   try {
-    result = await api.store.createMessage(
-      message.video === null ? message : await ownVideo(api, message),
-    );
+    const result = await api.store.createMessage(message);
+    await api.members.seen(identity, conversation);
+    answer(ctx, result.message, result.created, conversation);
   } catch (error) {
     if (error instanceof VideoTakenError) throw new HttpError(409, error.message);
     throw error;
   }
-  if (!result.created && result.message.conversation !== conversation) {
-    throw new HttpError(409, 'This clientId was already used for a message in another conversation.');
-  }
-  await api.members.seen(identity, conversation);
-  sendJson(ctx.res, result.created ? 201 : 200, messageJson(result.message));
 }
 
-/** The video of a video message must be the author's own upload in this conversation. */
-async function ownVideo(api: ApiContext, message: MessageRecord): Promise<MessageRecord> {
-  const video = await api.store.getVideo(message.video!);
-  const own = video && video.owner === message.author && video.conversation === message.conversation;
-  if (!own) {
-    // Unless this is a retry of a message that was already created.
-    return message;
+function answer(
+  ctx: RequestContext,
+  message: MessageRecord,
+  created: boolean,
+  conversation: string,
+): void {
+  if (!created && message.conversation !== conversation) {
+    throw new HttpError(
+      409,
+      'This clientId was already used for a message in another conversation.',
+    );
   }
-  return message;
+  sendJson(ctx.res, created ? 201 : 200, messageJson(message));
 }
 
 function cursor(value: string | null, name: string): string | undefined {
@@ -94,6 +99,7 @@ function cursor(value: string | null, name: string): string | undefined {
 function parseLimit(value: string | null): number {
   if (value === null || value === '') return DEFAULT_LIMIT;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) throw badRequest('"limit" must be a positive whole number.');
+  if (!Number.isInteger(limit) || limit < 1)
+    throw badRequest('"limit" must be a positive whole number.');
   return Math.min(limit, MAX_LIMIT);
 }

@@ -176,20 +176,20 @@ async function assertGoodOutput(source: string, outputDir: string, result: Conve
 }
 
 /** Pids of ffmpeg/ffprobe children reading `path` (Linux /proc). */
-async function toolsReading(path: string): Promise<number[]> {
+async function toolsReading(path: string, tool = /ff(mpeg|probe)$/): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (/ff(mpeg|probe)/.test(cmdline.split('\0')[0]) && cmdline.includes(path))
-      pids.push(Number(entry));
+    if (tool.test(cmdline.split('\0')[0]) && cmdline.includes(path)) pids.push(Number(entry));
   }
   return pids;
 }
 
-async function waitForTools(path: string): Promise<void> {
+/** Waits until ffmpeg itself (past the ffprobe checks) is converting `path`. */
+async function waitForFfmpeg(path: string): Promise<void> {
   for (let i = 0; i < 2000; i++) {
-    if ((await toolsReading(path)).length > 0) return;
+    if ((await toolsReading(path, /ffmpeg$/)).length > 0) return;
     await sleep(2);
   }
   throw new Error(`no ffmpeg started on ${path}`);
@@ -530,7 +530,7 @@ describe('lifecycle', () => {
     const controller = new AbortController();
     const out = newOutputDir();
     const job = convert.convert(source, out, controller.signal);
-    await waitForTools(source);
+    await waitForFfmpeg(source);
     controller.abort();
     await assert.rejects(job, { name: 'AbortError' });
     assert.deepEqual(await toolsReading(source), []);
@@ -548,7 +548,7 @@ describe('lifecycle', () => {
     await copyFile(clips['vp8-opus.webm'], source);
     const running = convert.convert(source, newOutputDir());
     const waiting = convert.convert(source, newOutputDir());
-    await waitForTools(source);
+    await waitForFfmpeg(source);
     await convert.close();
     await assert.rejects(running, { name: 'AbortError' });
     await assert.rejects(waiting, { name: 'AbortError' });

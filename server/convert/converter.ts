@@ -154,9 +154,10 @@ async function withToolsCheck<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** spawn() failing: the executable is absent or not executable. */
 function isMissingExecutable(error: unknown): error is NodeJS.ErrnoException {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return error instanceof Error && 'syscall' in error && (code === 'ENOENT' || code === 'EACCES');
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  return Boolean(syscall?.startsWith('spawn')) && (code === 'ENOENT' || code === 'EACCES');
 }
 
 function toolsMissing(error: NodeJS.ErrnoException): ToolsMissingError {

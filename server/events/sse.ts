@@ -46,7 +46,8 @@ export class SseHub {
       if (event.seq <= lastSent || res.writableEnded) return;
       lastSent = event.seq;
       res.write(this.frame(event));
-      if (res.writableLength > MAX_BUFFERED_BYTES) res.end();
+      // Not reading: drop the connection rather than buffer without end.
+      if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
     };
     const unsubscribe = this.fanout.subscribe((event) => {
       if (!wanted.has(event.conversation)) return;
@@ -64,7 +65,10 @@ export class SseHub {
     this.open.add(res);
 
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.options.heartbeatMs);
-    const expiry = setTimeout(() => res.end(), Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1));
+    const expiry = setTimeout(
+      () => res.end(),
+      Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1),
+    );
     const cleanUp = () => {
       clearInterval(heartbeat);
       clearTimeout(expiry);
@@ -72,7 +76,8 @@ export class SseHub {
       this.open.delete(res);
     };
     res.on('close', cleanUp);
-    req.on('close', () => res.end());
+    // The client is gone: nothing left to flush.
+    req.on('close', () => res.destroy());
 
     if (held) {
       try {
@@ -92,9 +97,15 @@ export class SseHub {
     }
   }
 
-  /** Ends every open stream (server shutdown). */
+  /**
+   * Drops every open stream (server shutdown). Destroyed, not ended: a client that stopped
+   * reading would otherwise hold its connection open until its buffered events drain.
+   */
   closeAll(): void {
-    for (const res of this.open) res.end();
+    for (const res of this.open) {
+      res.socket?.destroy();
+      res.destroy();
+    }
     this.open.clear();
   }
 

@@ -36,7 +36,10 @@ export type ByteRange = { start: number; end: number };
  * Parses a Range header against a size. Undefined: serve the whole file (no header, another
  * unit, or several ranges — which a server may ignore). 'unsatisfiable': answer 416.
  */
-export function parseRange(header: string | undefined, size: number): ByteRange | 'unsatisfiable' | undefined {
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): ByteRange | 'unsatisfiable' | undefined {
   if (!header) return undefined;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!match) return undefined;

@@ -124,7 +124,10 @@ export class ConversionWorker {
     const badInput = error instanceof ConvertError || isMissingUpload(error);
     const retries = this.retryDelaysMs.length;
     if (!badInput && attempt <= retries) {
-      console.error(`reelchat: converting ${videoId} failed (attempt ${attempt}), will retry`, error);
+      console.error(
+        `reelchat: converting ${videoId} failed (attempt ${attempt}), will retry`,
+        error,
+      );
       await queue.retry(videoId, Date.now() + this.retryDelaysMs[attempt - 1]!, String(error));
       return;
     }

@@ -18,7 +18,11 @@ import {
 } from './types.js';
 
 type Row = Record<string, unknown>;
-type NewEvent = StoredEvent extends infer E ? (E extends StoredEvent ? Omit<E, 'seq'> : never) : never;
+type NewEvent = StoredEvent extends infer E
+  ? E extends StoredEvent
+    ? Omit<E, 'seq'>
+    : never
+  : never;
 
 /** Thrown by createMessage when the video is already attached to another message. */
 export class VideoTakenError extends Error {
@@ -47,13 +51,19 @@ export class SqliteStore implements MetadataStore, JobQueue {
       messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
       messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
       messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
-      insertMessage: p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
+      insertMessage:
+        p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
         VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
-      messagesNewest: p(`SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
-      messagesAfter: p(`SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`),
+      messagesNewest: p(
+        `SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      messagesAfter: p(
+        `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
+      ),
       uploadById: p('SELECT * FROM uploads WHERE id = ?'),
       uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
-      insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
+      insertUpload:
+        p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
         VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
       insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
         VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
@@ -64,24 +74,36 @@ export class SqliteStore implements MetadataStore, JobQueue {
       videoById: p('SELECT * FROM videos WHERE id = ?'),
       sharedVideos: p(`SELECT v.* FROM videos v JOIN messages m ON m.video = v.id
         WHERE v.conversation = ? AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq`),
-      videoReady: p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
+      videoReady:
+        p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
         height = @height, bytes = @bytes, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
         WHERE id = @id AND state = 'processing'`),
-      videoFailed: p(`UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`),
-      insertEvent: p('INSERT INTO events (conversation, type, data, created_at) VALUES (?, ?, ?, ?)'),
-      eventsAfter: p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
+      videoFailed: p(
+        `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
+      ),
+      insertEvent: p(
+        'INSERT INTO events (conversation, type, data, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      eventsAfter:
+        p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
         ORDER BY seq LIMIT ?`),
       secret: p('SELECT value FROM settings WHERE name = ?'),
       insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
-      insertJob: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`),
+      insertJob: p(
+        `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
+      ),
       deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
       requeueRunning: p(`UPDATE jobs SET state = 'queued', run_at = ? WHERE state = 'running'`),
       jobsForOrphans: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at)
         SELECT v.id, 'queued', 0, ? FROM videos v JOIN uploads u ON u.id = v.id
         WHERE v.state = 'processing' AND u.complete = 1`),
-      dueJob: p(`SELECT video_id, attempts FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at LIMIT 1`),
+      dueJob: p(
+        `SELECT video_id, attempts FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at LIMIT 1`,
+      ),
       startJob: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE video_id = ?`),
-      retryJob: p(`UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`),
+      retryJob: p(
+        `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`,
+      ),
       nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued'`),
     };
   }
@@ -91,7 +113,12 @@ export class SqliteStore implements MetadataStore, JobQueue {
     const appended: StoredEvent[] = [];
     const append = (event: NewEvent) => {
       const data = event.type === 'message.created' ? event.message : event.video;
-      const info = this.sql.insertEvent.run(event.conversation, event.type, JSON.stringify(data), now());
+      const info = this.sql.insertEvent.run(
+        event.conversation,
+        event.type,
+        JSON.stringify(data),
+        now(),
+      );
       appended.push({ ...event, seq: Number(info.lastInsertRowid) } as StoredEvent);
     };
     const result = this.db.transaction(() => fn(append))();
@@ -103,9 +130,12 @@ export class SqliteStore implements MetadataStore, JobQueue {
     this.sql.touchMember.run(conversation, user, name, now());
   }
 
-  async createMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }> {
+  async createMessage(
+    message: MessageRecord,
+  ): Promise<{ message: MessageRecord; created: boolean }> {
     return this.transact((append) => {
-      const earlier = this.sql.messageByClientId.get(message.author, message.clientId) as Row | undefined;
+      const earlier = this.sql.messageByClientId.get(message.author, message.clientId) as
+        Row | undefined;
       if (earlier) return { message: toMessage(earlier), created: false };
       if (message.video !== null && this.sql.messageByVideo.get(message.video)) {
         throw new VideoTakenError('This video is already attached to another message.');
@@ -114,6 +144,11 @@ export class SqliteStore implements MetadataStore, JobQueue {
       append({ type: 'message.created', conversation: message.conversation, message });
       return { message, created: true };
     });
+  }
+
+  async messageByClientId(author: string, clientId: string): Promise<MessageRecord | undefined> {
+    const row = this.sql.messageByClientId.get(author, clientId) as Row | undefined;
+    return row && toMessage(row);
   }
 
   async listMessages(
@@ -146,9 +181,12 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return row && toMessage(row);
   }
 
-  async createUpload(upload: NewUpload): Promise<{ created: true } | { created: false; existing: string }> {
+  async createUpload(
+    upload: NewUpload,
+  ): Promise<{ created: true } | { created: false; existing: string }> {
     return this.transact(() => {
-      const existing = this.sql.uploadByClientId.get(upload.owner, upload.clientId) as { id: string } | undefined;
+      const existing = this.sql.uploadByClientId.get(upload.owner, upload.clientId) as
+        { id: string } | undefined;
       if (existing) return { created: false as const, existing: existing.id };
       this.sql.insertUpload.run(upload);
       this.sql.insertVideo.run(upload);
@@ -212,7 +250,8 @@ export class SqliteStore implements MetadataStore, JobQueue {
       this.sql.deleteJob.run(id);
       const changed = this.sql.videoReady.run({ id, ...meta, readyAt: now() }).changes;
       const video = this.videoNow(id);
-      if (changed && video) append({ type: 'video.updated', conversation: video.conversation, video });
+      if (changed && video)
+        append({ type: 'video.updated', conversation: video.conversation, video });
       return changed ? video : undefined;
     });
   }
@@ -222,7 +261,8 @@ export class SqliteStore implements MetadataStore, JobQueue {
       this.sql.deleteJob.run(id);
       const changed = this.sql.videoFailed.run(reason, id).changes;
       const video = this.videoNow(id);
-      if (changed && video) append({ type: 'video.updated', conversation: video.conversation, video });
+      if (changed && video)
+        append({ type: 'video.updated', conversation: video.conversation, video });
       return changed ? video : undefined;
     });
   }

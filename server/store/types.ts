@@ -75,6 +75,8 @@ export interface MetadataStore {
    * (`created: false`) — never a second one.
    */
   createMessage(message: MessageRecord): Promise<{ message: MessageRecord; created: boolean }>;
+  /** The author's message with this clientId, if any. */
+  messageByClientId(author: string, clientId: string): Promise<MessageRecord | undefined>;
   /** Throws UnknownCursorError for a cursor that is not a message of this conversation. */
   listMessages(
     conversation: string,
@@ -84,7 +86,9 @@ export interface MetadataStore {
   messageWithVideo(videoId: string): Promise<MessageRecord | undefined>;
 
   /** Creates the upload and its video (state processing), or names the owner's existing upload with that clientId. */
-  createUpload(upload: NewUpload): Promise<{ created: true } | { created: false; existing: string }>;
+  createUpload(
+    upload: NewUpload,
+  ): Promise<{ created: true } | { created: false; existing: string }>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   /**
    * Marks the upload complete and queues its conversion (appending video.updated).

@@ -82,7 +82,12 @@ export class Uploads {
   }
 
   /** HEAD, PATCH, DELETE /v1/uploads/:id — only by the uploader. */
-  async resume(req: IncomingMessage, res: ServerResponse, identity: Identity, id: string): Promise<void> {
+  async resume(
+    req: IncomingMessage,
+    res: ServerResponse,
+    identity: Identity,
+    id: string,
+  ): Promise<void> {
     if (!isId(id)) throw notFound('No such upload.');
     const upload = await this.options.store.getUpload(id);
     if (!upload) throw notFound('No such upload.');
@@ -138,13 +143,17 @@ export class Uploads {
     await this.options.media.remove(id);
   }
 
-  private async onCreate(req: Request, upload: Upload): Promise<{ metadata?: Record<string, string | null> }> {
+  private async onCreate(
+    req: Request,
+    upload: Upload,
+  ): Promise<{ metadata?: Record<string, string | null> }> {
     const state = this.stateOf(req);
     const { identity } = state;
     const meta = upload.metadata ?? {};
     const conversation = meta.conversation;
     if (!isId(conversation)) throw tusError(400, 'Upload-Metadata needs a valid "conversation".');
-    if (!isMember(identity, conversation)) throw tusError(403, 'You are not a member of this conversation.');
+    if (!isMember(identity, conversation))
+      throw tusError(403, 'You are not a member of this conversation.');
     if (!isId(meta.clientId)) throw tusError(400, 'Upload-Metadata needs a valid "clientId".');
     if (typeof meta.filetype !== 'string' || !VIDEO_TYPE.test(meta.filetype)) {
       throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
@@ -159,7 +168,7 @@ export class Uploads {
       createdAt: new Date().toISOString(),
     });
     if (!result.created) {
-      throw tusError(409, 'An upload with this clientId exists; resume it.', {
+      throw tusError(409, `This clientId already has upload ${result.existing}; resume that one.`, {
         upload: result.existing,
         location: `${UPLOADS_PATH}/${result.existing}`,
       });
@@ -176,7 +185,10 @@ export class Uploads {
   }
 
   /** Every tus error answers in our JSON shape; faults are logged. */
-  private async onError(req: Request, error: unknown): Promise<{ status_code: number; body: string }> {
+  private async onError(
+    req: Request,
+    error: unknown,
+  ): Promise<{ status_code: number; body: string }> {
     const nodeReq = nodeOf(req);
     const state = this.requests.get(nodeReq.req);
     // A creation that failed after our rows were written: the client never got a Location.
@@ -190,8 +202,13 @@ export class Uploads {
     nodeReq.res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (typeof body === 'string' && body.startsWith('{')) return { status_code: status, body };
     const message =
-      status >= 500 ? 'The upload could not be stored.' : (body ?? String(error)).trim() || 'Upload error.';
-    return { status_code: status, body: JSON.stringify({ error: { code: codeForStatus(status), message } }) };
+      status >= 500
+        ? 'The upload could not be stored.'
+        : (body ?? String(error)).trim() || 'Upload error.';
+    return {
+      status_code: status,
+      body: JSON.stringify({ error: { code: codeForStatus(status), message } }),
+    };
   }
 
   private stateOf(req: Request): RequestState {
@@ -202,10 +219,14 @@ export class Uploads {
 }
 
 function nodeOf(req: Request): { req: IncomingMessage; res: ServerResponse } {
-  return (req as unknown as { runtime: { node: { req: IncomingMessage; res: ServerResponse } } }).runtime.node;
+  return (req as unknown as { runtime: { node: { req: IncomingMessage; res: ServerResponse } } })
+    .runtime.node;
 }
 
 /** @tus/server aborts a request with a thrown `{ status_code, body }`. */
 function tusError(status: number, message: string, extra: Record<string, unknown> = {}) {
-  return { status_code: status, body: JSON.stringify(new HttpError(status, message, extra).toJSON()) };
+  return {
+    status_code: status,
+    body: JSON.stringify(new HttpError(status, message, extra).toJSON()),
+  };
 }

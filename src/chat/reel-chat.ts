@@ -184,7 +184,6 @@ export class ReelChat extends LitElement {
   private olderCursor: string | null = null;
   /** Events that arrive while the first page loads, applied after it. */
   private queued?: ReelEvent[];
-  private wasOffline = false;
   private catchingUp?: Promise<void>;
   private catchUpAgain = false;
   private atBottom = true;
@@ -339,7 +338,6 @@ export class ReelChat extends LitElement {
     this.olderCursor = null;
     this.hasOlder = false;
     this.offline = false;
-    this.wasOffline = false;
     this.unseen = 0;
     this.upload = undefined;
     this.playing = new Set();
@@ -441,14 +439,12 @@ export class ReelChat extends LitElement {
   private onConnection(state: 'online' | 'offline'): void {
     if (state === 'offline') {
       this.offline = true;
-      this.wasOffline = true;
       return;
     }
     this.offline = false;
-    if (this.wasOffline) {
-      this.wasOffline = false;
-      void this.catchUp();
-    }
+    // Live events flow only from the moment the stream is open, so every (re)connection,
+    // the first included, asks for what came before it.
+    void this.catchUp();
   }
 
   /** After a reconnect: every message after the newest one known, page by page, each once. */

@@ -17,9 +17,19 @@ export interface Clip {
 /** Every event reelchat fires, with its detail. All bubble and cross shadow roots. */
 export interface ReelEventDetails {
   'reel-error': { error: ReelError };
-  'reel-record-start': { mimeType: string };
-  'reel-record-stop': { duration: number; bytes: number };
-  'reel-upload-progress': { sent: number; total?: number };
+  /** `clientId` names the take: its upload and its message. */
+  'reel-record-start': { mimeType: string; clientId?: string };
+  /** `blob` is the whole take, for hosts that handle the recording themselves. */
+  'reel-record-stop': {
+    duration: number;
+    bytes: number;
+    clientId?: string;
+    mimeType?: string;
+    blob?: Blob;
+  };
+  /** The person discarded the take (or closed the camera) before sending. */
+  'reel-record-cancel': { clientId?: string };
+  'reel-upload-progress': { sent: number; total?: number; clientId?: string };
   'reel-upload-complete': Video;
   'reel-clip-change': { index: number; clip: Clip };
   'reel-clip-watched': { index: number; clip: Clip };
@@ -36,6 +46,7 @@ declare global {
     'reel-error': CustomEvent<ReelEventDetails['reel-error']>;
     'reel-record-start': CustomEvent<ReelEventDetails['reel-record-start']>;
     'reel-record-stop': CustomEvent<ReelEventDetails['reel-record-stop']>;
+    'reel-record-cancel': CustomEvent<ReelEventDetails['reel-record-cancel']>;
     'reel-upload-progress': CustomEvent<ReelEventDetails['reel-upload-progress']>;
     'reel-upload-complete': CustomEvent<ReelEventDetails['reel-upload-complete']>;
     'reel-clip-change': CustomEvent<ReelEventDetails['reel-clip-change']>;

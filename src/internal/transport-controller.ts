@@ -52,7 +52,10 @@ export class TransportController implements ReactiveController {
 
   private sync(): void {
     const { transport, endpoint, user, userName, room } = this.host;
-    const key = typeof transport === 'object' ? transport : JSON.stringify([transport, endpoint, user, userName, room]);
+    const key =
+      typeof transport === 'object'
+        ? transport
+        : JSON.stringify([transport, endpoint, user, userName, room]);
     if (key === this.configKey || !this.host.isConnected) return;
     this.release();
     this.configKey = key as string;
@@ -67,7 +70,7 @@ export class TransportController implements ReactiveController {
               userName,
               room,
               // Read live, so a refreshed token reaches the transport without rebuilding it.
-              getToken: () => (this.host.getToken ? this.host.getToken() : this.host.token ?? ''),
+              getToken: () => (this.host.getToken ? this.host.getToken() : (this.host.token ?? '')),
             });
       this.owned = typeof transport !== 'object';
     } catch (error) {

@@ -6,7 +6,6 @@ export {
   type OutboxSource,
   type OutboxTake,
   type TakeState,
-  type UploadHandle,
 } from './outbox.js';
 export {
   resumePendingUploads,

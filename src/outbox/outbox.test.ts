@@ -41,10 +41,10 @@ describe('Outbox', () => {
     await outbox.append('take1', new Blob([bytes(4, 5)]));
     await outbox.append('take1', bytes().buffer); // empty chunks are skipped
     await outbox.append('take1', bytes(6, 7, 8, 9).buffer);
-    await outbox.finish('take1', { duration: 1.5 });
+    await outbox.finish('take1', { duration: 1.5, send: true });
 
     const take = await outbox.get('take1');
-    expect(take).to.include({ state: 'recorded', chunks: 3, bytes: 9, duration: 1.5, send: false });
+    expect(take).to.include({ state: 'recorded', chunks: 3, bytes: 9, duration: 1.5, send: true });
     expect(take!.sizes).to.deep.equal([3, 2, 4]);
 
     expect(await collect(outbox.readFrom('take1'))).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -72,9 +72,27 @@ describe('Outbox', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(got).to.deep.equal([1, 2, 3]);
     await outbox.append('live', bytes(4));
-    await outbox.finish('live');
+    await outbox.finish('live', { send: true });
     await reading;
     expect(got).to.deep.equal([1, 2, 3, 4]);
+  });
+
+  it('holds a live reader open after stop until the take is approved for sending', async () => {
+    const outbox = freshOutbox();
+    await outbox.begin({ clientId: 'review', conversation: 'c1', type: 'video/webm' });
+    await outbox.append('review', bytes(1, 2));
+    let ended = false;
+    const reading = collect(outbox.readFrom('review')).then((all) => {
+      ended = true;
+      return all;
+    });
+    await outbox.finish('review');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(ended, 'still open while the person reviews').to.equal(false);
+    expect(outbox.isLive('review')).to.equal(true);
+    await outbox.approve('review');
+    expect(await reading).to.deep.equal([1, 2]);
+    expect(outbox.isLive('review')).to.equal(false);
   });
 
   it('stops a waiting live reader when its signal fires or the take is deleted', async () => {
@@ -102,7 +120,9 @@ describe('Outbox', () => {
   it('deletes confirmed chunks only once the transport has a resumable upload', async () => {
     const outbox = freshOutbox();
     await outbox.begin({ clientId: 't', conversation: 'c1', type: 'video/webm' });
-    for (const chunk of [bytes(1, 2, 3), bytes(4, 5), bytes(6, 7, 8)]) await outbox.append('t', chunk);
+    for (const chunk of [bytes(1, 2, 3), bytes(4, 5), bytes(6, 7, 8)])
+      await outbox.append('t', chunk);
+    await outbox.finish('t', { send: true });
 
     // Not resumable yet: the transport would start over, so every byte stays.
     await outbox.confirm('t', 5);
@@ -153,7 +173,9 @@ describe('Outbox', () => {
     const outbox = freshOutbox();
     await outbox.begin({ clientId: 'q', conversation: 'c1', type: 'video/webm' });
     // A disk cannot be filled here: the browser's refusal is stood in for at IndexedDB's door.
-    sinon.stub(IDBObjectStore.prototype, 'put').throws(new DOMException('full', 'QuotaExceededError'));
+    sinon
+      .stub(IDBObjectStore.prototype, 'put')
+      .throws(new DOMException('full', 'QuotaExceededError'));
     const error = await expectReelError(outbox.append('q', bytes(1, 2, 3)), 'quota-exceeded');
     expect(error.message).to.match(/storage/);
     sinon.restore();
@@ -227,9 +249,11 @@ describe('resumePendingUploads', () => {
       async upload(_c: string, source: UploadSource, options: UploadOptions): Promise<Video> {
         const resumable = source as OutboxSource;
         seen.upload = resumable.upload;
-        seen.bytes = await collect(resumable.from(3));
+        seen.bytes = await collect(resumable.read(3));
         options.onProgress?.(5, 5);
-        return memory.upload('c1', new Blob([bytes(1, 2, 3, 4, 5)]), { clientId: options.clientId });
+        return memory.upload('c1', new Blob([bytes(1, 2, 3, 4, 5)]), {
+          clientId: options.clientId,
+        });
       },
     });
     const result = await resumePendingUploads(resuming, outbox);

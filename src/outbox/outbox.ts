@@ -1,5 +1,6 @@
 import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 import { ReelError } from '../transport/errors.js';
+import type { ResumableSource, UploadHandle } from '../transport/types.js';
 
 /**
  * Where a take is in its life. `recording`: chunks are still arriving (or the page that
@@ -8,13 +9,6 @@ import { ReelError } from '../transport/errors.js';
  * A take whose message has been sent is deleted.
  */
 export type TakeState = 'recording' | 'recorded' | 'uploaded';
-
-/** What a transport remembers about its server-side upload, so a later page can resume it. */
-export interface UploadHandle {
-  /** e.g. the tus upload URL (`Location`). */
-  url?: string;
-  id?: string;
-}
 
 /** The small record kept per take beside its chunks. */
 export interface OutboxTake {
@@ -49,11 +43,12 @@ export interface OutboxTake {
 }
 
 /**
- * A take as an upload source: a live `AsyncIterable<Uint8Array>` that follows the
- * recording until it stops, plus what a resumable transport needs to continue an upload
- * after a reload. Transports that only understand `AsyncIterable` simply iterate it.
+ * A take as an upload source: a `ResumableSource` (re-readable from any byte the
+ * backend has not confirmed, live while the recording goes on) that is also a plain
+ * `AsyncIterable<Uint8Array>` from byte 0, plus a place for the transport to keep its
+ * server-side upload handle across reloads.
  */
-export interface OutboxSource extends AsyncIterable<Uint8Array> {
+export interface OutboxSource extends ResumableSource, AsyncIterable<Uint8Array> {
   readonly clientId: string;
   /** The server-side upload a previous page started, if the transport remembered one. */
   readonly upload?: UploadHandle;
@@ -61,7 +56,7 @@ export interface OutboxSource extends AsyncIterable<Uint8Array> {
    * The take's bytes from `offset` on (following the recording live while it lasts).
    * Fails with `conflict` when bytes before the first one still stored are asked for.
    */
-  from(offset: number): AsyncIterable<Uint8Array>;
+  read(offset: number): AsyncIterable<Uint8Array>;
   /**
    * Called by a transport once its server-side upload exists and can be resumed from an
    * offset. From then on the outbox deletes chunks as the transport confirms them.
@@ -172,10 +167,15 @@ export class Outbox {
     });
   }
 
-  /** Marks the take stopped: every chunk is stored, live readers end after the last one. */
+  /**
+   * Marks the take stopped: every chunk is stored. Live readers end after the last chunk
+   * once the take is also approved for sending (`send`, here or through `approve`): until
+   * then they wait, so a transport keeps its upload open (length unknown) while the person
+   * reviews the take, and a retake can still end it on the server with nothing kept.
+   */
   finish(clientId: string, details: { duration?: number; send?: boolean } = {}): Promise<void> {
     return this.queue(clientId, async () => {
-      await this.change(clientId, (take) => ({
+      const take = await this.change(clientId, (take) => ({
         ...take,
         state: take.state === 'recording' ? 'recorded' : take.state,
         stoppedAt: take.stoppedAt ?? new Date().toISOString(),
@@ -183,18 +183,24 @@ export class Outbox {
         send: details.send ?? take.send,
       }));
       this.notify(clientId);
+      if (!take || take.send) this.live.delete(clientId);
+    });
+  }
+
+  /** The person chose to send this take: live readers end, and a resume after reload may send it. */
+  approve(clientId: string): Promise<void> {
+    return this.queue(clientId, async () => {
+      await this.change(clientId, (take) => ({ ...take, send: true }));
+      this.notify(clientId);
       this.live.delete(clientId);
     });
   }
 
-  /** The person chose to send this take: a resume after reload may finish and send it. */
-  approve(clientId: string): Promise<void> {
-    return this.queue(clientId, () => this.change(clientId, (take) => ({ ...take, send: true })));
-  }
-
   /** Records the transport's resumable upload (see `OutboxSource.remember`). */
   remember(clientId: string, upload: UploadHandle): Promise<void> {
-    return this.queue(clientId, () => this.change(clientId, (take) => ({ ...take, upload })));
+    return this.queue(clientId, async () => {
+      await this.change(clientId, (take) => ({ ...take, upload }));
+    });
   }
 
   /**
@@ -248,7 +254,8 @@ export class Outbox {
     return this.queue(clientId, async () => {
       const take = await this.get(clientId);
       await this.write((store) => {
-        if (take) for (let i = take.dropped; i < take.chunks; i++) store.delete(chunkKey(clientId, i));
+        if (take)
+          for (let i = take.dropped; i < take.chunks; i++) store.delete(chunkKey(clientId, i));
         // Chunks a racing append may have added beyond the record's count, too.
         store.delete(IDBKeyRange.bound(['chunk', clientId], ['chunk', clientId, []]));
         store.delete(takeKey(clientId));
@@ -266,12 +273,16 @@ export class Outbox {
   async pending(filter: { conversation?: string; user?: string } = {}): Promise<OutboxTake[]> {
     const all = await this.read((store) => store.getAll(TAKES()) as IDBRequest<OutboxTake[]>);
     return all
-      .filter((take) => filter.conversation === undefined || take.conversation === filter.conversation)
-      .filter((take) => filter.user === undefined || take.user === undefined || take.user === filter.user)
+      .filter(
+        (take) => filter.conversation === undefined || take.conversation === filter.conversation,
+      )
+      .filter(
+        (take) => filter.user === undefined || take.user === undefined || take.user === filter.user,
+      )
       .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
   }
 
-  /** True while this outbox instance is writing the take (it is being recorded in this page). */
+  /** True while this outbox instance owns the take (recording it, or awaiting the person's review). */
   isLive(clientId: string): boolean {
     return this.live.has(clientId);
   }
@@ -279,8 +290,8 @@ export class Outbox {
   /**
    * The take's bytes from `offset`, chunk by chunk, read back from IndexedDB. While the
    * take is being recorded through this instance it waits for each next chunk, and ends
-   * when the take is finished (or deleted, or `signal` fires). A take left `recording` by
-   * a page that went away ends at its last stored chunk.
+   * when the take is finished and approved (or deleted, or `signal` fires). A take that a
+   * page which went away left unfinished ends at its last stored chunk.
    */
   async *readFrom(
     clientId: string,
@@ -296,7 +307,10 @@ export class Outbox {
       if (!take) throw new ReelError('not-found', `The outbox has no take "${clientId}".`);
       if (position > take.bytes) {
         if (!live || take.state !== 'recording') {
-          throw new ReelError('bad-request', `Offset ${position} is past the take's ${take.bytes} bytes.`);
+          throw new ReelError(
+            'bad-request',
+            `Offset ${position} is past the take's ${take.bytes} bytes.`,
+          );
         }
       } else {
         const { index, within } = locate(take, position);
@@ -310,14 +324,16 @@ export class Outbox {
           const buffer = await this.read(
             (store) => store.get(chunkKey(clientId, index)) as IDBRequest<ArrayBuffer | undefined>,
           );
-          if (!buffer) throw new ReelError('conflict', `Chunk ${index} of take "${clientId}" is gone.`);
+          if (!buffer)
+            throw new ReelError('conflict', `Chunk ${index} of take "${clientId}" is gone.`);
           const bytes = new Uint8Array(buffer, within);
           position += bytes.byteLength;
           yield bytes;
           continue;
         }
       }
-      if (take.state !== 'recording' || !live) return;
+      // The end: a finished, approved take, or one no page of ours is recording any more.
+      if (!live || (take.state !== 'recording' && take.send)) return;
       await this.waitForChange(clientId, seen, options.signal);
     }
   }
@@ -329,7 +345,7 @@ export class Outbox {
     return {
       clientId,
       upload: take.upload,
-      from: (offset: number) => this.readFrom(clientId, offset, options),
+      read: (offset: number) => this.readFrom(clientId, offset, options),
       remember: (handle: UploadHandle) => this.remember(clientId, handle),
       [Symbol.asyncIterator]: () => this.readFrom(clientId, 0, options),
     };
@@ -361,11 +377,15 @@ export class Outbox {
     for (const wake of [...live.waiters]) wake();
   }
 
-  private async change(clientId: string, update: (take: OutboxTake) => OutboxTake): Promise<void> {
+  private async change(
+    clientId: string,
+    update: (take: OutboxTake) => OutboxTake,
+  ): Promise<OutboxTake | undefined> {
     const take = await this.get(clientId);
-    if (!take) return;
+    if (!take) return undefined;
     const next = { ...update(take), updatedAt: new Date().toISOString() };
     await this.write((store) => store.put(next, takeKey(clientId)));
+    return next;
   }
 
   private queue<T>(clientId: string, task: () => Promise<T>): Promise<T> {
@@ -440,9 +460,13 @@ export function storageError(error: unknown): ReelError {
   if (error instanceof ReelError) return error;
   const name = error instanceof DOMException ? error.name : (error as { name?: string })?.name;
   if (name === 'QuotaExceededError') {
-    return new ReelError('quota-exceeded', 'There is not enough storage space to keep the recording.', {
-      cause: error,
-    });
+    return new ReelError(
+      'quota-exceeded',
+      'There is not enough storage space to keep the recording.',
+      {
+        cause: error,
+      },
+    );
   }
   if (name === 'AbortError' && error instanceof DOMException) {
     // An aborted transaction: the real reason, if any, travels as the transaction's error.

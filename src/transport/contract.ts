@@ -80,7 +80,9 @@ export function transportContract(harness: ContractHarness): void {
       }
       const all = await bob.listMessages(conversation);
       expect(all.items.map((m) => m.text)).to.deep.equal(['one', 'two', 'three', 'four', 'five']);
-      expect(all.items.every((m) => m.author === 'alice' && m.conversation === conversation)).to.equal(true);
+      expect(
+        all.items.every((m) => m.author === 'alice' && m.conversation === conversation),
+      ).to.equal(true);
       expect(all.next).to.equal(null);
 
       const newest = await bob.listMessages(conversation, { limit: 2 });
@@ -107,7 +109,11 @@ export function transportContract(harness: ContractHarness): void {
         alice.sendMessage(conversation, { clientId, text: 'hello' }),
         alice.sendMessage(conversation, { clientId, text: 'changed' }),
       ]);
-      expect([again.id, ...concurrent.map((m) => m.id)]).to.deep.equal([first.id, first.id, first.id]);
+      expect([again.id, ...concurrent.map((m) => m.id)]).to.deep.equal([
+        first.id,
+        first.id,
+        first.id,
+      ]);
       expect(concurrent[1].text).to.equal('hello');
       const page = await bob.listMessages(conversation);
       expect(page.items).to.have.length(1);
@@ -118,14 +124,26 @@ export function transportContract(harness: ContractHarness): void {
       const early = await alice.sendMessage(conversation, { clientId: nanoid(), text: 'before' });
       const first = record(bob, conversation);
       const witness = record(bob, conversation);
+      await waitUntil(
+        () => online(first.events) && online(witness.events),
+        'subscriptions online',
+        { timeout: 10_000 },
+      );
       const sent = await alice.sendMessage(conversation, { clientId: nanoid(), text: 'live' });
-      await waitUntil(() => created(first.events).includes(sent.id), 'event after subscribe', { timeout: 10_000 });
+      await waitUntil(() => created(first.events).includes(sent.id), 'event after subscribe', {
+        timeout: 10_000,
+      });
       expect(created(first.events)).to.not.include(early.id);
 
       first.unsubscribe();
-      const unheard = await alice.sendMessage(conversation, { clientId: nanoid(), text: 'unheard' });
+      const unheard = await alice.sendMessage(conversation, {
+        clientId: nanoid(),
+        text: 'unheard',
+      });
       // The witness still listens: once it has the event, the unsubscribed listener would have too.
-      await waitUntil(() => created(witness.events).includes(unheard.id), 'witness event', { timeout: 10_000 });
+      await waitUntil(() => created(witness.events).includes(unheard.id), 'witness event', {
+        timeout: 10_000,
+      });
       expect(created(first.events)).to.not.include(unheard.id);
       witness.unsubscribe();
     });
@@ -133,6 +151,7 @@ export function transportContract(harness: ContractHarness): void {
     it('uploads a file with progress rising to the total, and the video becomes ready', async () => {
       const sample = await harness.sampleVideo();
       const watch = record(bob, conversation);
+      await waitUntil(() => online(watch.events), 'subscription online', { timeout: 10_000 });
       const progress: [number, number | undefined][] = [];
       const video = await alice.upload(conversation, sample, {
         clientId: nanoid(),
@@ -146,7 +165,13 @@ export function transportContract(harness: ContractHarness): void {
       expect([...sents].sort((a, b) => a - b)).to.deep.equal(sents);
       expect(progress.at(-1)).to.deep.equal([sample.size, sample.size]);
 
-      const ready = await readyVideo(bob, conversation, video.id, watch.events, harness.readyTimeout);
+      const ready = await readyVideo(
+        bob,
+        conversation,
+        video.id,
+        watch.events,
+        harness.readyTimeout,
+      );
       expect(ready.playlist).to.be.a('string');
       watch.unsubscribe();
 
@@ -188,11 +213,17 @@ export function transportContract(harness: ContractHarness): void {
     });
 
     it('answers bad requests with typed errors', async () => {
-      await expectReelError(alice.sendMessage(conversation, { clientId: nanoid(), text: '   ' }), 'bad-request');
-      await expectReelError(alice.sendMessage(conversation, { clientId: 'bad/id', text: 'x' }), 'bad-request');
       await expectReelError(
-        alice.sendMessage(conversation, { clientId: nanoid(), text: 'x'.repeat(100_000) }),
+        alice.sendMessage(conversation, { clientId: nanoid(), text: '   ' }),
         'bad-request',
+      );
+      await expectReelError(
+        alice.sendMessage(conversation, { clientId: 'bad/id', text: 'x' }),
+        'bad-request',
+      );
+      await expectReelError(
+        alice.sendMessage(conversation, { clientId: nanoid(), text: 'x'.repeat(4001) }),
+        'too-large',
       );
       await expectReelError(alice.getVideo(conversation, nanoid()), 'not-found');
       await expectReelError(
@@ -208,13 +239,20 @@ export function transportContract(harness: ContractHarness): void {
       const outsider = await world.transportFor('mallory', [`c-${nanoid(8)}`]);
       try {
         await expectReelError(outsider.listMessages(conversation), 'forbidden');
-        await expectReelError(outsider.sendMessage(conversation, { clientId: nanoid(), text: 'hi' }), 'forbidden');
+        await expectReelError(
+          outsider.sendMessage(conversation, { clientId: nanoid(), text: 'hi' }),
+          'forbidden',
+        );
         await expectReelError(outsider.listVideos(conversation, 'alice'), 'forbidden');
       } finally {
         await outsider.close();
       }
     });
   });
+}
+
+function online(events: ReelEvent[]): boolean {
+  return events.some((event) => event.type === 'connection' && event.state === 'online');
 }
 
 function created(events: ReelEvent[]): string[] {
@@ -233,9 +271,15 @@ async function readyVideo(
   await waitUntil(
     async () => {
       const fromEvent = events.find(
-        (event) => event.type === 'video.updated' && event.video.id === id && event.video.state !== 'processing',
+        (event) =>
+          event.type === 'video.updated' &&
+          event.video.id === id &&
+          event.video.state !== 'processing',
       );
-      latest = fromEvent?.type === 'video.updated' ? fromEvent.video : await transport.getVideo(conversation, id);
+      latest =
+        fromEvent?.type === 'video.updated'
+          ? fromEvent.video
+          : await transport.getVideo(conversation, id);
       return latest.state !== 'processing';
     },
     `video ${id} ready`,

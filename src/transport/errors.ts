@@ -25,7 +25,11 @@ export class ReelError extends Error {
   /** HTTP status, when the error came from a response. */
   readonly status?: number;
 
-  constructor(code: ReelErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ReelErrorCode,
+    message: string,
+    options: { status?: number; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status;
@@ -48,5 +52,6 @@ export class ReelError extends Error {
 
 /** Throws `aborted` when the signal has fired. */
 export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new ReelError('aborted', 'The operation was cancelled.', { cause: signal.reason });
+  if (signal?.aborted)
+    throw new ReelError('aborted', 'The operation was cancelled.', { cause: signal.reason });
 }

@@ -34,8 +34,12 @@ describe('MemoryTransport', () => {
   it('serves a ready video from the recorded bytes', async () => {
     const room = `r-${nanoid(6)}`;
     const alice = new MemoryTransport({ room, user: 'alice', processingDelay: 0 });
-    const bytes = new Uint8Array(await (await fetch('/test-fixtures/video/sample.webm')).arrayBuffer());
-    const video = await alice.upload('c1', new Blob([bytes], { type: 'video/webm' }), { clientId: nanoid() });
+    const bytes = new Uint8Array(
+      await (await fetch('/test-fixtures/video/sample.webm')).arrayBuffer(),
+    );
+    const video = await alice.upload('c1', new Blob([bytes], { type: 'video/webm' }), {
+      clientId: nanoid(),
+    });
     await waitUntil(async () => (await alice.getVideo('c1', video.id)).state === 'ready');
     const ready = await alice.getVideo('c1', video.id);
     expect(ready.mediaType).to.equal('file');

@@ -18,7 +18,11 @@ import type {
 } from './types.js';
 
 type LiveEvent = Exclude<ReelEvent, { type: 'connection' }>;
-type LiveEventDraft = LiveEvent extends infer E ? (E extends unknown ? Omit<E, 'id'> : never) : never;
+type LiveEventDraft = LiveEvent extends infer E
+  ? E extends unknown
+    ? Omit<E, 'id'>
+    : never
+  : never;
 
 interface Listener {
   conversation: string;
@@ -59,7 +63,8 @@ class Room {
     if (this.online === online) return;
     this.online = online;
     const state: ConnectionState = online ? 'online' : 'offline';
-    for (const listener of this.listeners) later(() => listener.onEvent({ type: 'connection', state }));
+    for (const listener of this.listeners)
+      later(() => listener.onEvent({ type: 'connection', state }));
     if (online) {
       const held = this.held;
       this.held = [];
@@ -70,7 +75,8 @@ class Room {
   private deliver(conversation: string, event: LiveEvent): void {
     // Like a network: listeners hear about it after the call that caused it has returned.
     for (const listener of this.listeners) {
-      if (listener.conversation === conversation) later(() => listener.onEvent(structuredClone(event)));
+      if (listener.conversation === conversation)
+        later(() => listener.onEvent(structuredClone(event)));
     }
   }
 }
@@ -140,7 +146,8 @@ export class MemoryTransport implements ReelTransport {
     const all = this.room.conversationMessages(conversation);
     const indexOf = (cursor: string) => {
       const index = all.findIndex((message) => message.id === cursor);
-      if (index < 0) throw new ReelError('bad-request', `No message "${cursor}" in this conversation.`);
+      if (index < 0)
+        throw new ReelError('bad-request', `No message "${cursor}" in this conversation.`);
       return index;
     };
     let start: number;
@@ -156,7 +163,12 @@ export class MemoryTransport implements ReelTransport {
       more = start > 0;
     }
     const items = all.slice(start, end).map((message) => structuredClone(message));
-    const next = !more || items.length === 0 ? null : options.after !== undefined ? items.at(-1)!.id : items[0].id;
+    const next =
+      !more || items.length === 0
+        ? null
+        : options.after !== undefined
+          ? items.at(-1)!.id
+          : items[0].id;
     return { items, next };
   }
 
@@ -169,7 +181,10 @@ export class MemoryTransport implements ReelTransport {
     if (clean.video !== undefined) {
       const video = this.room.videos.get(clean.video);
       if (!video || video.conversation !== conversation || video.owner !== this.user) {
-        throw new ReelError('bad-request', 'A video message needs one of your own uploads in this conversation.');
+        throw new ReelError(
+          'bad-request',
+          'A video message needs one of your own uploads in this conversation.',
+        );
       }
     }
     const message: Message = {
@@ -230,7 +245,8 @@ export class MemoryTransport implements ReelTransport {
   async getVideo(conversation: string, id: string): Promise<Video> {
     this.check(conversation);
     const video = this.room.videos.get(id);
-    if (!video || video.conversation !== conversation) throw new ReelError('not-found', `No video "${id}".`);
+    if (!video || video.conversation !== conversation)
+      throw new ReelError('not-found', `No video "${id}".`);
     return structuredClone(video);
   }
 
@@ -270,7 +286,10 @@ export class MemoryTransport implements ReelTransport {
     if (conversation === undefined) return;
     validateId(conversation, 'conversation');
     if (this.conversations && !this.conversations.has(conversation)) {
-      throw new ReelError('forbidden', `${this.user} is not a member of conversation "${conversation}".`);
+      throw new ReelError(
+        'forbidden',
+        `${this.user} is not a member of conversation "${conversation}".`,
+      );
     }
   }
 }

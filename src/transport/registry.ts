@@ -9,7 +9,10 @@ const factories = new Map<string, TransportFactory>();
  */
 export function registerTransport(name: string, factory: TransportFactory): void {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) {
-    throw new ReelError('bad-request', `Transport names are lowercase words: "${name}" is not one.`);
+    throw new ReelError(
+      'bad-request',
+      `Transport names are lowercase words: "${name}" is not one.`,
+    );
   }
   factories.set(name, factory);
 }
@@ -22,7 +25,10 @@ export function createTransport(name: string, options: TransportOptions): ReelTr
   const factory = factories.get(name);
   if (!factory) {
     const known = [...factories.keys()].join(', ') || 'none';
-    throw new ReelError('bad-request', `No transport named "${name}" is registered (known: ${known}).`);
+    throw new ReelError(
+      'bad-request',
+      `No transport named "${name}" is registered (known: ${known}).`,
+    );
   }
   return factory(options);
 }

@@ -72,6 +72,16 @@ export interface ListOptions {
 export interface ResumableSource {
   /** The bytes from `offset` on; live while the recording goes on, ending when it is complete. */
   read(offset: number): AsyncIterable<Uint8Array>;
+  /** Where an earlier page's upload of these bytes lives (e.g. a tus URL), if one was remembered. */
+  readonly upload?: UploadHandle;
+  /** A transport reports its resumable upload here as soon as it exists. */
+  remember?(handle: UploadHandle): Promise<void>;
+}
+
+/** A backend's name for an upload in progress. */
+export interface UploadHandle {
+  url?: string;
+  id?: string;
 }
 
 /**
@@ -114,7 +124,11 @@ export interface ReelTransport {
   getVideo(conversation: string, id: string): Promise<Video>;
   /** That member's shared clips (attached to messages), oldest first. */
   listVideos(conversation: string, owner: string): Promise<Video[]>;
-  /** Live events for one conversation until the returned function is called. */
+  /**
+   * Live events for one conversation until the returned function is called. Events flow
+   * from the moment it reports `{type: 'connection', state: 'online'}`; after each such
+   * report a caller catches up with `listMessages({after})` for anything sent before.
+   */
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void;
   /** Extra request options (auth) for fetching media URLs this transport handed out. */
   mediaRequest?(url: string): RequestInit;

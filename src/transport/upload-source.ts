@@ -37,7 +37,8 @@ export async function readUploadSource(
       const next = await Promise.race([iterator.next(), abort.promise]);
       if (next.done) break;
       const chunk = next.value;
-      if (!(chunk instanceof Uint8Array)) throw new ReelError('bad-request', 'Upload chunks must be bytes.');
+      if (!(chunk instanceof Uint8Array))
+        throw new ReelError('bad-request', 'Upload chunks must be bytes.');
       sent += chunk.byteLength;
       if (sent > options.maxBytes) throw tooLarge(options.maxBytes);
       parts.push(chunk);
@@ -64,7 +65,9 @@ export function streamOf(
 }
 
 export function isResumable(source: UploadSource): source is ResumableSource {
-  return typeof (source as Partial<ResumableSource>).read === 'function' && !(source instanceof Blob);
+  return (
+    typeof (source as Partial<ResumableSource>).read === 'function' && !(source instanceof Blob)
+  );
 }
 
 function tooLarge(maxBytes: number): ReelError {
@@ -80,7 +83,8 @@ function abortPromise(signal?: AbortSignal): { promise: Promise<never>; dispose(
   if (!signal) return { promise: new Promise<never>(() => {}), dispose() {} };
   let onAbort = () => {};
   const promise = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new ReelError('aborted', 'The upload was cancelled.', { cause: signal.reason }));
+    onAbort = () =>
+      reject(new ReelError('aborted', 'The upload was cancelled.', { cause: signal.reason }));
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });

@@ -34,14 +34,16 @@ export function validateDraft(
 ): { clientId: string; text?: string; video?: string } {
   validateId(draft?.clientId, 'clientId');
   if (draft.video !== undefined) {
-    if (draft.text !== undefined) throw new ReelError('bad-request', 'A message has text or a video, not both.');
+    if (draft.text !== undefined)
+      throw new ReelError('bad-request', 'A message has text or a video, not both.');
     return { clientId: draft.clientId, video: validateId(draft.video, 'video') };
   }
-  if (typeof draft.text !== 'string') throw new ReelError('bad-request', 'A message needs text or a video.');
+  if (typeof draft.text !== 'string')
+    throw new ReelError('bad-request', 'A message needs text or a video.');
   const text = draft.text.trim();
   if (text.length === 0) throw new ReelError('bad-request', 'The message is empty.');
   if (text.length > maxText) {
-    throw new ReelError('bad-request', `The message is longer than ${maxText} characters.`);
+    throw new ReelError('too-large', `The message is longer than ${maxText} characters.`);
   }
   return { clientId: draft.clientId, text };
 }

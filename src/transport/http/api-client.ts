@@ -11,7 +11,8 @@ const STATUS_CODES: Record<number, ReelErrorCode> = {
 
 /** A failed response as a ReelError: the server's `{error: {code, message}}` when it sent one. */
 export async function errorFromResponse(response: Response): Promise<ReelError> {
-  let code: ReelErrorCode = STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal' : 'bad-request');
+  let code: ReelErrorCode =
+    STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal' : 'bad-request');
   let message = `${response.status} ${response.statusText}`.trim();
   try {
     const body = (await response.json()) as { error?: { code?: string; message?: string } };
@@ -46,7 +47,10 @@ export class ApiClient {
     if (refresh || this.token === undefined) {
       const token = await this.getToken();
       if (typeof token !== 'string' || token === '') {
-        throw new ReelError('unauthorized', 'No token: set the token attribute or a getToken callback.');
+        throw new ReelError(
+          'unauthorized',
+          'No token: set the token attribute or a getToken callback.',
+        );
       }
       this.token = token;
     }
@@ -59,7 +63,11 @@ export class ApiClient {
   }
 
   async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.fetch(path, { method, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    const response = await this.fetch(path, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    });
     if (!response.ok) throw await errorFromResponse(response);
     return (await response.json()) as T;
   }
@@ -74,7 +82,8 @@ export class ApiClient {
       try {
         response = await fetch(this.url(path), { ...init, headers });
       } catch (error) {
-        if (init.signal?.aborted) throw new ReelError('aborted', 'The request was cancelled.', { cause: error });
+        if (init.signal?.aborted)
+          throw new ReelError('aborted', 'The request was cancelled.', { cause: error });
         throw new ReelError('network', `Cannot reach ${this.endpoint}.`, { cause: error });
       }
       if (response.status !== 401 || refresh) return response;

@@ -12,7 +12,11 @@ async function server(): Promise<string> {
 }
 
 async function devToken(endpoint: string, user: string, conversations: string[]): Promise<string> {
-  const query = new URLSearchParams({ user, name: user[0].toUpperCase() + user.slice(1), conversations: conversations.join(',') });
+  const query = new URLSearchParams({
+    user,
+    name: user[0].toUpperCase() + user.slice(1),
+    conversations: conversations.join(','),
+  });
   const response = await fetch(`${endpoint}/v1/dev/token?${query}`);
   return ((await response.json()) as { token: string }).token;
 }
@@ -24,7 +28,10 @@ transportContract({
     const endpoint = await server();
     return {
       async transportFor(user, conversations) {
-        return new HttpTransport({ endpoint, token: await devToken(endpoint, user, conversations) });
+        return new HttpTransport({
+          endpoint,
+          token: await devToken(endpoint, user, conversations),
+        });
       },
     };
   },
@@ -36,7 +43,9 @@ transportContract({
 
 describe('HttpTransport', () => {
   it('refuses an endpoint that is not an http(s) URL', () => {
-    expect(() => new HttpTransport({ endpoint: 'javascript:alert(1)', token: 'x' })).to.throw(ReelError);
+    expect(() => new HttpTransport({ endpoint: 'javascript:alert(1)', token: 'x' })).to.throw(
+      ReelError,
+    );
     expect(() => new HttpTransport({ token: 'x' })).to.throw(ReelError);
   });
 
@@ -63,14 +72,23 @@ describe('HttpTransport', () => {
   it('resolves media URLs against the endpoint and authorizes them', async () => {
     const endpoint = await server();
     const conversation = `c-${nanoid(6)}`;
-    const alice = new HttpTransport({ endpoint, token: await devToken(endpoint, 'alice', [conversation]) });
+    const alice = new HttpTransport({
+      endpoint,
+      token: await devToken(endpoint, 'alice', [conversation]),
+    });
     await alice.connect();
     const events: ReelEvent[] = [];
     const unsubscribe = alice.subscribe(conversation, (event) => events.push(event));
     const sample = await (await fetch('/test-fixtures/video/sample.mp4')).blob();
-    const video = await alice.upload(conversation, sample, { clientId: nanoid(), type: 'video/mp4' });
+    const video = await alice.upload(conversation, sample, {
+      clientId: nanoid(),
+      type: 'video/mp4',
+    });
     await waitUntil(
-      () => events.some((e) => e.type === 'video.updated' && e.video.id === video.id && e.video.state === 'ready'),
+      () =>
+        events.some(
+          (e) => e.type === 'video.updated' && e.video.id === video.id && e.video.state === 'ready',
+        ),
       'ready event',
       { timeout: 30_000 },
     );

@@ -28,7 +28,8 @@ export class HttpTransport implements ReelTransport {
   private closed = false;
 
   constructor(options: TransportOptions) {
-    if (!options.endpoint) throw new ReelError('bad-request', 'The http transport needs an endpoint attribute.');
+    if (!options.endpoint)
+      throw new ReelError('bad-request', 'The http transport needs an endpoint attribute.');
     let endpoint: URL;
     try {
       endpoint = new URL(options.endpoint, globalThis.location?.href);
@@ -36,7 +37,10 @@ export class HttpTransport implements ReelTransport {
       throw new ReelError('bad-request', `"${options.endpoint}" is not a URL.`, { cause: error });
     }
     if (endpoint.protocol !== 'https:' && endpoint.protocol !== 'http:') {
-      throw new ReelError('bad-request', `The endpoint must be an http(s) URL, not "${options.endpoint}".`);
+      throw new ReelError(
+        'bad-request',
+        `The endpoint must be an http(s) URL, not "${options.endpoint}".`,
+      );
     }
     const getToken = options.getToken ?? (() => options.token ?? '');
     this.api = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken);
@@ -74,7 +78,8 @@ export class HttpTransport implements ReelTransport {
     this.check(conversation);
     validateId(options.clientId, 'clientId');
     const type = options.type ?? (source instanceof Blob ? source.type : '') ?? '';
-    if (!type.startsWith('video/')) throw new ReelError('bad-request', `Only video can be uploaded, not "${type}".`);
+    if (!type.startsWith('video/'))
+      throw new ReelError('bad-request', `Only video can be uploaded, not "${type}".`);
     throwIfAborted(options.signal);
     // One controller per upload so close() can stop them all.
     const controller = new AbortController();
@@ -99,7 +104,9 @@ export class HttpTransport implements ReelTransport {
   async getVideo(conversation: string, id: string): Promise<Video> {
     this.check(conversation);
     validateId(id, 'video');
-    return this.resolveUrls(await this.api.json<Video>('GET', `${conversationPath(conversation)}/videos/${id}`));
+    return this.resolveUrls(
+      await this.api.json<Video>('GET', `${conversationPath(conversation)}/videos/${id}`),
+    );
   }
 
   async listVideos(conversation: string, owner: string): Promise<Video[]> {
@@ -114,16 +121,21 @@ export class HttpTransport implements ReelTransport {
 
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
     this.check(conversation);
-    const stream = new EventStream(this.api, `/v1/events?conversation=${encodeURIComponent(conversation)}`, {
-      onEvent: (raw) => {
-        const event = parseEvent(raw.data);
-        if (!event) return;
-        if (event.type === 'video.updated') event.video = this.resolveUrls(event.video);
-        onEvent(event);
+    const stream = new EventStream(
+      this.api,
+      `/v1/events?conversation=${encodeURIComponent(conversation)}`,
+      {
+        onEvent: (raw) => {
+          const event = parseEvent(raw.data);
+          if (!event) return;
+          if (event.type === 'video.updated') event.video = this.resolveUrls(event.video);
+          onEvent(event);
+        },
+        onConnection: (online) =>
+          onEvent({ type: 'connection', state: online ? 'online' : 'offline' }),
+        onFatal: () => onEvent({ type: 'connection', state: 'offline' }),
       },
-      onConnection: (online) => onEvent({ type: 'connection', state: online ? 'online' : 'offline' }),
-      onFatal: () => onEvent({ type: 'connection', state: 'offline' }),
-    });
+    );
     this.streams.add(stream);
     return () => {
       stream.close();

@@ -7,7 +7,9 @@ import type { ApiClient } from './api-client.js';
 /** Bytes per PATCH while recording: small enough that little is left when the person presses stop. */
 const LIVE_CHUNK_BYTES = 128 * 1024;
 /** Retries span about two minutes: a lost network or a restarting server comes back within that. */
-const RETRY_DELAYS = [0, 500, 1000, 2000, 4000, 8000, 10_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000];
+const RETRY_DELAYS = [
+  0, 500, 1000, 2000, 4000, 8000, 10_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000,
+];
 
 /**
  * tus-js-client's view of a chunk stream. Unlike its own stream source, this one can go
@@ -32,7 +34,10 @@ class ChunkSource {
       this.bufferOffset = start;
     }
     const value = this.buffer.subarray(0, end - start);
-    return { value: new Blob([value as BlobPart]), done: this.ended && value.length === this.buffer.length };
+    return {
+      value: new Blob([value as BlobPart]),
+      done: this.ended && value.length === this.buffer.length,
+    };
   }
 
   close(): void {
@@ -91,7 +96,9 @@ export class TusUpload {
     const { signal } = this.options;
     if (signal?.aborted) throw new ReelError('aborted', 'The upload was cancelled.');
     const tus = await import('tus-js-client');
-    const url = await this.run(tus, undefined).catch(async (error: unknown) => {
+    // An earlier page's upload of this take, kept in the outbox, continues where it stopped.
+    const remembered = isResumable(this.source) ? this.source.upload?.url : undefined;
+    const url = await this.run(tus, remembered).catch(async (error: unknown) => {
       // The server already has an upload for this clientId (created before a reload
       // that lost our local record of it): continue that one.
       const existing = conflictUploadId(error);
@@ -133,6 +140,10 @@ export class TusUpload {
           return status === 0 || status >= 500 || status === 423 || status === 429;
         },
         onChunkComplete: (_size, accepted, total) => onProgress?.(accepted, total ?? undefined),
+        onUploadUrlAvailable: () => {
+          if (isResumable(this.source) && this.upload?.url)
+            void this.source.remember?.({ url: this.upload.url });
+        },
         onSuccess: () => {
           settle();
           resolve(this.upload!.url!);
@@ -190,8 +201,12 @@ function toReelError(error: unknown): ReelError {
     409: 'conflict',
     413: 'too-large',
   };
-  return new ReelError(codes[status] ?? (status >= 500 ? 'internal' : 'network'), body.error?.message ?? String(error), {
-    status,
-    cause: { upload: body.error?.upload, error },
-  });
+  return new ReelError(
+    codes[status] ?? (status >= 500 ? 'internal' : 'network'),
+    body.error?.message ?? String(error),
+    {
+      status,
+      cause: { upload: body.error?.upload, error },
+    },
+  );
 }

@@ -1,0 +1,29 @@
+// GET /v1/session (who the token names) and GET /v1/dev/token (demo only).
+import { signToken } from '../auth/tokens.js';
+import { badRequest, sendJson } from '../http/errors.js';
+import type { RequestContext } from '../http/router.js';
+import { isId } from '../ids.js';
+import { authenticate, type ApiContext } from './context.js';
+
+export async function getSession(api: ApiContext, ctx: RequestContext): Promise<void> {
+  const identity = await authenticate(api, ctx);
+  sendJson(ctx.res, 200, {
+    user: identity.user,
+    name: identity.name,
+    conversations: identity.conversations,
+  });
+}
+
+/** Hands out a token for anyone who asks: only mounted when dev tokens are on. */
+export function devToken(secret: string) {
+  return async (_api: ApiContext, ctx: RequestContext): Promise<void> => {
+    const user = ctx.query.get('user') ?? '';
+    const name = ctx.query.get('name') || user;
+    const conversations = (ctx.query.get('conversations') ?? '').split(',').filter(Boolean);
+    if (!isId(user)) throw badRequest('"user" must be a user id (A-Z a-z 0-9 _ -).');
+    if (name.length > 200) throw badRequest('"name" is too long.');
+    if (!conversations.every(isId))
+      throw badRequest('"conversations" must be conversation ids, comma-separated.');
+    sendJson(ctx.res, 200, { token: await signToken(secret, { user, name, conversations }) });
+  };
+}

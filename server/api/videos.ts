@@ -1,0 +1,25 @@
+// GET /v1/conversations/:c/videos[?owner=] and /v1/conversations/:c/videos/:id.
+import { badRequest, notFound, sendJson } from '../http/errors.js';
+import type { RequestContext } from '../http/router.js';
+import { isId } from '../ids.js';
+import { videoJson } from '../wire.js';
+import { memberOf, type ApiContext } from './context.js';
+
+/** A member's shared clips: ready, attached to messages, in message order. */
+export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<void> {
+  const { conversation } = await memberOf(api, ctx);
+  const owner = ctx.query.get('owner') || undefined;
+  if (owner !== undefined && !isId(owner)) throw badRequest('"owner" must be a user id.');
+  const videos = await api.store.listSharedVideos(conversation, owner);
+  sendJson(ctx.res, 200, { videos: videos.map((video) => videoJson(video, api.signer)) });
+}
+
+export async function getVideo(api: ApiContext, ctx: RequestContext): Promise<void> {
+  const { conversation } = await memberOf(api, ctx);
+  const id = ctx.params.id!;
+  if (!isId(id)) throw badRequest('Not a video id.');
+  const video = await api.store.getVideo(id);
+  if (!video || video.conversation !== conversation)
+    throw notFound('No such video in this conversation.');
+  sendJson(ctx.res, 200, videoJson(video, api.signer));
+}

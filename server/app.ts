@@ -1,0 +1,222 @@
+// The reference server, assembled: stores, conversion worker, tus uploads, SSE and the
+// routes of docs/protocol.md on one node:http server. Tests start it in-process on port 0.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { streamEvents } from './api/events.js';
+import { authenticate, MemberLog, type ApiContext } from './api/context.js';
+import { listMessages, postMessage } from './api/messages.js';
+import { devToken, getSession } from './api/session.js';
+import { getVideo, listVideos } from './api/videos.js';
+import { MediaSigner } from './auth/media-tokens.js';
+import { TokenVerifier } from './auth/tokens.js';
+import type { ServerConfig } from './config.js';
+import { Converter } from './convert/index.js';
+import { LocalFanout } from './events/fanout.js';
+import { SseHub } from './events/sse.js';
+import { Cors } from './http/cors.js';
+import { HttpError, notFound, sendError, sendJson } from './http/errors.js';
+import { serveStatic } from './http/files.js';
+import { Router, splitUrl, type RequestContext } from './http/router.js';
+import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
+import { serveMedia } from './media/routes.js';
+import { LocalMediaStore } from './media/store.js';
+import { SqliteStore } from './store/sqlite.js';
+import { Uploads, UPLOADS_PATH } from './uploads/tus.js';
+
+export interface App {
+  url: string;
+  server: http.Server;
+  /** Stops accepting, ends event streams and conversions, closes the database. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** Replaces the ffmpeg converter (tests). */
+  converter?: VideoConverter & { close?(): Promise<void> };
+  /** Where demo/ and dist/ are (default: the package root). */
+  packageRoot?: string;
+}
+
+const SSE_HEARTBEAT_MS = 15_000;
+const SSE_RETRY_MS = 2_000;
+
+export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
+  const uploadsDir = join(config.dataDir, 'uploads');
+  const mediaDir = join(config.dataDir, 'media');
+  await mkdir(uploadsDir, { recursive: true });
+  await mkdir(mediaDir, { recursive: true });
+  await removeTemporaryFolders(mediaDir);
+
+  const fanout = new LocalFanout();
+  const store = new SqliteStore(join(config.dataDir, 'reelchat.db'), (event) =>
+    fanout.publish(event),
+  );
+  const signer = new MediaSigner(await store.secret('media-url-key'), config.mediaTokenTtlS);
+  const devSecret = config.devTokens
+    ? (config.jwtSecret ?? randomBytes(32).toString('hex'))
+    : undefined;
+  if (config.devTokens) {
+    console.error(
+      'reelchat: dev tokens are ON — anyone can get a token at /v1/dev/token. Demo only.',
+    );
+  }
+  const tokens = new TokenVerifier({
+    secret: config.jwtSecret ?? devSecret,
+    publicKey: config.jwtPublicKey,
+  });
+  const media = new LocalMediaStore(mediaDir);
+  const members = new MemberLog(store);
+  const api: ApiContext = { config, store, media, signer, tokens, members };
+  const cors = new Cors(config.allowedOrigins);
+
+  const converter =
+    options.converter ??
+    new Converter({
+      ffmpegPath: config.ffmpegPath,
+      ffprobePath: config.ffprobePath,
+      concurrency: config.convertConcurrency,
+      maxDurationS: config.maxDurationS,
+    });
+  // The worker and the uploads call each other (queue a job, discard converted bytes).
+  const worker: ConversionWorker = new ConversionWorker({
+    queue: store,
+    store,
+    media,
+    converter,
+    uploadPath: (id) => uploads.path(id),
+    discardUpload: (id) => uploads.datastore.discard(id),
+    concurrency: config.convertConcurrency,
+  });
+  const uploads = new Uploads({
+    directory: uploadsDir,
+    maxUploadBytes: config.maxUploadBytes,
+    expiryS: config.uploadExpiryS,
+    store,
+    media,
+    cors,
+    onQueued: () => worker.kick(),
+    onTerminating: (id) => worker.cancel(id),
+    touchMember: (identity, conversation) => members.seen(identity, conversation),
+  });
+  const sse = new SseHub(store, fanout, signer, {
+    heartbeatMs: SSE_HEARTBEAT_MS,
+    retryMs: SSE_RETRY_MS,
+  });
+
+  type ApiHandler = (api: ApiContext, ctx: RequestContext) => Promise<void> | void;
+  const router = new Router();
+  const route = (method: string, pattern: string, handler: ApiHandler) =>
+    router.add(method, pattern, (ctx) => handler(api, ctx));
+
+  route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
+  route('GET', '/v1/session', getSession);
+  if (devSecret !== undefined) route('GET', '/v1/dev/token', devToken(devSecret));
+  route('GET', '/v1/events', streamEvents(sse));
+  route('GET', '/v1/conversations/:c/messages', listMessages);
+  route('POST', '/v1/conversations/:c/messages', postMessage);
+  route('GET', '/v1/conversations/:c/videos', listVideos);
+  route('GET', '/v1/conversations/:c/videos/:id', getVideo);
+  route('POST', UPLOADS_PATH, async (a, ctx) =>
+    uploads.create(ctx.req, ctx.res, await authenticate(a, ctx)),
+  );
+  route('OPTIONS', UPLOADS_PATH, (_a, ctx) => uploads.discovery(ctx.req, ctx.res));
+  for (const method of ['HEAD', 'PATCH', 'DELETE']) {
+    route(method, `${UPLOADS_PATH}/:id`, async (a, ctx) =>
+      uploads.resume(ctx.req, ctx.res, await authenticate(a, ctx), ctx.params.id!),
+    );
+  }
+  route('GET', '/media/:video/:file', serveMedia);
+  if (config.demo) {
+    const root = options.packageRoot ?? findPackageRoot();
+    route('GET', '/dist/*', (_a, ctx) =>
+      serveStatic(ctx.req, ctx.res, join(root, 'dist'), ctx.params['*']!),
+    );
+    route('GET', '/*', (_a, ctx) =>
+      serveStatic(ctx.req, ctx.res, join(root, 'demo'), ctx.params['*']!),
+    );
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      const verdict = cors.verdict(req);
+      if (cors.apply(req, res, verdict)) return;
+      if (verdict === 'refused') throw new HttpError(403, 'This origin is not allowed.');
+      const { path, query } = splitUrl(req.url);
+      const match = router.match(req.method ?? 'GET', path);
+      if (match.kind === 'not-found') throw notFound(`No route for ${req.method} ${path}.`);
+      if (match.kind === 'method-not-allowed') {
+        res.setHeader('Allow', match.allow.join(', '));
+        throw new HttpError(405, `${req.method} is not allowed here.`);
+      }
+      await match.handler({ req, res, params: match.params, query, path });
+    } catch (error) {
+      if (!(error instanceof HttpError)) {
+        console.error(`reelchat: ${req.method} ${req.url?.split('?')[0]} failed`, error);
+      }
+      const answer =
+        error instanceof HttpError
+          ? error
+          : new HttpError(500, 'Something went wrong on the server.');
+      // A body we did not read (too large) is not drained: close the connection after answering.
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(res, answer);
+    }
+  };
+
+  const server = http.createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+
+  await worker.start();
+  const sweepStale = () =>
+    void uploads
+      .removeStale()
+      .catch((error) => console.error('reelchat: removing stale uploads failed', error));
+  sweepStale();
+  const sweeper = setInterval(sweepStale, Math.min(config.uploadExpiryS, 3600) * 1000);
+  sweeper.unref();
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      clearInterval(sweeper);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      sse.closeAll();
+      await worker.close();
+      await (options.converter ? options.converter.close?.() : (converter as Converter).close());
+      // Connections whose last response (an event stream) just ended are idle now.
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 2_000);
+      await stopped;
+      clearTimeout(force);
+      await store.close();
+    })());
+
+  return { url, server, close };
+}
+
+/** Converters write into dot-folders beside the final one; a killed server leaves them. */
+async function removeTemporaryFolders(mediaDir: string): Promise<void> {
+  for (const name of await readdir(mediaDir)) {
+    if (name.startsWith('.')) await rm(join(mediaDir, name), { recursive: true, force: true });
+  }
+}
+
+function findPackageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}

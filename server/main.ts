@@ -1,0 +1,38 @@
+// Entry point: `node dist/server/main.js [--demo]` (npm run server / npm start).
+// Reads the configuration, refuses to start without ffmpeg, and shuts down cleanly.
+import { createApp } from './app.js';
+import { ConfigError, readConfig } from './config.js';
+import { checkTools, ToolsMissingError } from './convert/index.js';
+
+async function main(): Promise<void> {
+  const config = readConfig(process.env, process.argv.slice(2));
+  const tools = await checkTools(config.ffmpegPath, config.ffprobePath);
+  console.error(`reelchat: using ffmpeg ${tools.ffmpeg}, ffprobe ${tools.ffprobe}`);
+  const app = await createApp(config);
+  console.log(`reelchat server listening on ${app.url}`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`reelchat: ${signal}, shutting down`);
+    app.close().then(
+      () => process.exit(0),
+      (error) => {
+        console.error('reelchat: shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof ToolsMissingError) {
+    console.error(`reelchat: ${error.message}`);
+  } else {
+    console.error('reelchat: could not start', error);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,268 @@
+import { ReelError } from '../transport/errors.js';
+
+/**
+ * Recording formats in order of preference. H.264 first, so the server can remux instead
+ * of transcoding; then VP9 and VP8 where the browser has no H.264 encoder.
+ */
+export const RECORDING_TYPES = [
+  'video/mp4;codecs=avc1.42E01E,mp4a.40.2',
+  'video/mp4;codecs=avc1.42E01E,opus',
+  'video/x-matroska;codecs=avc1,opus',
+  'video/webm;codecs=h264,opus',
+  'video/webm;codecs=vp9,opus',
+  'video/webm;codecs=vp8,opus',
+  'video/webm',
+  'video/mp4',
+] as const;
+
+/** The first recording type this browser's MediaRecorder supports, or '' for its default. */
+export function pickRecordingType(): string {
+  if (typeof MediaRecorder === 'undefined') return '';
+  return RECORDING_TYPES.find((type) => MediaRecorder.isTypeSupported(type)) ?? '';
+}
+
+/** Chunks every second, so stopping leaves about one second to upload. */
+export const TIMESLICE_MS = 1000;
+/** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
+export const KEYFRAME_INTERVAL_MS = 2000;
+
+export interface DeviceChoice {
+  camera?: string;
+  microphone?: string;
+}
+
+export interface Devices {
+  cameras: MediaDeviceInfo[];
+  microphones: MediaDeviceInfo[];
+}
+
+/** getUserMedia's failures, as the codes a site can branch on. */
+export function mediaError(error: unknown): ReelError {
+  if (error instanceof ReelError) return error;
+  const name = (error as { name?: string } | undefined)?.name;
+  const message = error instanceof Error ? error.message : String(error);
+  switch (name) {
+    case 'NotAllowedError':
+    case 'SecurityError':
+      return new ReelError('permission-denied', message, { cause: error });
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return new ReelError('no-device', message, { cause: error });
+    case 'NotReadableError':
+    case 'AbortError':
+      return new ReelError('device-busy', message, { cause: error });
+    case 'NotSupportedError':
+      return new ReelError('unsupported', message, { cause: error });
+    default:
+      return new ReelError('media', message, { cause: error });
+  }
+}
+
+/** True where this browser can capture and record at all. */
+export function canRecord(): boolean {
+  return (
+    typeof navigator !== 'undefined' &&
+    !!navigator.mediaDevices?.getUserMedia &&
+    typeof MediaRecorder !== 'undefined'
+  );
+}
+
+export interface RecordingHandlers {
+  /** Each chunk, in order (never empty). */
+  onChunk(chunk: Blob): void;
+  /** The recorder or a track failed while recording. */
+  onError(error: ReelError): void;
+}
+
+type RecorderOptions = MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number };
+
+/**
+ * Owns the camera and microphone stream and the MediaRecorder: opens, listens to and
+ * stops them in one place, so nothing stays on (camera light, recorder) after `close()`.
+ */
+export class CameraRecorder {
+  stream?: MediaStream;
+  private recorder?: MediaRecorder;
+  private handlers?: RecordingHandlers;
+  private stopped?: { promise: Promise<void>; resolve(): void };
+  private startedAt = 0;
+  /** Bumped by close(): an open() still waiting for the browser then stops what it gets. */
+  private generation = 0;
+  private onTrackEnded = () =>
+    this.handlers?.onError(new ReelError('no-device', 'The camera or microphone stopped.'));
+  /** Set by the element: a track ended while previewing (device unplugged, permission revoked). */
+  onDeviceLost?: () => void;
+
+  /** Opens the camera and microphone: the chosen ones if they are still there, else the defaults. */
+  async open(choice: DeviceChoice = {}, facingMode?: 'user' | 'environment'): Promise<MediaStream> {
+    if (!canRecord()) {
+      throw new ReelError(
+        'unsupported',
+        'This browser cannot record video (no camera access or MediaRecorder).',
+      );
+    }
+    this.close();
+    const generation = this.generation;
+    const video: MediaTrackConstraints = {
+      width: { ideal: 1280 },
+      height: { ideal: 720 },
+      frameRate: { ideal: 30 },
+    };
+    if (facingMode) video.facingMode = { ideal: facingMode };
+    const audio: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true };
+    const chosen = !facingMode && choice.camera ? choice.camera : undefined;
+    const ask = (withChoice: boolean) =>
+      navigator.mediaDevices.getUserMedia({
+        video: withChoice && chosen ? { ...video, deviceId: { exact: chosen } } : video,
+        audio:
+          withChoice && choice.microphone
+            ? { ...audio, deviceId: { exact: choice.microphone } }
+            : audio,
+      });
+    let stream: MediaStream;
+    try {
+      stream = await ask(true);
+    } catch (error) {
+      const code = mediaError(error).code;
+      // A remembered device that is gone (unplugged, or ids reset): the defaults will do.
+      if (code !== 'no-device' || !(chosen || choice.microphone)) throw mediaError(error);
+      try {
+        stream = await ask(false);
+      } catch (again) {
+        throw mediaError(again);
+      }
+    }
+    if (generation !== this.generation) {
+      // close() (or another open()) came while the browser was asking: this stream is not wanted.
+      for (const track of stream.getTracks()) track.stop();
+      throw new ReelError('aborted', 'The camera was closed while it was opening.');
+    }
+    this.stream = stream;
+    for (const track of stream.getTracks()) track.addEventListener('ended', this.trackEnded);
+    return stream;
+  }
+
+  /** The devices of each kind (labels are empty until permission has been granted once). */
+  static async devices(): Promise<Devices> {
+    if (!navigator.mediaDevices?.enumerateDevices) return { cameras: [], microphones: [] };
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return {
+      cameras: all.filter((d) => d.kind === 'videoinput' && d.deviceId),
+      microphones: all.filter((d) => d.kind === 'audioinput' && d.deviceId),
+    };
+  }
+
+  /** The devices the open stream actually uses. */
+  current(): DeviceChoice & { facingMode?: string } {
+    const videoTrack = this.stream?.getVideoTracks()[0];
+    const audioTrack = this.stream?.getAudioTracks()[0];
+    return {
+      camera: videoTrack?.getSettings().deviceId,
+      microphone: audioTrack?.getSettings().deviceId,
+      facingMode: videoTrack?.getSettings().facingMode,
+    };
+  }
+
+  get recording(): boolean {
+    return this.recorder?.state === 'recording';
+  }
+
+  /** Seconds since recording started. */
+  get elapsed(): number {
+    return this.startedAt ? (performance.now() - this.startedAt) / 1000 : 0;
+  }
+
+  /** Starts recording the open stream; returns the MIME type the recorder really uses. */
+  start(handlers: RecordingHandlers): string {
+    if (!this.stream) throw new ReelError('media', 'The camera is not open.');
+    const options: RecorderOptions = {
+      videoBitsPerSecond: 2_500_000,
+      audioBitsPerSecond: 128_000,
+      videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
+    };
+    const type = pickRecordingType();
+    if (type) options.mimeType = type;
+    let recorder: MediaRecorder;
+    try {
+      recorder = new MediaRecorder(this.stream, options);
+    } catch (error) {
+      throw new ReelError('unsupported', `MediaRecorder refused to start: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    this.recorder = recorder;
+    this.handlers = handlers;
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.stopped = { promise, resolve };
+    recorder.addEventListener('dataavailable', this.dataAvailable);
+    recorder.addEventListener('error', this.recorderError);
+    recorder.addEventListener('stop', this.recorderStopped);
+    recorder.start(TIMESLICE_MS);
+    this.startedAt = performance.now();
+    return recorder.mimeType || type || 'video/webm';
+  }
+
+  /**
+   * Stops recording. Resolves after the last chunk has been handed to `onChunk`; returns
+   * the recording's length in seconds. With `discard`, no further chunks are delivered.
+   */
+  async stop(options: { discard?: boolean } = {}): Promise<number> {
+    const recorder = this.recorder;
+    const duration = this.elapsed;
+    if (!recorder) return duration;
+    if (options.discard) this.handlers = undefined;
+    if (recorder.state !== 'inactive') recorder.stop();
+    else this.stopped?.resolve();
+    await this.stopped?.promise;
+    this.releaseRecorder();
+    return duration;
+  }
+
+  /** Stops everything: recorder, tracks, listeners. Safe to call at any time, repeatedly. */
+  close(): void {
+    this.generation++;
+    if (this.recorder) {
+      this.handlers = undefined;
+      if (this.recorder.state !== 'inactive') this.recorder.stop();
+      this.stopped?.resolve();
+      this.releaseRecorder();
+    }
+    if (this.stream) {
+      for (const track of this.stream.getTracks()) {
+        track.removeEventListener('ended', this.trackEnded);
+        track.stop();
+      }
+      this.stream = undefined;
+    }
+  }
+
+  private releaseRecorder(): void {
+    const recorder = this.recorder;
+    if (!recorder) return;
+    recorder.removeEventListener('dataavailable', this.dataAvailable);
+    recorder.removeEventListener('error', this.recorderError);
+    recorder.removeEventListener('stop', this.recorderStopped);
+    this.recorder = undefined;
+    this.handlers = undefined;
+    this.stopped = undefined;
+    this.startedAt = 0;
+  }
+
+  private dataAvailable = (event: BlobEvent) => {
+    if (event.data.size > 0) this.handlers?.onChunk(event.data);
+  };
+
+  private recorderError = (event: Event) => {
+    const cause = (event as ErrorEvent).error ?? event;
+    this.handlers?.onError(new ReelError('media', `Recording failed: ${String(cause)}`, { cause }));
+  };
+
+  // `stop` follows the final `dataavailable`, so every chunk has been delivered by now.
+  private recorderStopped = () => this.stopped?.resolve();
+
+  private trackEnded = () => {
+    if (this.recording) this.onTrackEnded();
+    else this.onDeviceLost?.();
+  };
+}

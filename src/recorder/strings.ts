@@ -1,0 +1,42 @@
+/** Every text `<reel-recorder>` shows or announces; replace any of them with the `strings` property. */
+export const recorderStrings = {
+  label: 'Video recorder',
+  start: 'Turn on camera',
+  record: 'Record',
+  stop: 'Stop',
+  cancel: 'Cancel',
+  send: 'Send',
+  retake: 'Retake',
+  retry: 'Try again',
+  again: 'Record another',
+  switchCamera: 'Switch camera',
+  camera: 'Camera',
+  microphone: 'Microphone',
+  preview: 'Camera preview',
+  review: 'Your recording',
+  idle: 'Record a video message of up to {max}.',
+  askingPermission: 'Allow access to your camera and microphone to record.',
+  previewing: 'Ready. Up to {max}.',
+  recording: 'Recording',
+  elapsed: '{time}',
+  remaining: '{time} left',
+  reviewing: 'Watch your video, then send it or record it again.',
+  uploading: 'Sending… {percent}%',
+  uploadingUnknown: 'Sending…',
+  progress: 'Sending progress',
+  sent: 'Sent.',
+  errorPermissionDenied:
+    "Camera and microphone access is blocked. Allow it in your browser's site settings, then try again.",
+  errorNoDevice: 'No camera or microphone was found. Connect one, then try again.',
+  errorDeviceBusy:
+    'The camera or microphone is in use by another app or tab. Close it, then try again.',
+  errorUnsupported:
+    'This browser cannot record video here. Use a current browser on a secure (https) page.',
+  errorQuota:
+    'There is not enough storage space on this device to keep the recording. Free some space, then try again.',
+  errorNotConfigured: 'This recorder has nowhere to send videos (no transport or conversation).',
+  errorUpload: 'The video could not be sent. It is kept on this device; try again.',
+  errorMedia: 'Recording failed. Try again.',
+};
+
+export type RecorderStrings = typeof recorderStrings;
