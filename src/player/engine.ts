@@ -10,8 +10,11 @@ export interface EngineEvents {
   duration(index: number, seconds: number): void;
   /** The last playable clip played to its end. */
   ended(): void;
-  /** Clip `index` cannot be played and is left out; playback goes on with the next one. */
-  clipFailed(index: number, error: ReelError): void;
+  /**
+   * Clip `index` cannot be played and is left out; playback goes on with the next one.
+   * `reported` when `error` already went out through `error()` (one report per failure).
+   */
+  clipFailed(index: number, error: ReelError, reported?: boolean): void;
   /** Any other failure worth reporting (one call per failure). */
   error(error: ReelError): void;
 }

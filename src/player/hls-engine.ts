@@ -19,7 +19,10 @@ export function mseSupported(): boolean {
   const source =
     (globalThis as { ManagedMediaSource?: typeof MediaSource }).ManagedMediaSource ??
     globalThis.MediaSource;
-  return typeof source?.isTypeSupported === 'function' && source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"');
+  return (
+    typeof source?.isTypeSupported === 'function' &&
+    source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')
+  );
 }
 
 /** True where the `<video>` element plays HLS itself (Safari, iOS). */
@@ -37,10 +40,11 @@ export interface HlsEngineOptions {
    * media error that recovery did not cure. `at` is the start time of the failed fragment,
    * when there is one, so the owner can skip the clip it belongs to.
    */
-  onFatal(error: ReelError, at: number | undefined): void;
+  onFatal(error: ReelError, at: number | undefined, reported: boolean): void;
 }
 
 const MAX_NETWORK_RETRIES = 3;
+const MAX_SEGMENT_FAILURES = 4;
 
 /**
  * Owns one hls.js instance: loads the library, creates the instance on a `<video>`, registers
@@ -56,6 +60,8 @@ export class HlsEngine {
   private networkRetries = 0;
   private mediaRecoveries = 0;
   private failing = false;
+  private failedSegment?: number | 'initSegment';
+  private segmentFailures = 0;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -126,37 +132,74 @@ export class HlsEngine {
 
   private readonly onFragLoaded = (_event: string, _data: FragLoadedData): void => {
     this.networkRetries = 0;
+    this.failedSegment = undefined;
     this.failing = false;
   };
 
+  /**
+   * hls.js treats a segment that will not load as resolved when it has no other level to try,
+   * and asks for it again and again. A segment that answers 4xx, or fails this many times,
+   * is given up here, so the clip it belongs to can be skipped.
+   */
+  private onSegmentError(data: ErrorData): void {
+    const details = data.details as string;
+    if (!data.frag || (details !== 'fragLoadError' && details !== 'fragLoadTimeOut')) return;
+    const status = data.response?.code;
+    const sn = data.frag.sn;
+    this.segmentFailures = this.failedSegment === sn ? this.segmentFailures + 1 : 1;
+    this.failedSegment = sn;
+    if (
+      (status !== undefined && status >= 400 && status < 500) ||
+      this.segmentFailures > MAX_SEGMENT_FAILURES
+    ) {
+      this.failedSegment = undefined;
+      const error = new ReelError(
+        status === 404 ? 'not-found' : 'network',
+        `A segment could not be loaded (${details}${status ? `, HTTP ${status}` : ''}).`,
+        { status: status || undefined },
+      );
+      this.options.onFatal(error, data.frag.start, false);
+    }
+  }
+
   private readonly onError = (_event: string, data: ErrorData): void => {
-    if (!data.fatal || this.destroyed) return;
+    if (this.destroyed) return;
+    if (!data.fatal) {
+      this.onSegmentError(data);
+      return;
+    }
     const hls = this.hls!;
     const status = data.response?.code;
     const error = new ReelError(
-      (data.type as string) === 'networkError' ? (status === 404 ? 'not-found' : 'network') : 'media',
+      (data.type as string) === 'networkError'
+        ? status === 404
+          ? 'not-found'
+          : 'network'
+        : 'media',
       `Playback failed (${data.details}${status ? `, HTTP ${status}` : ''}).`,
       { status: status || undefined, cause: data.error },
     );
-    if (!this.failing) this.options.onError(error);
-    this.failing = true;
+    const reported = this.failing;
     const at = data.frag?.start;
-    if ((data.type as string) === 'networkError') {
-      const permanent = status !== undefined && status >= 400 && status < 500;
-      if (!permanent && this.networkRetries < MAX_NETWORK_RETRIES) {
-        const delay = 500 * 2 ** this.networkRetries++;
-        this.timers.set(() => hls.startLoad(at ?? this.video.currentTime), delay);
-        return;
-      }
-      this.options.onFatal(error, at);
+    const network = (data.type as string) === 'networkError';
+    const permanent = status !== undefined && status >= 400 && status < 500;
+    const retry = network && !permanent && this.networkRetries < MAX_NETWORK_RETRIES;
+    const recover =
+      !network && (data.type as string) === 'mediaError' && this.mediaRecoveries === 0;
+    if (!retry && !recover) {
+      this.options.onFatal(error, at, reported);
       return;
     }
-    if ((data.type as string) === 'mediaError' && this.mediaRecoveries === 0) {
+    // One report per failure, however many retries it takes.
+    if (!reported) this.options.onError(error);
+    this.failing = true;
+    if (retry) {
+      const delay = 500 * 2 ** this.networkRetries++;
+      this.timers.set(() => hls.startLoad(at ?? this.video.currentTime), delay);
+    } else {
       this.mediaRecoveries++;
       hls.recoverMediaError();
-      return;
     }
-    this.options.onFatal(error, at);
   };
 }
 

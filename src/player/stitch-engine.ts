@@ -1,8 +1,14 @@
 import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
 import { resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
-import { HlsEngine } from './hls-engine.js';
-import { fetchMediaPlaylist, partAt, stitch, type MediaPlaylist, type StitchedPart } from './stitcher.js';
+import { HlsEngine, loadHls } from './hls-engine.js';
+import {
+  fetchMediaPlaylist,
+  partAt,
+  stitch,
+  type MediaPlaylist,
+  type StitchedPart,
+} from './stitcher.js';
 
 /**
  * Plays the whole reel through one hls.js instance on a stitched playlist (every clip's
@@ -29,8 +35,9 @@ export class StitchEngine implements PlaybackEngine {
     this.hls = new HlsEngine(this.video, {
       request: options.request,
       onError: (error) => options.events.error(error),
-      onFatal: (error, at) => this.onFatal(error, at),
+      onFatal: (error, at, reported) => this.onFatal(error, at, reported),
     });
+    this.video.toggleAttribute('data-active', true);
     this.video.addEventListener('timeupdate', this.onTime);
     this.video.addEventListener('seeked', this.onTime);
     this.video.addEventListener('ended', this.onEnded);
@@ -38,6 +45,8 @@ export class StitchEngine implements PlaybackEngine {
 
   async load(clips: readonly Clip[], index: number, offset: number): Promise<void> {
     this.clips = clips;
+    // hls.js loads while the playlists do: the first frame comes sooner.
+    loadHls().catch(() => undefined);
     await this.fetchPlaylists(0, clips.length);
     if (this.destroyed) return;
     const part = this.parts.find((p) => p.index >= index);
@@ -45,6 +54,8 @@ export class StitchEngine implements PlaybackEngine {
       this.finish();
       return;
     }
+    const poster = clips[part.index].poster;
+    if (poster) this.video.poster = poster;
     const at = part.index === index ? Math.min(offset, Math.max(0, part.duration - 0.5)) : 0;
     this.options.events.time(part.index, at);
     await this.reload(part.start + at);
@@ -89,15 +100,19 @@ export class StitchEngine implements PlaybackEngine {
     this.video.removeEventListener('ended', this.onEnded);
     this.hls.destroy();
     resetVideo(this.video);
+    this.video.removeAttribute('data-active');
     if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
     this.blobUrl = undefined;
   }
 
   private async fetchPlaylists(from: number, to: number): Promise<void> {
     const results = await Promise.allSettled(
-      this.clips
-        .slice(from, to)
-        .map((clip) => fetchMediaPlaylist(clip.src, { request: this.options.request, signal: this.abort.signal })),
+      this.clips.slice(from, to).map((clip) =>
+        fetchMediaPlaylist(clip.src, {
+          request: this.options.request,
+          signal: this.abort.signal,
+        }),
+      ),
     );
     if (this.destroyed) return;
     results.forEach((result, k) => {
@@ -126,7 +141,9 @@ export class StitchEngine implements PlaybackEngine {
     this.parts = stitched.parts;
     this.loadedParts = stitched.parts;
     if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    this.blobUrl = URL.createObjectURL(new Blob([stitched.text], { type: 'application/vnd.apple.mpegurl' }));
+    this.blobUrl = URL.createObjectURL(
+      new Blob([stitched.text], { type: 'application/vnd.apple.mpegurl' }),
+    );
     await this.hls.load(this.blobUrl, position);
   }
 
@@ -154,12 +171,12 @@ export class StitchEngine implements PlaybackEngine {
   }
 
   /** A segment that will not load (or media that will not decode): skip the clip it is in. */
-  private onFatal(error: ReelError, at: number | undefined): void {
+  private onFatal(error: ReelError, at: number | undefined, reported: boolean): void {
     const t = at ?? this.video.currentTime;
     const part = this.loadedParts[partAt(this.loadedParts, t)];
     if (!part) return;
     this.failed.add(part.index);
-    this.options.events.clipFailed(part.index, error);
+    this.options.events.clipFailed(part.index, error, reported);
     const next = this.loadedParts.find((p) => p.index > part.index);
     if (!next) {
       this.finish();

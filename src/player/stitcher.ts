@@ -52,16 +52,6 @@ function resolveUriAttribute(line: string, base: string): string {
   return line.replace(/URI="([^"]*)"/, (_whole, uri: string) => `URI="${resolve(uri, base)}"`);
 }
 
-/** Parses the attribute list of a tag such as `#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=...`. */
-function attributes(line: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const list = line.slice(line.indexOf(':') + 1);
-  for (const match of list.matchAll(/([A-Z0-9-]+)=("[^"]*"|[^,]*)/g)) {
-    out[match[1]] = match[2].replace(/^"|"$/g, '');
-  }
-  return out;
-}
-
 /** True when the text is a multivariant (master) playlist rather than a media playlist. */
 export function isMultivariant(text: string): boolean {
   return /^#EXT-X-STREAM-INF:/m.test(text);
@@ -143,7 +133,8 @@ export function parseMediaPlaylist(text: string, url: string): MediaPlaylist {
     byterange = undefined;
     discontinuity = false;
   }
-  if (live) throw new ReelError('media', `The playlist is not finished (no #EXT-X-ENDLIST): ${url}`);
+  if (live)
+    throw new ReelError('media', `The playlist is not finished (no #EXT-X-ENDLIST): ${url}`);
   if (segments.length === 0) throw new ReelError('media', `The playlist has no segments: ${url}`);
   return {
     url,
@@ -191,7 +182,13 @@ async function fetchText(
   }
   if (!response.ok) {
     const code =
-      response.status === 404 ? 'not-found' : response.status === 401 ? 'unauthorized' : response.status === 403 ? 'forbidden' : 'network';
+      response.status === 404
+        ? 'not-found'
+        : response.status === 401
+          ? 'unauthorized'
+          : response.status === 403
+            ? 'forbidden'
+            : 'network';
     throw new ReelError(code, `The playlist ${url} answered ${response.status}.`, {
       status: response.status,
     });
@@ -228,7 +225,10 @@ export function stitch(clips: { index: number; playlist: MediaPlaylist }[]): Sti
     }
     start += playlist.duration;
   }
-  const targetDuration = Math.max(1, ...clips.map((clip) => Math.ceil(clip.playlist.targetDuration)));
+  const targetDuration = Math.max(
+    1,
+    ...clips.map((clip) => Math.ceil(clip.playlist.targetDuration)),
+  );
   const version = Math.max(6, ...clips.map((clip) => clip.playlist.version));
   const head = [
     '#EXTM3U',

@@ -11,7 +11,7 @@ export const playerStrings = {
   mute: 'Mute',
   unmute: 'Unmute',
   tapToUnmute: 'Tap to unmute',
-  speed: 'Playback speed',
+  speed: 'Playback speed {rate}',
   rate: '{rate}×',
   skipped: 'Clip {n} could not be played and was skipped.',
   empty: 'No clips yet.',

@@ -63,7 +63,10 @@ export class SwapEngine implements PlaybackEngine {
     const current = this.slots[this.active].index;
     if (this.finished) {
       this.seek(before);
-    } else if (this.slots[1 - this.active].index < 0 || this.slots[1 - this.active].index < current) {
+    } else if (
+      this.slots[1 - this.active].index < 0 ||
+      this.slots[1 - this.active].index < current
+    ) {
       this.preloadAfter(current);
     }
   }
@@ -140,11 +143,13 @@ export class SwapEngine implements PlaybackEngine {
     video.removeAttribute('src');
     const hls = new HlsEngine(video, {
       request: this.options.request,
-      onError: () => undefined,
-      onFatal: (error) => this.fail(slot, error),
+      onError: (error) => this.options.events.error(error),
+      onFatal: (error, _at, reported) => this.fail(slot, error, reported),
     });
     slot.hls = hls;
-    hls.load(clip.src, offset).catch((error: unknown) => this.fail(slot, ReelError.from(error, 'media')));
+    hls
+      .load(clip.src, offset)
+      .catch((error: unknown) => this.fail(slot, ReelError.from(error, 'media')));
   }
 
   /** Puts the next playable clip after `index` into the `<video>` off screen. */
@@ -168,7 +173,8 @@ export class SwapEngine implements PlaybackEngine {
   private readonly onMetadata = (event: Event): void => {
     const slot = this.slotOf(event);
     if (!slot || slot.index < 0) return;
-    if (Number.isFinite(slot.video.duration)) this.options.events.duration(slot.index, slot.video.duration);
+    if (Number.isFinite(slot.video.duration))
+      this.options.events.duration(slot.index, slot.video.duration);
     if (slot.pendingOffset !== undefined) {
       slot.video.currentTime = slot.pendingOffset;
       slot.pendingOffset = undefined;
@@ -182,7 +188,13 @@ export class SwapEngine implements PlaybackEngine {
   private readonly onVideoError = (event: Event): void => {
     const slot = this.slotOf(event);
     if (!slot || slot.index < 0 || !slot.video.error || slot.hls) return;
-    this.fail(slot, new ReelError('media', `Clip ${slot.index + 1} could not be played (${slot.video.error.message || slot.video.error.code}).`));
+    this.fail(
+      slot,
+      new ReelError(
+        'media',
+        `Clip ${slot.index + 1} could not be played (${slot.video.error.message || slot.video.error.code}).`,
+      ),
+    );
   };
 
   /** The clip on screen ended: the preloaded one takes its place and plays. */
@@ -202,11 +214,11 @@ export class SwapEngine implements PlaybackEngine {
     this.preloadAfter(next);
   }
 
-  private fail(slot: Slot, error: ReelError): void {
+  private fail(slot: Slot, error: ReelError, reported = false): void {
     if (this.destroyed || slot.index < 0 || this.failed.has(slot.index)) return;
     const index = slot.index;
     this.failed.add(index);
-    this.options.events.clipFailed(index, error);
+    this.options.events.clipFailed(index, error, reported);
     if (slot === this.slots[this.active]) {
       const playing = !slot.video.paused;
       slot.hls?.destroy();

@@ -53,7 +53,10 @@ export class Watchdog {
       this.lastMove = now;
       return;
     }
-    if (now - this.lastMove >= (this.options.stallMs ?? 1500) && remaining <= (this.options.nearEnd ?? 0.5)) {
+    if (
+      now - this.lastMove >= (this.options.stallMs ?? 1500) &&
+      remaining <= (this.options.nearEnd ?? 0.5)
+    ) {
       this.lastMove = now;
       this.onStall();
     }

@@ -1,0 +1,114 @@
+import { expect } from '@open-wc/testing';
+import { ReelError } from '../transport/errors.js';
+import { fetchMediaPlaylist, parseMediaPlaylist, partAt, pickVariant, stitch } from './stitcher.js';
+import { Timers } from './timers.js';
+import { Watchdog } from './watchdog.js';
+
+const clipText = (map = 'init.mp4') => `#EXTM3U
+#EXT-X-VERSION:7
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:0
+#EXT-X-PLAYLIST-TYPE:VOD
+#EXT-X-MAP:URI="${map}"
+#EXTINF:2.000000,
+seg0.m4s
+#EXTINF:1.500000,
+seg1.m4s
+#EXT-X-ENDLIST
+`;
+
+describe('playlist stitcher', () => {
+  it('resolves every segment and init segment URI against the playlist URL', () => {
+    const playlist = parseMediaPlaylist(clipText(), 'https://media.test/v/a/index.m3u8?t=1');
+    expect(playlist.duration).to.equal(3.5);
+    expect(playlist.segments.map((s) => s.uri)).to.deep.equal([
+      'https://media.test/v/a/seg0.m4s',
+      'https://media.test/v/a/seg1.m4s',
+    ]);
+    expect(playlist.segments[0].map).to.equal('#EXT-X-MAP:URI="https://media.test/v/a/init.mp4"');
+  });
+
+  it('joins clips with a discontinuity, each with its own EXT-X-MAP, and the largest target duration', () => {
+    const a = parseMediaPlaylist(clipText(), 'https://media.test/v/a/index.m3u8');
+    const b = parseMediaPlaylist(
+      clipText().replace('TARGETDURATION:2', 'TARGETDURATION:4'),
+      'https://media.test/v/b/index.m3u8',
+    );
+    const { text, parts, duration } = stitch([
+      { index: 0, playlist: a },
+      { index: 2, playlist: b },
+    ]);
+    expect(duration).to.equal(7);
+    expect(parts).to.deep.equal([
+      { index: 0, start: 0, duration: 3.5 },
+      { index: 2, start: 3.5, duration: 3.5 },
+    ]);
+    const lines = text.trim().split('\n');
+    expect(lines).to.include('#EXT-X-TARGETDURATION:4');
+    expect(lines).to.include('#EXT-X-PLAYLIST-TYPE:VOD');
+    expect(lines.at(-1)).to.equal('#EXT-X-ENDLIST');
+    expect(lines.filter((l) => l === '#EXT-X-DISCONTINUITY')).to.have.length(1);
+    const join = lines.indexOf('#EXT-X-DISCONTINUITY');
+    expect(lines[join + 1]).to.equal('#EXT-X-MAP:URI="https://media.test/v/b/init.mp4"');
+    expect(lines.filter((l) => l.startsWith('#EXT-X-MAP'))).to.have.length(2);
+  });
+
+  it('maps stitched time to the clip playing', () => {
+    const parts = [
+      { index: 0, start: 0, duration: 3 },
+      { index: 1, start: 3, duration: 3 },
+    ];
+    expect(partAt(parts, 0)).to.equal(0);
+    expect(partAt(parts, 2.9)).to.equal(0);
+    expect(partAt(parts, 2.97)).to.equal(1);
+    expect(partAt(parts, 5)).to.equal(1);
+  });
+
+  it('refuses unfinished playlists and follows a multivariant playlist to its first variant', () => {
+    expect(() =>
+      parseMediaPlaylist(clipText().replace('#EXT-X-ENDLIST', ''), 'https://m.test/x.m3u8'),
+    ).to.throw(ReelError);
+    const master =
+      '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nlow/index.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=1\nx.m3u8\n';
+    expect(pickVariant(master, 'https://m.test/v/master.m3u8')).to.equal(
+      'https://m.test/v/low/index.m3u8',
+    );
+  });
+
+  it('fetches a fixture clip and reports a missing one as not-found', async () => {
+    const playlist = await fetchMediaPlaylist('/test-fixtures/hls/clip1/index.m3u8');
+    expect(playlist.segments).to.have.length(3);
+    expect(playlist.segments[0].uri).to.equal(
+      new URL('/test-fixtures/hls/clip1/seg0.m4s', location.href).href,
+    );
+    try {
+      await fetchMediaPlaylist('/test-fixtures/hls/missing/index.m3u8');
+      expect.fail('should reject');
+    } catch (error) {
+      expect(ReelError.is(error, 'not-found')).to.equal(true);
+    }
+  });
+});
+
+describe('watchdog', () => {
+  it('moves on when the clock stops near the end of a clip, not elsewhere', async () => {
+    const timers = new Timers();
+    let probe = { time: 2.8, active: true, remaining: 0.2 };
+    let stalls = 0;
+    const dog = new Watchdog(
+      timers,
+      () => probe,
+      () => stalls++,
+      { interval: 20, stallMs: 100 },
+    );
+    dog.start();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(stalls).to.be.greaterThan(0);
+    stalls = 0;
+    probe = { time: 1, active: true, remaining: 2 };
+    await new Promise((r) => setTimeout(r, 250));
+    expect(stalls).to.equal(0);
+    dog.stop();
+    expect(timers.size).to.equal(0);
+  });
+});
