@@ -1,16 +1,14 @@
 // Conversion speed: seconds from "upload complete" to "ready" for 60 s of 720p.
 // Run: node --import tsx bench/convert.mjs [runs]   (tsx lets it import the TypeScript)
 // Goals (issue 3, 2-core machine): recorded H.264 ≤ 1.5 s; VP8 ≥ 4× realtime.
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Converter } from '../server/convert/index.ts';
 
-const run = promisify(execFile);
 const ffmpegPath = process.env.FFMPEG_PATH || 'ffmpeg';
 const ffprobePath = process.env.FFPROBE_PATH || 'ffprobe';
 const outDir = join(dirname(fileURLToPath(import.meta.url)), 'out');
@@ -58,13 +56,19 @@ async function ensureInput({ name, args }) {
   const path = join(outDir, name);
   if (!existsSync(path)) {
     process.stderr.write(`making ${name} (cached in bench/out/)…\n`);
-    // Through a pipe, so the header carries no duration, as in a real recording.
+    // Written to a pipe, so the header carries no duration, as in a real recording.
     const partial = `${path}.partial`;
-    await run('sh', ['-c', `"$0" "$@" pipe:1 > "${partial}"`, ffmpegPath, '-v', 'error', '-y', ...args], {
-      maxBuffer: 1024,
-    });
-    await rm(path, { force: true });
-    await import('node:fs/promises').then(({ rename }) => rename(partial, path));
+    const file = await open(partial, 'w');
+    try {
+      const ffmpeg = spawn(ffmpegPath, ['-v', 'error', ...args, 'pipe:1'], {
+        stdio: ['ignore', file.fd, 'inherit'],
+      });
+      const code = await new Promise((resolve) => ffmpeg.once('close', resolve));
+      if (code !== 0) throw new Error(`ffmpeg could not make ${name}`);
+    } finally {
+      await file.close();
+    }
+    await rename(partial, path);
   }
   return path;
 }
@@ -75,6 +79,8 @@ function median(values) {
 }
 
 await mkdir(outDir, { recursive: true });
+// Other work on the machine slows the transcode in proportion; say how busy it was.
+const loadBefore = loadavg()[0];
 const converter = new Converter({ ffmpegPath, ffprobePath, concurrency: 2, maxDurationS: 300 });
 const rows = [];
 try {
@@ -104,7 +110,10 @@ try {
   await converter.close();
 }
 
-console.log(`\n${availableParallelism()} cores, ${runs} runs each (median; best in brackets)\n`);
+console.log(
+  `\n${availableParallelism()} cores, load average ${loadBefore.toFixed(1)} before, ` +
+    `${runs} runs each (median; best in brackets)\n`,
+);
 console.log('| input (60 s, 1280x720, 30 fps) | MB | path | seconds to ready | × realtime |');
 console.log('|---|---|---|---|---|');
 for (const row of rows) {
@@ -119,6 +128,7 @@ console.log(
     bench: 'convert',
     cores: availableParallelism(),
     runs,
+    loadAverage: +loadBefore.toFixed(1),
     h264Seconds: +h264.seconds.toFixed(3),
     h264Realtime: +h264.realtime.toFixed(1),
     h264Goal: h264.seconds <= 1.5,
