@@ -1,11 +1,23 @@
 // The demo asks the reference server's dev-only token route for Alice's and Bob's tokens.
 // A real site signs tokens on its own backend (see docs/protocol.md, "Tokens").
 // getToken is set before the library loads, so the first request already has it.
+//
+// `?as=alice` keeps only Alice's dialog (one person per browser, as the end-to-end test
+// runs it); `?conversation=…` picks another conversation than "demo".
+const params = new URLSearchParams(location.search);
+const only = params.get('as');
+const conversation = params.get('conversation') || 'demo';
+
 for (const chat of document.querySelectorAll('reel-chat')) {
   const user = chat.getAttribute('user');
+  if (only && user !== only) {
+    chat.closest('section')?.remove();
+    continue;
+  }
   const name = user[0].toUpperCase() + user.slice(1);
+  chat.setAttribute('conversation', conversation);
   chat.getToken = async () => {
-    const query = new URLSearchParams({ user, name, conversations: 'demo' });
+    const query = new URLSearchParams({ user, name, conversations: conversation });
     const response = await fetch(`/v1/dev/token?${query}`);
     if (!response.ok)
       throw new Error(`No dev token (${response.status}): start the server with npm start.`);

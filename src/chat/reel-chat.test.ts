@@ -45,7 +45,8 @@ async function ready(el: ReelChat): Promise<ReelChat> {
   await waitUntil(
     () =>
       !($(el, '[part~="record-button"]') as HTMLButtonElement | null)?.disabled &&
-      list(el).getAttribute('aria-busy') === 'false',
+      list(el).getAttribute('aria-busy') === 'false' &&
+      el.getAttribute('connection') === 'online',
     'the chat did not become ready',
   );
   return el;

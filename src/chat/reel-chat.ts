@@ -53,6 +53,7 @@ function clipOf(video: Video, ownerName?: string, watched?: boolean): Clip {
  * A chat dialog with video messages: history, live updates, a composer, a recorder and the
  * buddy's reel.
  *
+ * @tagname reel-chat
  * @summary One conversation between this person and a buddy: text and video messages, live.
  *
  * @slot header-end - Extra controls at the end of the header (e.g. a close button of the host's dialog).
@@ -153,7 +154,14 @@ export class ReelChat extends LitElement {
   @state() private draftText = '';
   @state() private loading: 'idle' | 'initial' | 'older' = 'idle';
   @state() private hasOlder = false;
-  @state() private offline = false;
+  /**
+   * The live connection: `connecting` until the transport first reports, then `online` or
+   * `offline` (reflected, so a host can style or test on it).
+   */
+  @property({ reflect: true }) connection: 'connecting' | 'online' | 'offline' = 'connecting';
+  private get offline(): boolean {
+    return this.connection === 'offline';
+  }
   @state() private problem?: { message: string; retry?: () => void };
   @state() private unseen = 0;
   @state() private recorderOpen = false;
@@ -170,7 +178,7 @@ export class ReelChat extends LitElement {
   @query('[part~="record-button"]') private recordButton?: HTMLButtonElement;
   @query('[part~="play-all"]') private playAllButton?: HTMLButtonElement;
 
-  private readonly connection = new TransportController(
+  private readonly transportController = new TransportController(
     this,
     () => this.requestUpdate(),
     (error) => this.report(error, true),
@@ -205,7 +213,7 @@ export class ReelChat extends LitElement {
 
   /** The transport in use: the object given, or the one made from the attributes. */
   get activeTransport(): ReelTransport | undefined {
-    return this.connection.transport;
+    return this.transportController.transport;
   }
 
   /** Scrolls the list to the newest message. */
@@ -288,8 +296,8 @@ export class ReelChat extends LitElement {
 
   /** Starts, restarts or stops the live session to match the configuration. */
   private reconcile(): void {
-    const transport = this.connection.transport;
-    const session = this.connection.session;
+    const transport = this.transportController.transport;
+    const session = this.transportController.session;
     const wanted =
       transport && session && this.conversation && !this.configProblem
         ? {
@@ -337,7 +345,7 @@ export class ReelChat extends LitElement {
       : new Set();
     this.olderCursor = null;
     this.hasOlder = false;
-    this.offline = false;
+    this.connection = 'connecting';
     this.unseen = 0;
     this.upload = undefined;
     this.playing = new Set();
@@ -438,13 +446,16 @@ export class ReelChat extends LitElement {
 
   private onConnection(state: 'online' | 'offline'): void {
     if (state === 'offline') {
-      this.offline = true;
+      this.connection = 'offline';
       return;
     }
-    this.offline = false;
+    this.connection = 'online';
     // Live events flow only from the moment the stream is open, so every (re)connection,
     // the first included, asks for what came before it.
     void this.catchUp();
+    // What could not be sent while the connection was down goes now; the same clientId
+    // makes a message that did reach the server come back as itself, not a second one.
+    for (const clientId of this.timeline.retryable()) this.retry(clientId);
   }
 
   /** After a reconnect: every message after the newest one known, page by page, each once. */
@@ -624,7 +635,8 @@ export class ReelChat extends LitElement {
     } catch (error) {
       if (generation !== this.generation) return;
       const reelError = ReelError.from(error, 'network');
-      this.timeline.fail(draft.clientId, reelError.message);
+      const retryable = reelError.code === 'network' || reelError.code === 'internal';
+      this.timeline.fail(draft.clientId, reelError.message, retryable);
       this.requestUpdate();
       emit(this, 'reel-error', { error: reelError });
     }
@@ -1168,8 +1180,9 @@ export class ReelChat extends LitElement {
       <reel-recorder
         part="recorder"
         class="recorder"
+        autostart
         exportparts="base:recorder-base,stage:recorder-stage,preview:recorder-preview,review:recorder-review,status:recorder-status,controls:recorder-controls,button:recorder-button,primary-button:recorder-primary-button"
-        .transport=${this.connection.transport}
+        .transport=${this.transportController.transport}
         .conversation=${this.conversation}
         @reel-upload-progress=${this.onUploadProgress}
         @reel-upload-complete=${this.onUploadComplete}

@@ -15,6 +15,8 @@ export interface Entry {
   status: SendStatus;
   /** Why the last attempt failed (failed entries). */
   error?: string;
+  /** The last attempt failed for want of a connection: it is sent again on reconnect. */
+  retryable?: boolean;
   /** The draft to send again (local entries). */
   draft?: MessageDraft;
 }
@@ -83,16 +85,28 @@ export class Timeline {
   }
 
   /** Marks a local message failed (unless it has been confirmed meanwhile). */
-  fail(clientId: string, error: string): void {
+  fail(clientId: string, error: string, retryable = false): void {
     const entry = this.local.get(clientId);
-    if (entry) this.local.set(clientId, { ...entry, status: 'failed', error });
+    if (entry) this.local.set(clientId, { ...entry, status: 'failed', error, retryable });
+  }
+
+  /** Local messages that failed for want of a connection. */
+  retryable(): string[] {
+    return [...this.local.values()]
+      .filter((e) => e.status === 'failed' && e.retryable)
+      .map((e) => e.clientId);
   }
 
   /** Marks a failed local message pending again; returns its draft (same clientId). */
   retry(clientId: string): MessageDraft | undefined {
     const entry = this.local.get(clientId);
     if (!entry?.draft) return undefined;
-    this.local.set(clientId, { ...entry, status: 'pending', error: undefined });
+    this.local.set(clientId, {
+      ...entry,
+      status: 'pending',
+      error: undefined,
+      retryable: undefined,
+    });
     return entry.draft;
   }
 

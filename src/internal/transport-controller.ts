@@ -39,7 +39,9 @@ export class TransportController implements ReactiveController {
   }
 
   hostConnected(): void {
-    this.sync();
+    // Resolve on the next update, not now: properties set before the element upgraded
+    // (a getToken callback, say) are only restored by then.
+    this.host.requestUpdate();
   }
 
   hostUpdate(): void {

@@ -2,6 +2,7 @@
  * One clip of a `<reel-player>`, declared in markup. The player reads its attributes and
  * follows their changes; the element itself shows nothing.
  *
+ * @tagname reel-clip
  * @summary A clip for `<reel-player>`: `src`, `poster`, `type`, `owner`, `owner-name`, `duration`, `watched`, `clip-id`.
  */
 export class ReelClip extends HTMLElement {

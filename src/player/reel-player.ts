@@ -32,6 +32,7 @@ const WATCHED_SLACK = 0.3;
  * (`transport`, `endpoint`, `token`, `conversation`, `owner`): then the owner's shared clips
  * are listed and new ones are appended as they become ready.
  *
+ * @tagname reel-player
  * @summary A buddy's video clips, back to back, with per-clip progress and stories controls.
  *
  * @slot - `<reel-clip>` elements, one per clip (read, not displayed).

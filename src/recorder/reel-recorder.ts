@@ -73,6 +73,7 @@ let sharedOutbox: Outbox | undefined;
  * States (the `state` attribute): `idle`, `asking-permission`, `previewing`, `recording`,
  * `reviewing`, `uploading`, `sent`, `error`.
  *
+ * @tagname reel-recorder
  * @summary Camera and microphone recorder that uploads while recording and sends the video message.
  *
  * @csspart base - The root, with a `data-state` attribute.
