@@ -1,3 +1,4 @@
+import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
@@ -17,18 +18,84 @@ await makeFixtures();
 function referenceServerPlugin() {
   let origin;
   let server; // started on first use, so suites that don't need it don't wait for it
+  const proxies = new Map();
+  const started = () =>
+    (server ??= startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: origin } }));
   return {
     name: 'reelchat-reference-server',
     serverStart({ config }) {
       origin = `http://${config.hostname ?? 'localhost'}:${config.port}`;
     },
     async serverStop() {
+      for (const proxy of proxies.values()) (await proxy).close();
       await (await server)?.stop();
     },
     async serve(context) {
-      if (context.path !== '/__reelchat/server.json') return undefined;
-      server ??= startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: origin } });
-      return { body: JSON.stringify({ url: (await server).url }), type: 'application/json' };
+      if (context.path === '/__reelchat/server.json') {
+        return { body: JSON.stringify({ url: (await started()).url }), type: 'application/json' };
+      }
+      // A network that a test can cut: `?id=<name>` picks (and on first use starts) a
+      // proxy in front of the server; `&state=down|up` switches it. Answers `{url, state}`.
+      if (context.path === '/__reelchat/proxy') {
+        const id = context.query.id || 'default';
+        if (!proxies.has(id))
+          proxies.set(
+            id,
+            started().then(({ url }) => startProxy(url)),
+          );
+        const proxy = await proxies.get(id);
+        const state = context.query.state;
+        if (state === 'down' || state === 'up') proxy.set(state);
+        return {
+          body: JSON.stringify({ url: proxy.url, state: proxy.state }),
+          type: 'application/json',
+        };
+      }
+      return undefined;
+    },
+  };
+}
+
+/**
+ * A loopback TCP proxy to `target`. Down: every open connection is destroyed and new
+ * ones are closed as soon as they are accepted, as when the network goes away.
+ */
+async function startProxy(target) {
+  const upstream = new URL(target);
+  const sockets = new Set();
+  let state = 'up';
+  const track = (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const server = createServer((client) => {
+    if (state === 'down') {
+      client.destroy();
+      return;
+    }
+    const remote = createConnection({ host: upstream.hostname, port: Number(upstream.port) });
+    track(client);
+    track(remote);
+    client.on('error', () => remote.destroy());
+    remote.on('error', () => client.destroy());
+    client.on('close', () => remote.destroy());
+    remote.on('close', () => client.destroy());
+    client.pipe(remote);
+    remote.pipe(client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    get state() {
+      return state;
+    },
+    set(next) {
+      state = next;
+      if (next === 'down') for (const socket of sockets) socket.destroy();
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      server.close();
     },
   };
 }

@@ -214,7 +214,6 @@ function serve() {
 }
 
 /** Runs in the page: plays the reel once, returns every frame of the visible video. */
-/* global customElements, document */
 async function playReel({ clips, limitMs }) {
   await customElements.whenDefined('reel-player');
   const el = document.createElement('reel-player');

@@ -8,7 +8,10 @@ const out = process.argv[2] ?? 'docs/demo.png';
 const server = await startReferenceServer({ args: ['--demo'] });
 const browser = await chromium.launch({ executablePath: requireChromium(), args: chromiumArgs });
 try {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 });
+  const page = await browser.newPage({
+    viewport: { width: 1100, height: 900 },
+    deviceScaleFactor: 1,
+  });
   await page.goto(`${server.url}/?conversation=readme`);
   const alice = page.locator('reel-chat#alice');
   const bob = page.locator('reel-chat#bob');

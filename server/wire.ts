@@ -16,6 +16,7 @@ export interface VideoJson {
   width?: number;
   height?: number;
   bytes?: number;
+  sha256?: string;
   playlist?: string;
   poster?: string;
   mediaType: 'hls';
@@ -64,6 +65,7 @@ export function videoJson(video: VideoRecord, signer: MediaSigner): VideoJson {
     if (video.width !== null) json.width = video.width;
     if (video.height !== null) json.height = video.height;
     if (video.bytes !== null) json.bytes = video.bytes;
+    if (video.sha256 !== null) json.sha256 = video.sha256;
     const t = signer.sign(video.id);
     json.playlist = `/media/${video.id}/index.m3u8?t=${t}`;
     json.poster = `/media/${video.id}/poster.jpg?t=${t}`;

@@ -2,6 +2,8 @@
 // converts the uploaded file into the media store, records the outcome. A bad upload
 // fails at once; any other error is retried with backoff, then fails — no video stays
 // processing forever. Jobs interrupted by shutdown (or kill -9) run again after restart.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { MetadataStore } from '../store/types.js';
@@ -103,18 +105,23 @@ export class ConversionWorker {
   private async run(videoId: string, attempt: number, signal: AbortSignal): Promise<void> {
     const { store, media, converter } = this.options;
     const outputDir = media.outputDir(videoId);
+    const input = this.options.uploadPath(videoId);
     let result: ConvertResult;
+    let sha256: string | null;
     try {
       // A previous attempt may have left a complete folder (killed before recording it).
       await media.remove(videoId);
-      result = await converter.convert(this.options.uploadPath(videoId), outputDir, signal);
+      // The checksum is read beside the conversion, so it costs no wall-clock time.
+      const hashing = hashFile(input).catch(() => null);
+      result = await converter.convert(input, outputDir, signal);
+      sha256 = await hashing;
     } catch (error) {
       if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
       await this.failed(videoId, attempt, error);
       return;
     }
     await media.publish(videoId);
-    const video = await store.markVideoReady(videoId, result);
+    const video = await store.markVideoReady(videoId, { ...result, sha256 });
     if (!video) await media.remove(videoId); // terminated while converting
     await this.options.discardUpload(videoId);
   }
@@ -138,10 +145,18 @@ export class ConversionWorker {
           ? 'The uploaded file is missing.'
           : 'The video could not be converted; please try again.';
     if (!badInput) console.error(`reelchat: converting ${videoId} failed for good`, error);
-    await store.markVideoFailed(videoId, reason);
+    // Bytes go first, so a client that sees `failed` never finds anything left behind.
     await media.remove(videoId);
     await this.options.discardUpload(videoId);
+    await store.markVideoFailed(videoId, reason);
   }
+}
+
+/** SHA-256 (hex) of a file, streamed. */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 function isMissingUpload(error: unknown): boolean {

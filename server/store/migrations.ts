@@ -73,6 +73,8 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX events_by_conversation ON events (conversation, seq);
   `,
+  // The uploaded file's SHA-256 (hex), recorded at conversion: the bytes themselves go.
+  `ALTER TABLE videos ADD COLUMN sha256 TEXT;`,
 ];
 
 export function migrate(db: Database): void {

@@ -76,7 +76,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
         WHERE v.conversation = ? AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq`),
       videoReady:
         p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
-        height = @height, bytes = @bytes, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
+        height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
         WHERE id = @id AND state = 'processing'`),
       videoFailed: p(
         `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
@@ -248,7 +248,17 @@ export class SqliteStore implements MetadataStore, JobQueue {
   async markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined> {
     return this.transact((append) => {
       this.sql.deleteJob.run(id);
-      const changed = this.sql.videoReady.run({ id, ...meta, readyAt: now() }).changes;
+      const changed = this.sql.videoReady.run({
+        id,
+        duration: meta.duration,
+        width: meta.width,
+        height: meta.height,
+        bytes: meta.bytes,
+        sha256: meta.sha256,
+        videoCodec: meta.videoCodec,
+        audioCodec: meta.audioCodec,
+        readyAt: now(),
+      }).changes;
       const video = this.videoNow(id);
       if (changed && video)
         append({ type: 'video.updated', conversation: video.conversation, video });
@@ -349,6 +359,7 @@ function toVideo(row: Row): VideoRecord {
     width: row.width as number | null,
     height: row.height as number | null,
     bytes: row.bytes as number | null,
+    sha256: (row.sha256 as string | null | undefined) ?? null,
     videoCodec: row.video_codec as string | null,
     audioCodec: row.audio_codec as string | null,
     createdAt: row.created_at as string,

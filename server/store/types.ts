@@ -27,6 +27,8 @@ export interface VideoRecord {
   width: number | null;
   height: number | null;
   bytes: number | null;
+  /** SHA-256 (hex) of the uploaded file, recorded when it was converted. */
+  sha256: string | null;
   videoCodec: string | null;
   audioCodec: string | null;
   createdAt: string;
@@ -60,6 +62,8 @@ export interface ReadyMeta {
   width: number;
   height: number;
   bytes: number;
+  /** SHA-256 (hex) of the uploaded file. */
+  sha256: string | null;
   videoCodec: string;
   audioCodec: string | null;
 }

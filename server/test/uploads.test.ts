@@ -1,6 +1,7 @@
 // Uploads end to end with real ffmpeg: tus (tus-js-client and raw PATCHes), conversion to
 // HLS, media serving with tokens and ranges, bad inputs, idempotency and termination.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
@@ -31,6 +32,7 @@ interface VideoBody {
   width?: number;
   height?: number;
   bytes?: number;
+  sha256?: string;
   playlist?: string;
   poster?: string;
   mediaType?: string;
@@ -83,6 +85,11 @@ describe('uploads and conversion', () => {
     assert.equal(ready.width, width);
     assert.equal(ready.height, height);
     assert.equal(ready.bytes, (await stat(source)).size);
+    // The checksum of the bytes that arrived: a client can check its upload was intact.
+    const sha256 = createHash('sha256')
+      .update(await readFile(source))
+      .digest('hex');
+    assert.equal(ready.sha256, sha256);
     assert.ok(ready.readyAt && Date.parse(ready.readyAt) >= Date.parse(ready.createdAt));
     const expected = await probeDuration(source);
     assert.ok(

@@ -2,12 +2,15 @@ import { ReelError } from '../transport/errors.js';
 
 /**
  * Recording formats in order of preference. H.264 first, so the server can remux instead
- * of transcoding; then VP9 and VP8 where the browser has no H.264 encoder.
+ * of transcoding; then VP9 and VP8 where the browser has no H.264 encoder. Matroska comes
+ * before MP4 where both are offered (Chromium): its chunks arrive every second, while MP4's
+ * arrive only at keyframes, one interval late, so less is left to send at stop
+ * (bench/recorder.mjs; docs/recorder.md). Safari records MP4 only.
  */
 export const RECORDING_TYPES = [
+  'video/x-matroska;codecs=avc1,opus',
   'video/mp4;codecs=avc1.42E01E,mp4a.40.2',
   'video/mp4;codecs=avc1.42E01E,opus',
-  'video/x-matroska;codecs=avc1,opus',
   'video/webm;codecs=h264,opus',
   'video/webm;codecs=vp9,opus',
   'video/webm;codecs=vp8,opus',

@@ -129,7 +129,7 @@ describe('<reel-recorder>', function () {
 
   it('picks H.264 where MediaRecorder offers it', () => {
     const type = pickRecordingType();
-    // Chromium 156 here: video/mp4;codecs=avc1.42E01E,opus (AAC-in-MP4 is not offered).
+    // Chromium 156 here: video/x-matroska;codecs=avc1,opus (ahead of MP4: see RECORDING_TYPES).
     console.log(`recording format picked: ${type}`);
     expect(type).to.match(/avc1|h264/);
   });

@@ -19,6 +19,11 @@ export interface Video {
   height?: number;
   bytes?: number;
   /**
+   * SHA-256 (hex) of the uploaded file, where the backend reports it (the reference
+   * server does once the video is ready), so a client can check its bytes arrived intact.
+   */
+  sha256?: string;
+  /**
    * What a player loads: an HLS media playlist URL, or — for in-page transports —
    * a direct media URL (`blob:`). `mediaType` tells which.
    */

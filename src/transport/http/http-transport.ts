@@ -81,23 +81,22 @@ export class HttpTransport implements ReelTransport {
     if (!type.startsWith('video/'))
       throw new ReelError('bad-request', `Only video can be uploaded, not "${type}".`);
     throwIfAborted(options.signal);
-    // One controller per upload so close() can stop them all.
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    this.uploads.add(controller);
+    // One controller per upload so close() can stop them all. Closing is not cancelling:
+    // the server keeps those uploads, and the outbox resumes them on a later page.
+    const closing = new AbortController();
+    this.uploads.add(closing);
     try {
       const id = await new TusUpload(this.api, source, {
         conversation,
         clientId: options.clientId,
         type,
-        signal: controller.signal,
+        signal: options.signal,
+        closing: closing.signal,
         onProgress: options.onProgress,
       }).start();
       return await this.getVideo(conversation, id);
     } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-      this.uploads.delete(controller);
+      this.uploads.delete(closing);
     }
   }
 

@@ -22,6 +22,9 @@ class ChunkSource {
   private bufferOffset = 0;
   private iterator?: AsyncIterator<Uint8Array>;
   private ended = false;
+  /** Rejects the read in progress when the source is closed (see `close`). */
+  private interrupt?: () => void;
+  private interrupted: Promise<never> = new Promise<never>(() => {});
 
   constructor(private readonly source: AsyncIterable<Uint8Array> | ResumableSource) {}
 
@@ -40,9 +43,14 @@ class ChunkSource {
     };
   }
 
+  /**
+   * Stops reading. A read that is waiting for the recording's next chunk fails at once:
+   * otherwise, once that chunk came, tus-js-client would still send it after an abort.
+   */
   close(): void {
     void this.iterator?.return?.();
     this.iterator = undefined;
+    this.interrupt?.();
   }
 
   private open(offset: number): void {
@@ -52,13 +60,18 @@ class ChunkSource {
     this.close();
     const start = isResumable(this.source) ? offset : 0;
     this.iterator = streamOf(this.source, start)[Symbol.asyncIterator]();
+    this.interrupted = new Promise<never>((_, reject) => {
+      this.interrupt = () => reject(new ReelError('aborted', 'The upload stopped reading.'));
+    });
+    this.interrupted.catch(() => undefined);
     this.buffer = new Uint8Array(0);
     this.bufferOffset = start;
     this.ended = false;
   }
 
   private async pull(): Promise<void> {
-    const next = await this.iterator!.next();
+    if (!this.iterator) throw new ReelError('aborted', 'The upload stopped reading.');
+    const next = await Promise.race([this.iterator.next(), this.interrupted]);
     if (next.done) {
       this.ended = true;
       return;
@@ -74,7 +87,13 @@ export interface TusUploadOptions {
   conversation: string;
   clientId: string;
   type: string;
+  /** The caller gave up on this upload (cancel, retake): it is ended on the server too. */
   signal?: AbortSignal;
+  /**
+   * The transport is closing (its page or element is going away): the upload stops here
+   * but stays on the server, to be resumed later from the offset it reached, as after a reload.
+   */
+  closing?: AbortSignal;
   onProgress?(sent: number, total?: number): void;
 }
 
@@ -109,16 +128,30 @@ export class TusUpload {
   }
 
   private run(tus: typeof import('tus-js-client'), uploadUrl: string | undefined): Promise<string> {
-    const { conversation, clientId, type, signal, onProgress } = this.options;
+    const { conversation, clientId, type, signal, closing, onProgress } = this.options;
     const live = !(this.source instanceof Blob);
+    let chunks: ChunkSource | undefined;
     return new Promise<string>((resolve, reject) => {
       const onAbort = () => {
+        settle();
         // `true` also ends the upload on the server (tus termination): it keeps nothing.
         void this.upload?.abort(true).catch(() => {});
         reject(new ReelError('aborted', 'The upload was cancelled.'));
       };
+      const onClose = () => {
+        settle();
+        // Not terminated: the server keeps what it has, and a later page resumes it.
+        void this.upload?.abort(false).catch(() => {});
+        reject(new ReelError('aborted', 'The transport was closed; the upload can be resumed.'));
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = () => signal?.removeEventListener('abort', onAbort);
+      closing?.addEventListener('abort', onClose, { once: true });
+      const settle = () => {
+        signal?.removeEventListener('abort', onAbort);
+        closing?.removeEventListener('abort', onClose);
+        // Stop reading the outbox (a live read may be waiting for the next chunk).
+        chunks?.close();
+      };
       const options: TusOptions = {
         endpoint: this.api.url('/v1/uploads'),
         uploadUrl,
@@ -157,7 +190,7 @@ export class TusUpload {
         options.uploadLengthDeferred = true;
         options.chunkSize = LIVE_CHUNK_BYTES;
         const source = this.source as AsyncIterable<Uint8Array>;
-        options.fileReader = { openFile: async () => new ChunkSource(source) };
+        options.fileReader = { openFile: async () => (chunks = new ChunkSource(source)) };
       }
       // A live upload's bytes come from fileReader; tus-js-client only needs some input object.
       this.upload = new tus.Upload(live ? new Blob() : (this.source as Blob), options);
@@ -167,7 +200,7 @@ export class TusUpload {
           const previous = await upload.findPreviousUploads();
           if (previous.length > 0) upload.resumeFromPreviousUpload(previous[0]);
         }
-        if (!signal?.aborted) upload.start();
+        if (!signal?.aborted && !closing?.aborted) upload.start();
       })().catch((error: unknown) => {
         settle();
         reject(toReelError(error));
