@@ -1,6 +1,6 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ReelError } from '../transport/errors.js';
-import { createTransport } from '../transport/registry.js';
+import { createTransport, hasTransport } from '../transport/registry.js';
 import type { ReelTransport, Session } from '../transport/types.js';
 
 /** The configuration attributes and properties every reelchat element takes. */
@@ -17,6 +17,8 @@ export interface TransportConfig {
 
 type Host = ReactiveControllerHost & HTMLElement & TransportConfig;
 
+const BUILT_IN_TRANSPORTS = ['http', 'memory'];
+
 /**
  * Resolves an element's transport from its attributes and owns the one it created:
  * made when the element connects (or its configuration changes), closed when it leaves.
@@ -27,7 +29,8 @@ export class TransportController implements ReactiveController {
   session?: Session;
   error?: ReelError;
   private owned = false;
-  private configKey = '';
+  /** The configuration the current transport was made from (a transport object, or its attributes). */
+  private configKey: unknown = '';
   private generation = 0;
 
   constructor(
@@ -60,39 +63,55 @@ export class TransportController implements ReactiveController {
         : JSON.stringify([transport, endpoint, user, userName, room]);
     if (key === this.configKey || !this.host.isConnected) return;
     this.release();
-    this.configKey = key as string;
+    this.configKey = key;
     if (!transport) return;
-    try {
-      this.transport =
-        typeof transport === 'object'
-          ? transport
-          : createTransport(transport, {
-              endpoint,
-              user,
-              userName,
-              room,
-              // Read live, so a refreshed token reaches the transport without rebuilding it.
-              getToken: () => (this.host.getToken ? this.host.getToken() : (this.host.token ?? '')),
-            });
-      this.owned = typeof transport !== 'object';
-    } catch (error) {
-      this.fail(ReelError.from(error));
+    const generation = this.generation;
+    if (typeof transport === 'object') {
+      this.transport = transport;
+      void this.connect(transport, generation);
       return;
     }
-    const generation = this.generation;
-    const current = this.transport;
-    current.connect().then(
-      (session) => {
-        if (generation !== this.generation) return;
-        this.session = session;
-        this.error = undefined;
-        this.onReady(current, session);
-        this.host.requestUpdate();
+    this.create(transport).then(
+      (created) => {
+        if (generation !== this.generation) return void created.close();
+        this.transport = created;
+        this.owned = true;
+        void this.connect(created, generation);
       },
       (error: unknown) => {
-        if (generation === this.generation) this.fail(ReelError.from(error, 'network'));
+        if (generation === this.generation) this.fail(ReelError.from(error));
       },
     );
+  }
+
+  private async create(name: string): Promise<ReelTransport> {
+    // The built-in transports load on first use, so an entry point that may not need
+    // them (the player given a clip list) does not carry them.
+    if (!hasTransport(name) && BUILT_IN_TRANSPORTS.includes(name)) {
+      await import('../transport/index.js');
+    }
+    const { endpoint, user, userName, room } = this.host;
+    return createTransport(name, {
+      endpoint,
+      user,
+      userName,
+      room,
+      // Read live, so a refreshed token reaches the transport without rebuilding it.
+      getToken: () => (this.host.getToken ? this.host.getToken() : (this.host.token ?? '')),
+    });
+  }
+
+  private async connect(transport: ReelTransport, generation: number): Promise<void> {
+    try {
+      const session = await transport.connect();
+      if (generation !== this.generation) return;
+      this.session = session;
+      this.error = undefined;
+      this.onReady(transport, session);
+      this.host.requestUpdate();
+    } catch (error) {
+      if (generation === this.generation) this.fail(ReelError.from(error, 'network'));
+    }
   }
 
   private fail(error: ReelError): void {

@@ -355,6 +355,29 @@ describe('<reel-player>', function () {
     await bob.close();
   });
 
+  it('takes a transport by name alone, loading the built-in ones when first asked', async () => {
+    MemoryTransport.resetRoom('player-by-name');
+    const bob = new MemoryTransport({ user: 'bob', room: 'player-by-name', processingDelay: 5 });
+    const sample = await (await fetch('/test-fixtures/video/sample.mp4')).blob();
+    const video = await bob.upload('c1', sample, { clientId: 'only', type: 'video/mp4' });
+    await waitUntil(async () => (await bob.getVideo('c1', video.id)).state === 'ready');
+    await bob.sendMessage('c1', { clientId: 'only', video: video.id });
+    // Nothing in this file registers "memory": the player's own entry must find it.
+    const el = await fixture<ReelPlayer>(
+      html`<reel-player
+        transport="memory"
+        room="player-by-name"
+        user="alice"
+        conversation="c1"
+        owner="bob"
+        muted
+      ></reel-player>`,
+    );
+    await waitUntil(() => el.playlist.length === 1, 'clip not listed', { timeout: 5_000 });
+    expect(el.playlist[0].id).to.equal(video.id);
+    await bob.close();
+  });
+
   it('reports bad attribute values as reel-error, without breaking', async () => {
     const el = document.createElement('reel-player');
     const seen = record(el);
