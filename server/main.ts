@@ -10,6 +10,10 @@ async function main(): Promise<void> {
   console.error(`reelchat: using ffmpeg ${tools.ffmpeg}, ffprobe ${tools.ffprobe}`);
   const app = await createApp(config);
   console.log(`reelchat server listening on ${app.url}`);
+  if (config.demo) {
+    const port = new URL(app.url).port;
+    console.log(`demo: open http://localhost:${port}/ (Alice and Bob) or /memory.html (no server)`);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
