@@ -116,13 +116,16 @@ export class TusUpload {
     if (signal?.aborted) throw new ReelError('aborted', 'The upload was cancelled.');
     const tus = await import('tus-js-client');
     // An earlier page's upload of this take, kept in the outbox, continues where it stopped.
-    const remembered = isResumable(this.source) ? this.source.upload?.url : undefined;
+    // Only ever our own server's: the bearer token goes wherever this URL points.
+    const uploads = this.api.url('/v1/uploads/');
+    const stored = isResumable(this.source) ? this.source.upload?.url : undefined;
+    const remembered = stored?.startsWith(uploads) ? stored : undefined;
     const url = await this.run(tus, remembered).catch(async (error: unknown) => {
       // The server already has an upload for this clientId (created before a reload
       // that lost our local record of it): continue that one.
       const existing = conflictUploadId(error);
       if (!existing) throw error;
-      return this.run(tus, this.api.url(`/v1/uploads/${existing}`));
+      return this.run(tus, `${uploads}${existing}`);
     });
     return url.split('/').pop()!;
   }
@@ -212,7 +215,9 @@ export class TusUpload {
 function conflictUploadId(error: unknown): string | undefined {
   if (!(error instanceof ReelError) || error.code !== 'conflict') return undefined;
   const match = /upload ([A-Za-z0-9_-]+)/.exec(error.message);
-  return (error.cause as { upload?: string } | undefined)?.upload ?? match?.[1];
+  const id = (error.cause as { upload?: unknown } | undefined)?.upload ?? match?.[1];
+  // It becomes part of a URL the token is sent to: an id, nothing else.
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
 }
 
 function toReelError(error: unknown): ReelError {
