@@ -1,10 +1,11 @@
-import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { nanoid } from 'nanoid';
 import { emit, type Clip, type ReelEventDetails } from '../internal/events.js';
 import { format, formatDuration, mergeStrings } from '../internal/strings.js';
+import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { ReelError } from '../transport/errors.js';
 import type { Message, MessageDraft, ReelEvent, ReelTransport, Video } from '../transport/types.js';
@@ -121,33 +122,17 @@ function clipOf(video: Video, ownerName?: string, watched?: boolean): Clip {
  * @fires reel-clip-watched - From the nested players; the reel remembers watched clips.
  * @fires reel-ended - From the nested players.
  */
-export class ReelChat extends LitElement {
+export class ReelChat extends ConnectedElement {
   static override styles = styles;
 
-  /** A registered transport's name (`http`, `memory`) as attribute, or a transport object as property. */
-  @property() transport?: string | ReelTransport;
-  /** The server's base URL (http transport). */
-  @property() endpoint?: string;
-  /** The conversation this dialog shows. Required. */
-  @property({ reflect: true }) conversation?: string;
-  /** This person's user id (memory transport; the http transport takes it from the token). */
-  @property() user?: string;
-  /** This person's display name (memory transport). */
-  @property({ attribute: 'user-name' }) userName?: string;
   /** The other person's user id: whose clips "play all" plays. */
   @property() buddy?: string;
   /** The other person's display name (falls back to their names on messages, then `buddy`). */
   @property({ attribute: 'buddy-name' }) buddyName?: string;
-  /** A bearer token for the http transport. */
-  @property() token?: string;
-  /** The in-page room of the memory transport (default `default`). */
-  @property() room?: string;
   /** Longest message in characters. */
   @property({ type: Number, attribute: 'max-length' }) maxLength = 4000;
   /** Messages per history page. */
   @property({ type: Number, attribute: 'page-size' }) pageSize = 30;
-  /** Called for a fresh token whenever the transport needs one (takes precedence over `token`). */
-  @property({ attribute: false }) getToken?: () => string | Promise<string>;
   /** Replacements for any of the texts this element shows (see `chatStrings`). */
   @property({ attribute: false }) strings?: Partial<ChatStrings>;
 

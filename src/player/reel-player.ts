@@ -4,6 +4,7 @@ import { createRef, ref } from 'lit/directives/ref.js';
 import { emit, type Clip } from '../internal/events.js';
 import { format, mergeStrings } from '../internal/strings.js';
 import { themeStyles } from '../internal/theme.js';
+import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelEvent, ReelTransport, Video } from '../transport/types.js';
@@ -64,7 +65,7 @@ const WATCHED_SLACK = 0.3;
  * @fires reel-ended - The last clip ended (`{count}`: clips played).
  * @fires reel-error - A bad attribute, a clip that cannot play (skipped), or a transport failure (`{error}`).
  */
-export class ReelPlayer extends LitElement {
+export class ReelPlayer extends ConnectedElement {
   static override styles = [themeStyles, styles];
   /** `player.focus()` focuses the reel itself, which takes the keyboard shortcuts. */
   static override shadowRootOptions: ShadowRootInit = {
@@ -72,21 +73,6 @@ export class ReelPlayer extends LitElement {
     delegatesFocus: true,
   };
 
-  /** A registered transport's name (`http`, `memory`, …), or a transport object (property). */
-  @property() transport?: string | ReelTransport;
-  /** The backend's base URL, for transports that talk to one. */
-  @property() endpoint?: string;
-  /** A bearer token for the backend (or use `getToken`). */
-  @property() token?: string;
-  /** Returns a fresh token whenever the transport needs one. */
-  @property({ attribute: false }) getToken?: () => string | Promise<string>;
-  /** Who is watching, for transports without tokens (`memory`). */
-  @property() user?: string;
-  @property({ attribute: 'user-name' }) userName?: string;
-  /** The in-page room a `memory` transport shares. */
-  @property() room?: string;
-  /** The conversation whose clips play (transport mode). */
-  @property() conversation?: string;
   /** Whose clips play (transport mode): a user id. */
   @property() owner?: string;
   /** The clips, when the host lists them itself (takes precedence over children and transport). */

@@ -1,9 +1,10 @@
-import { html, LitElement, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { nanoid } from 'nanoid';
 import { emit } from '../internal/events.js';
 import { format, formatDuration, mergeStrings } from '../internal/strings.js';
 import { themeStyles } from '../internal/theme.js';
+import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { resumePendingUploads, sendTake, uploadTake, withTakeLock } from '../outbox/deliver.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -114,24 +115,9 @@ let sharedOutbox: Outbox | undefined;
  * @fires reel-message - The video message the recorder sent. Detail: `{ message }`.
  * @fires reel-error - Something failed; the element shows why. Detail: `{ error }` (a `ReelError` with a `code`).
  */
-export class ReelRecorder extends LitElement {
+export class ReelRecorder extends ConnectedElement {
   static override styles = [themeStyles, styles];
 
-  /** A registered transport's name (`http`, `memory`) or, as a property, a transport object. */
-  @property() transport?: string | ReelTransport;
-  /** The backend's URL (http transport). */
-  @property() endpoint?: string;
-  /** A bearer token for the backend. */
-  @property() token?: string;
-  /** Returns a fresh token (called again when the backend says it expired). */
-  @property({ attribute: false }) getToken?: () => string | Promise<string>;
-  /** The user id, for transports without tokens (memory). */
-  @property() user?: string;
-  @property({ attribute: 'user-name' }) userName?: string;
-  /** The memory transport's room. */
-  @property() room?: string;
-  /** Where the video message is sent. */
-  @property() conversation?: string;
   /** The longest take in seconds; recording stops by itself then (default 60). */
   @property({ type: Number, attribute: 'max-duration' }) maxDuration = 60;
   /**
