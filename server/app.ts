@@ -44,6 +44,8 @@ export interface AppOptions {
 
 const SSE_HEARTBEAT_MS = 15_000;
 const SSE_RETRY_MS = 2_000;
+/** Open event streams per user: plenty for many tabs, not enough to exhaust the server. */
+const SSE_MAX_STREAMS_PER_USER = 32;
 
 export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
   const uploadsDir = join(config.dataDir, 'uploads');
@@ -106,6 +108,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const sse = new SseHub(store, fanout, signer, {
     heartbeatMs: SSE_HEARTBEAT_MS,
     retryMs: SSE_RETRY_MS,
+    maxStreamsPerUser: SSE_MAX_STREAMS_PER_USER,
   });
 
   type ApiHandler = (api: ApiContext, ctx: RequestContext) => Promise<void> | void;

@@ -27,6 +27,7 @@ export function streamEvents(sse: SseHub) {
     await sse.stream({
       req: ctx.req,
       res: ctx.res,
+      user: identity.user,
       conversations,
       lastEventId: raw === '' ? 0 : Number(raw),
       expiresAt: identity.exp * 1000,

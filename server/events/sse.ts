@@ -4,6 +4,7 @@
 // live events back while replaying, and never send a seq at or below the last one sent.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
+import { HttpError } from '../http/errors.js';
 import type { MetadataStore, StoredEvent } from '../store/types.js';
 import { messageJson, videoJson } from '../wire.js';
 import type { EventFanout } from './fanout.js';
@@ -15,11 +16,15 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 export interface SseOptions {
   heartbeatMs: number;
   retryMs: number;
+  /** Open streams one user may hold at once; one more is refused with 429. */
+  maxStreamsPerUser: number;
 }
 
 export interface StreamRequest {
   req: IncomingMessage;
   res: ServerResponse;
+  /** Whose stream this is (for the per-user limit). */
+  user: string;
   conversations: string[];
   /** The last event the client saw (0: none, start live). */
   lastEventId: number;
@@ -29,6 +34,7 @@ export interface StreamRequest {
 
 export class SseHub {
   private readonly open = new Set<ServerResponse>();
+  private readonly perUser = new Map<string, number>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -37,7 +43,26 @@ export class SseHub {
     private readonly options: SseOptions,
   ) {}
 
-  async stream({ req, res, conversations, lastEventId, expiresAt }: StreamRequest): Promise<void> {
+  async stream({
+    req,
+    res,
+    user,
+    conversations,
+    lastEventId,
+    expiresAt,
+  }: StreamRequest): Promise<void> {
+    // The client left while we were checking its token: a 'close' listener would never fire,
+    // leaving the subscription and timers below behind for good.
+    if (res.closed) return;
+    // Each stream holds a socket, a listener and two timers: one token must not open endless ones.
+    const count = this.perUser.get(user) ?? 0;
+    if (count >= this.options.maxStreamsPerUser) {
+      throw new HttpError(
+        429,
+        `Too many event streams open for this user (at most ${this.options.maxStreamsPerUser}).`,
+      );
+    }
+    this.perUser.set(user, count + 1);
     const wanted = new Set(conversations);
     let lastSent = lastEventId;
     let held: StoredEvent[] | undefined = lastEventId > 0 ? [] : undefined;
@@ -74,6 +99,9 @@ export class SseHub {
       clearTimeout(expiry);
       unsubscribe();
       this.open.delete(res);
+      const left = (this.perUser.get(user) ?? 1) - 1;
+      if (left > 0) this.perUser.set(user, left);
+      else this.perUser.delete(user);
     };
     res.on('close', cleanUp);
     // The client is gone: nothing left to flush.
@@ -84,7 +112,7 @@ export class SseHub {
         for (;;) {
           const batch = await this.store.eventsAfter(lastSent, conversations, REPLAY_BATCH);
           for (const event of batch) send(event);
-          if (batch.length < REPLAY_BATCH || res.writableEnded) break;
+          if (batch.length < REPLAY_BATCH || res.writableEnded || res.destroyed) break;
         }
       } catch (error) {
         console.error('reelchat: replaying events failed', error);

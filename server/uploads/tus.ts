@@ -37,6 +37,8 @@ export interface UploadsOptions {
 /** What our hooks need to know about the request tus is handling. */
 interface RequestState {
   identity: Identity;
+  /** The upload id from our route, checked for ownership (HEAD, PATCH, DELETE). */
+  id?: string;
   createdId?: string;
 }
 
@@ -58,8 +60,9 @@ export class Uploads {
       allowedOrigins: (origin) => options.cors.isAllowed(origin),
       exposedHeaders: EXPOSE_HEADERS,
       namingFunction: () => newId(),
-      // Defence in depth: our router already refused anything but a plain id.
-      getFileIdFromRequest: (_req, lastPath) => (isId(lastPath) ? lastPath : undefined),
+      // Only the id our route matched and checked: tus would take the last `/…` of the whole
+      // URL, query included, so `/v1/uploads/<own>?x=/<victim>` would reach someone else's.
+      getFileIdFromRequest: (req) => this.requests.get(nodeOf(req).req)?.id,
       onUploadCreate: (req, upload) => this.onCreate(req, upload),
       onUploadFinish: (_req, upload) => this.onFinish(upload),
       onResponseError: (req, error) => this.onError(req, error),
@@ -81,7 +84,7 @@ export class Uploads {
     await this.tus.handle(req, res);
   }
 
-  /** HEAD, PATCH, DELETE /v1/uploads/:id — only by the uploader. */
+  /** HEAD, PATCH, DELETE /v1/uploads/:id — only by the uploader, while a member (but DELETE). */
   async resume(
     req: IncomingMessage,
     res: ServerResponse,
@@ -92,12 +95,16 @@ export class Uploads {
     const upload = await this.options.store.getUpload(id);
     if (!upload) throw notFound('No such upload.');
     if (upload.owner !== identity.user) throw forbidden('This upload belongs to someone else.');
+    // Someone who left the conversation may still remove their upload, not add to it.
+    if (req.method !== 'DELETE' && !isMember(identity, upload.conversation)) {
+      throw forbidden('You are no longer a member of this upload’s conversation.');
+    }
     if (req.method === 'DELETE' && (await this.options.store.messageWithVideo(id))) {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (!upload.complete) {
-      this.requests.set(req, { identity });
+      this.requests.set(req, { identity, id });
       await this.tus.handle(req, res);
       return;
     }

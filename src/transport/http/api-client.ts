@@ -43,6 +43,26 @@ export class ApiClient {
     return new URL(path, this.endpoint.endsWith('/') ? this.endpoint : `${this.endpoint}/`).href;
   }
 
+  /**
+   * Whether a URL is on the endpoint: its origin, at or below its path. Only such URLs get
+   * the token — a string prefix is not enough (`https://api.example.evil`, `…@evil`).
+   */
+  owns(url: string): boolean {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return false;
+    }
+    const base = new URL(this.url(''));
+    return (
+      target.origin === base.origin &&
+      target.username === '' &&
+      target.password === '' &&
+      `${target.pathname}/`.startsWith(base.pathname)
+    );
+  }
+
   async currentToken(refresh = false): Promise<string> {
     if (refresh || this.token === undefined) {
       const token = await this.getToken();

@@ -69,6 +69,30 @@ describe('HttpTransport', () => {
     }
   });
 
+  it('sends the token with media requests to the endpoint only, not to look-alikes', async () => {
+    const endpoint = await server();
+    const transport = new HttpTransport({
+      endpoint,
+      token: await devToken(endpoint, 'alice', ['c1']),
+    });
+    await transport.connect();
+    const own = `${endpoint}/media/abc/index.m3u8`;
+    expect(new Headers(transport.mediaRequest(own).headers).get('authorization')).to.match(
+      /^Bearer /,
+    );
+    const { host } = new URL(endpoint);
+    for (const url of [
+      `${endpoint}@evil.example/media/abc/index.m3u8`,
+      `${endpoint}.evil.example/media/abc/index.m3u8`,
+      `http://evil.example/?${endpoint}`,
+      `https://${host}/media/abc/index.m3u8`,
+      '/media/abc/index.m3u8',
+    ]) {
+      expect(transport.mediaRequest(url), url).to.deep.equal({});
+    }
+    await transport.close();
+  });
+
   it('resolves media URLs against the endpoint and authorizes them', async () => {
     const endpoint = await server();
     const conversation = `c-${nanoid(6)}`;

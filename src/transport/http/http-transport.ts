@@ -145,7 +145,7 @@ export class HttpTransport implements ReelTransport {
   /** hls.js adds these to its playlist and segment requests (the bearer header). */
   mediaRequest(url: string): RequestInit {
     const token = this.api.cachedToken;
-    if (!token || !url.startsWith(this.api.endpoint)) return {};
+    if (!token || !this.api.owns(url)) return {};
     return { headers: { Authorization: `Bearer ${token}` } };
   }
 

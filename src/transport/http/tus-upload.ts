@@ -119,7 +119,12 @@ export class TusUpload {
     // Only ever our own server's: the bearer token goes wherever this URL points.
     const uploads = this.api.url('/v1/uploads/');
     const stored = isResumable(this.source) ? this.source.upload?.url : undefined;
-    const remembered = stored?.startsWith(uploads) ? stored : undefined;
+    const remembered =
+      stored &&
+      this.api.owns(stored) &&
+      new URL(stored).pathname.startsWith(new URL(uploads).pathname)
+        ? stored
+        : undefined;
     const url = await this.run(tus, remembered).catch(async (error: unknown) => {
       // The server already has an upload for this clientId (created before a reload
       // that lost our local record of it): continue that one.
