@@ -56,6 +56,14 @@ export function readConfig(
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('REELCHAT_JWT_SECRET must be at least 32 characters.');
   }
+  if ((devTokens || demo) && (jwtSecret || jwtPublicKey)) {
+    // Dev tokens are handed to anyone who asks: with the site's real key they would let
+    // anyone be anyone.
+    throw new ConfigError(
+      'Dev tokens (REELCHAT_DEV_TOKENS=1 or --demo) cannot be combined with REELCHAT_JWT_SECRET ' +
+        'or REELCHAT_JWT_PUBLIC_KEY: unset one of them.',
+    );
+  }
   if (!jwtSecret && !jwtPublicKey && !devTokens && !demo) {
     throw new ConfigError(
       'Set REELCHAT_JWT_SECRET (HS256, shared with your site) or REELCHAT_JWT_PUBLIC_KEY (EdDSA), ' +

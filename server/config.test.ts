@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, readConfig } from './config.js';
+
+const SECRET = 'a-secret-that-is-at-least-32-characters-long';
+
+describe('readConfig', () => {
+  it('reads the defaults and the limits from the environment', () => {
+    const config = readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_MAX_TEXT: '500' });
+    assert.equal(config.port, 8080);
+    assert.equal(config.maxText, 500);
+    assert.equal(config.devTokens, false);
+  });
+
+  it('refuses to start without a way to check tokens', () => {
+    assert.throws(() => readConfig({}), ConfigError);
+  });
+
+  it('refuses a short secret and a malformed number, naming the variable', () => {
+    assert.throws(() => readConfig({ REELCHAT_JWT_SECRET: 'short' }), /REELCHAT_JWT_SECRET/);
+    assert.throws(
+      () => readConfig({ REELCHAT_JWT_SECRET: SECRET, PORT: 'eighty' }),
+      /PORT must be a whole number/,
+    );
+  });
+
+  it('never hands out dev tokens beside a real key', () => {
+    assert.throws(
+      () => readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_DEV_TOKENS: '1' }),
+      /cannot be combined/,
+    );
+    assert.throws(
+      () => readConfig({ REELCHAT_JWT_PUBLIC_KEY: 'pem' }, ['--demo']),
+      /cannot be combined/,
+    );
+    assert.equal(readConfig({}, ['--demo']).devTokens, true);
+  });
+});
