@@ -6,7 +6,7 @@ import { badRequest, forbidden } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore } from '../store/types.js';
+import type { MetadataStore, VideoRecord } from '../store/types.js';
 
 export interface ApiContext {
   config: ServerConfig;
@@ -32,6 +32,20 @@ export async function memberOf(
   if (!isId(conversation)) throw badRequest('Not a conversation id.');
   if (!isMember(identity, conversation)) throw forbidden();
   return { identity, conversation };
+}
+
+/**
+ * Whether `user` (a member of the video's conversation) may see the video: its owner
+ * always; the others only once it is attached to a message. A clip recorded and then
+ * dropped, or whose message was never sent, stays private. Callers answer 404 otherwise,
+ * so nobody learns that the clip exists.
+ */
+export async function canSeeVideo(
+  api: ApiContext,
+  video: VideoRecord,
+  user: string,
+): Promise<boolean> {
+  return video.owner === user || (await api.store.messageWithVideo(video.id)) !== undefined;
 }
 
 /**

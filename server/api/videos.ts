@@ -3,9 +3,9 @@ import { badRequest, notFound, sendJson } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import { videoJson } from '../wire.js';
-import { memberOf, type ApiContext } from './context.js';
+import { canSeeVideo, memberOf, type ApiContext } from './context.js';
 
-/** A member's shared clips: ready, attached to messages, in message order. */
+/** A member's shared clips: ready, attached to messages (so visible to all), in message order. */
 export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<void> {
   const { conversation } = await memberOf(api, ctx);
   const owner = ctx.query.get('owner') || undefined;
@@ -15,11 +15,15 @@ export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<
 }
 
 export async function getVideo(api: ApiContext, ctx: RequestContext): Promise<void> {
-  const { conversation } = await memberOf(api, ctx);
+  const { identity, conversation } = await memberOf(api, ctx);
   const id = ctx.params.id!;
   if (!isId(id)) throw badRequest('Not a video id.');
   const video = await api.store.getVideo(id);
-  if (!video || video.conversation !== conversation)
+  if (
+    !video ||
+    video.conversation !== conversation ||
+    !(await canSeeVideo(api, video, identity.user))
+  )
     throw notFound('No such video in this conversation.');
   sendJson(ctx.res, 200, videoJson(video, api.signer));
 }

@@ -2,6 +2,8 @@
 // conversations. With Last-Event-ID the stream first replays the log after that id, then
 // continues live — every event exactly once: we subscribe before reading the log, hold
 // live events back while replaying, and never send a seq at or below the last one sent.
+// An event with an audience (a video not yet attached to a message) goes to that user only,
+// live and in the replay alike.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { HttpError } from '../http/errors.js';
@@ -23,7 +25,7 @@ export interface SseOptions {
 export interface StreamRequest {
   req: IncomingMessage;
   res: ServerResponse;
-  /** Whose stream this is (for the per-user limit). */
+  /** Whose stream this is: for the per-user limit, and for events meant for one user. */
   user: string;
   conversations: string[];
   /** The last event the client saw (0: none, start live). */
@@ -76,6 +78,7 @@ export class SseHub {
     };
     const unsubscribe = this.fanout.subscribe((event) => {
       if (!wanted.has(event.conversation)) return;
+      if (event.audience !== null && event.audience !== user) return;
       if (held) held.push(event);
       else send(event);
     });
@@ -110,7 +113,7 @@ export class SseHub {
     if (held) {
       try {
         for (;;) {
-          const batch = await this.store.eventsAfter(lastSent, conversations, REPLAY_BATCH);
+          const batch = await this.store.eventsAfter(lastSent, conversations, user, REPLAY_BATCH);
           for (const event of batch) send(event);
           if (batch.length < REPLAY_BATCH || res.writableEnded || res.destroyed) break;
         }

@@ -1,12 +1,14 @@
 // GET /media/:video/:file — the HLS playlist, init and media segments, and the poster, for
-// members only: a bearer token naming the video's conversation, or the signed `?t=` token
-// the video's URLs carry. The playlist is rewritten so every URI in it carries that `t`.
+// those who may see the video: a bearer token of its owner, or of a member of its
+// conversation once it is attached to a message; or the signed `?t=` token the video's URLs
+// carry (handed out only to those who may see it). The playlist is rewritten so every URI in
+// it carries that `t`.
 import { isMember } from '../auth/tokens.js';
 import { forbidden, notFound, unauthorized } from '../http/errors.js';
 import { contentTypeFor, sendBody } from '../http/files.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
-import type { ApiContext } from '../api/context.js';
+import { canSeeVideo, type ApiContext } from '../api/context.js';
 import { MEDIA_FILE } from './store.js';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -30,6 +32,7 @@ export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<
     const video = await api.store.getVideo(videoId);
     if (!video) throw notFound();
     if (!isMember(identity, video.conversation)) throw forbidden();
+    if (!(await canSeeVideo(api, video, identity.user))) throw notFound();
   }
 
   const file = await api.media.file(videoId, name);

@@ -75,6 +75,15 @@ const MIGRATIONS: string[] = [
   `,
   // The uploaded file's SHA-256 (hex), recorded at conversion: the bytes themselves go.
   `ALTER TABLE videos ADD COLUMN sha256 TEXT;`,
+  // Who may see an event: NULL for the whole conversation, else that one user. A video is
+  // its owner's alone until attached to a message, and so are its video.updated events.
+  // Events of videos still unattached when this runs become their owner's too.
+  `
+  ALTER TABLE events ADD COLUMN audience TEXT;
+  UPDATE events SET audience = json_extract(data, '$.owner')
+    WHERE type = 'video.updated'
+      AND NOT EXISTS (SELECT 1 FROM messages WHERE video = json_extract(events.data, '$.id'));
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -82,11 +82,11 @@ export class SqliteStore implements MetadataStore, JobQueue {
         `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
       ),
       insertEvent: p(
-        'INSERT INTO events (conversation, type, data, created_at) VALUES (?, ?, ?, ?)',
+        'INSERT INTO events (conversation, audience, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
       ),
       eventsAfter:
         p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
-        ORDER BY seq LIMIT ?`),
+        AND (audience IS NULL OR audience = ?) ORDER BY seq LIMIT ?`),
       secret: p('SELECT value FROM settings WHERE name = ?'),
       insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
       insertJob: p(
@@ -115,6 +115,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
       const data = event.type === 'message.created' ? event.message : event.video;
       const info = this.sql.insertEvent.run(
         event.conversation,
+        event.audience,
         event.type,
         JSON.stringify(data),
         now(),
@@ -141,7 +142,12 @@ export class SqliteStore implements MetadataStore, JobQueue {
         throw new VideoTakenError('This video is already attached to another message.');
       }
       this.sql.insertMessage.run(message);
-      append({ type: 'message.created', conversation: message.conversation, message });
+      append({
+        type: 'message.created',
+        conversation: message.conversation,
+        audience: null,
+        message,
+      });
       return { message, created: true };
     });
   }
@@ -204,7 +210,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
       if (this.sql.completeUpload.run(size, id).changes === 0) return undefined;
       this.sql.insertJob.run(id, Date.now());
       const video = this.videoNow(id);
-      if (video) append({ type: 'video.updated', conversation: video.conversation, video });
+      if (video) append(this.videoUpdated(video));
       return video;
     });
   }
@@ -227,7 +233,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
       }
       this.sql.videoFailed.run(reason, id);
       const video = this.videoNow(id);
-      if (video) append({ type: 'video.updated', conversation: video.conversation, video });
+      if (video) append(this.videoUpdated(video));
       return video;
     });
   }
@@ -260,8 +266,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
         readyAt: now(),
       }).changes;
       const video = this.videoNow(id);
-      if (changed && video)
-        append({ type: 'video.updated', conversation: video.conversation, video });
+      if (changed && video) append(this.videoUpdated(video));
       return changed ? video : undefined;
     });
   }
@@ -271,17 +276,25 @@ export class SqliteStore implements MetadataStore, JobQueue {
       this.sql.deleteJob.run(id);
       const changed = this.sql.videoFailed.run(reason, id).changes;
       const video = this.videoNow(id);
-      if (changed && video)
-        append({ type: 'video.updated', conversation: video.conversation, video });
+      if (changed && video) append(this.videoUpdated(video));
       return changed ? video : undefined;
     });
   }
 
-  async eventsAfter(seq: number, conversations: string[], limit: number): Promise<StoredEvent[]> {
-    const rows = this.sql.eventsAfter.all(seq, JSON.stringify(conversations), limit) as Row[];
+  async eventsAfter(
+    seq: number,
+    conversations: string[],
+    user: string,
+    limit: number,
+  ): Promise<StoredEvent[]> {
+    const rows = this.sql.eventsAfter.all(seq, JSON.stringify(conversations), user, limit) as Row[];
     return rows.map((row) => {
       const data = JSON.parse(row.data as string) as MessageRecord & VideoRecord;
-      const base = { seq: row.seq as number, conversation: row.conversation as string };
+      const base = {
+        seq: row.seq as number,
+        conversation: row.conversation as string,
+        audience: row.audience as string | null,
+      };
       return row.type === 'message.created'
         ? { ...base, type: 'message.created', message: data }
         : { ...base, type: 'video.updated', video: data };
@@ -323,6 +336,21 @@ export class SqliteStore implements MetadataStore, JobQueue {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * The video.updated event of a video's current state. Until the video is attached to a
+   * message only its owner may see it (a clip recorded and then dropped stays private), so
+   * its events go to the owner alone; the attaching message.created tells the others.
+   */
+  private videoUpdated(video: VideoRecord): NewEvent {
+    const attached = this.sql.messageByVideo.get(video.id) !== undefined;
+    return {
+      type: 'video.updated',
+      conversation: video.conversation,
+      audience: attached ? null : video.owner,
+      video,
+    };
   }
 
   private videoNow(id: string): VideoRecord | undefined {

@@ -48,9 +48,15 @@ export interface UploadRecord {
   createdAt: string;
 }
 
-export type StoredEvent =
-  | { seq: number; conversation: string; type: 'message.created'; message: MessageRecord }
-  | { seq: number; conversation: string; type: 'video.updated'; video: VideoRecord };
+/**
+ * An event of the log. `audience` is who may see it: null for every member of the
+ * conversation, else one user id — a video's events go to its owner only until the video
+ * is attached to a message.
+ */
+export type StoredEvent = { seq: number; conversation: string; audience: string | null } & (
+  | { type: 'message.created'; message: MessageRecord }
+  | { type: 'video.updated'; video: VideoRecord }
+);
 
 export interface MessagePage {
   messages: MessageRecord[];
@@ -109,6 +115,7 @@ export interface MetadataStore {
   /** Unfinished uploads created before the given time. */
   staleUploads(createdBefore: string): Promise<UploadRecord[]>;
 
+  /** Any video, attached or not: callers check who may see it (see api/context.ts). */
   getVideo(id: string): Promise<VideoRecord | undefined>;
   /** Ready videos attached to messages, in message order; of one owner when given. */
   listSharedVideos(conversation: string, owner?: string): Promise<VideoRecord[]>;
@@ -116,8 +123,16 @@ export interface MetadataStore {
   markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
   markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
 
-  /** Events after `seq` in the given conversations, oldest first, at most `limit`. */
-  eventsAfter(seq: number, conversations: string[], limit: number): Promise<StoredEvent[]>;
+  /**
+   * Events after `seq` in the given conversations that `user` may see (audience null or
+   * `user`), oldest first, at most `limit`.
+   */
+  eventsAfter(
+    seq: number,
+    conversations: string[],
+    user: string,
+    limit: number,
+  ): Promise<StoredEvent[]>;
 
   /** A random secret generated once and kept with the data (e.g. the media URL key). */
   secret(name: string): Promise<Buffer>;

@@ -195,7 +195,13 @@ describe('uploads and conversion', () => {
     assert.ok(segments.length >= 1);
     for (const line of segments) assert.ok(line.endsWith(`?t=${encodeURIComponent(t)}`), line);
 
-    // With a member's bearer token.
+    // With a member's bearer token, once the clip is shared (attached to a message).
+    const shared = await fetch(`${server.url}/v1/conversations/c1/messages`, {
+      method: 'POST',
+      headers: auth(alice, { 'Content-Type': 'application/json' }),
+      body: JSON.stringify({ clientId: 'msg-media', video: id }),
+    });
+    assert.equal(shared.status, 201);
     const segment = await fetch(`${base}/seg0.m4s`, { headers: auth(bob) });
     assert.equal(segment.status, 200);
     assert.equal(segment.headers.get('content-type'), 'video/mp4');

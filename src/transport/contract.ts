@@ -150,8 +150,11 @@ export function transportContract(harness: ContractHarness): void {
 
     it('uploads a file with progress rising to the total, and the video becomes ready', async () => {
       const sample = await harness.sampleVideo();
-      const watch = record(bob, conversation);
-      await waitUntil(() => online(watch.events), 'subscription online', { timeout: 10_000 });
+      const mine = record(alice, conversation);
+      const theirs = record(bob, conversation);
+      await waitUntil(() => online(mine.events) && online(theirs.events), 'subscriptions online', {
+        timeout: 10_000,
+      });
       const progress: [number, number | undefined][] = [];
       const video = await alice.upload(conversation, sample, {
         clientId: nanoid(),
@@ -166,21 +169,69 @@ export function transportContract(harness: ContractHarness): void {
       expect(progress.at(-1)).to.deep.equal([sample.size, sample.size]);
 
       const ready = await readyVideo(
-        bob,
+        alice,
         conversation,
         video.id,
-        watch.events,
+        mine.events,
         harness.readyTimeout,
       );
       expect(ready.playlist).to.be.a('string');
-      watch.unsubscribe();
 
-      // Shared clips are the ones attached to messages.
+      // Until it is attached to a message the clip is Alice's alone: Bob neither hears of it
+      // nor finds it. Events come in order, so once Bob has a message Alice sent after the
+      // video was ready, he would have had the video's events too.
+      const later = await alice.sendMessage(conversation, { clientId: nanoid(), text: 'later' });
+      await waitUntil(() => created(theirs.events).includes(later.id), 'the later message', {
+        timeout: 10_000,
+      });
+      expect(videoUpdates(theirs.events, video.id)).to.deep.equal([]);
+      await expectReelError(bob.getVideo(conversation, video.id), 'not-found');
       expect(await bob.listVideos(conversation, 'alice')).to.deep.equal([]);
+
+      // Attached, it is everyone's; shared clips are the ones attached to messages.
       await alice.sendMessage(conversation, { clientId: nanoid(), video: video.id });
+      const seen = await bob.getVideo(conversation, video.id);
+      expect(seen).to.include({ id: video.id, owner: 'alice', state: 'ready' });
+      expect(seen.playlist).to.be.a('string');
       const shared = await bob.listVideos(conversation, 'alice');
       expect(shared.map((v) => v.id)).to.deep.equal([video.id]);
       expect(await bob.listVideos(conversation, 'bob')).to.deep.equal([]);
+      mine.unsubscribe();
+      theirs.unsubscribe();
+    });
+
+    it('tells everyone when a clip attached while processing becomes ready', async () => {
+      const sample = await harness.sampleVideo();
+      const theirs = record(bob, conversation);
+      await waitUntil(() => online(theirs.events), 'subscription online', { timeout: 10_000 });
+      const video = await alice.upload(conversation, sample, {
+        clientId: nanoid(),
+        type: sample.type || 'video/webm',
+      });
+      const message = await alice.sendMessage(conversation, {
+        clientId: nanoid(),
+        video: video.id,
+      });
+      const stateWhenAttached = (await alice.getVideo(conversation, video.id)).state;
+      await waitUntil(() => created(theirs.events).includes(message.id), 'the video message', {
+        timeout: 10_000,
+      });
+      const ready = await readyVideo(
+        bob,
+        conversation,
+        video.id,
+        theirs.events,
+        harness.readyTimeout,
+      );
+      expect(ready.playlist).to.be.a('string');
+      if (stateWhenAttached === 'processing') {
+        // Converted after it was attached: Bob hears that, and nothing from before.
+        await waitUntil(() => videoUpdates(theirs.events, video.id).length > 0, 'the ready event', {
+          timeout: 10_000,
+        });
+        expect(videoUpdates(theirs.events, video.id)).to.deep.equal(['ready']);
+      }
+      theirs.unsubscribe();
     });
 
     it('uploads a live stream of chunks', async () => {
@@ -257,6 +308,13 @@ function online(events: ReelEvent[]): boolean {
 
 function created(events: ReelEvent[]): string[] {
   return events.flatMap((event) => (event.type === 'message.created' ? [event.message.id] : []));
+}
+
+/** The states of one video's video.updated events, in order. */
+function videoUpdates(events: ReelEvent[], id: string): string[] {
+  return events.flatMap((event) =>
+    event.type === 'video.updated' && event.video.id === id ? [event.video.state] : [],
+  );
 }
 
 /** Waits for the video to be ready, from events or by asking. */

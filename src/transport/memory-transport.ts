@@ -25,8 +25,16 @@ type LiveEventDraft = LiveEvent extends infer E
   : never;
 
 interface Listener {
+  user: string;
   conversation: string;
   onEvent(event: ReelEvent): void;
+}
+
+/** An event and who may hear it: a user id, or undefined for every member of the conversation. */
+interface RoomEvent {
+  conversation: string;
+  audience?: string;
+  event: LiveEvent;
 }
 
 /**
@@ -42,7 +50,7 @@ class Room {
   online = true;
   private seq = 0;
   /** Events held back while the room is offline, delivered in order when it comes back. */
-  private held: { conversation: string; event: LiveEvent }[] = [];
+  private held: RoomEvent[] = [];
 
   conversationMessages(conversation: string): Message[] {
     let list = this.messages.get(conversation);
@@ -50,13 +58,41 @@ class Room {
     return list;
   }
 
-  publish(conversation: string, event: LiveEventDraft): void {
-    const full = { ...event, id: String(++this.seq) } as LiveEvent;
+  /** Sends an event to the conversation's listeners, or to `audience`'s only when given. */
+  publish(conversation: string, event: LiveEventDraft, audience?: string): void {
+    const roomEvent: RoomEvent = {
+      conversation,
+      audience,
+      event: { ...event, id: String(++this.seq) } as LiveEvent,
+    };
     if (!this.online) {
-      this.held.push({ conversation, event: full });
+      this.held.push(roomEvent);
       return;
     }
-    this.deliver(conversation, full);
+    this.deliver(roomEvent);
+  }
+
+  /**
+   * The server's rule: a video is its owner's alone until it is attached to a message (a
+   * clip recorded and then dropped stays private); from then on every member sees it.
+   */
+  canSee(video: Video, user: string): boolean {
+    return video.owner === user || this.isAttached(video);
+  }
+
+  /** A video.updated event of the video's current state, heard by those who may see it. */
+  publishVideo(video: Video): void {
+    this.publish(
+      video.conversation,
+      { type: 'video.updated', video: structuredClone(video) },
+      this.isAttached(video) ? undefined : video.owner,
+    );
+  }
+
+  private isAttached(video: Video): boolean {
+    return this.conversationMessages(video.conversation).some(
+      (message) => message.video === video.id,
+    );
   }
 
   setOnline(online: boolean): void {
@@ -68,15 +104,16 @@ class Room {
     if (online) {
       const held = this.held;
       this.held = [];
-      for (const { conversation, event } of held) this.deliver(conversation, event);
+      for (const event of held) this.deliver(event);
     }
   }
 
-  private deliver(conversation: string, event: LiveEvent): void {
+  private deliver({ conversation, audience, event }: RoomEvent): void {
     // Like a network: listeners hear about it after the call that caused it has returned.
     for (const listener of this.listeners) {
-      if (listener.conversation === conversation)
-        later(() => listener.onEvent(structuredClone(event)));
+      if (listener.conversation !== conversation) continue;
+      if (audience !== undefined && listener.user !== audience) continue;
+      later(() => listener.onEvent(structuredClone(event)));
     }
   }
 }
@@ -232,12 +269,12 @@ export class MemoryTransport implements ReelTransport {
     };
     this.room.videos.set(video.id, video);
     this.room.uploads.set(key, video.id);
-    this.room.publish(conversation, { type: 'video.updated', video: structuredClone(video) });
+    this.room.publishVideo(video);
     setTimeout(() => {
       // The room keeps the URL for as long as the page lives, as a server keeps the file.
       const url = URL.createObjectURL(blob);
       Object.assign(video, { state: 'ready', playlist: url, readyAt: new Date().toISOString() });
-      this.room.publish(conversation, { type: 'video.updated', video: structuredClone(video) });
+      this.room.publishVideo(video);
     }, this.processingDelay);
     return structuredClone(video);
   }
@@ -245,7 +282,8 @@ export class MemoryTransport implements ReelTransport {
   async getVideo(conversation: string, id: string): Promise<Video> {
     this.check(conversation);
     const video = this.room.videos.get(id);
-    if (!video || video.conversation !== conversation)
+    // Another member's clip not yet attached to a message is not found, as on the server.
+    if (!video || video.conversation !== conversation || !this.room.canSee(video, this.user))
       throw new ReelError('not-found', `No video "${id}".`);
     return structuredClone(video);
   }
@@ -262,7 +300,7 @@ export class MemoryTransport implements ReelTransport {
 
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
     this.check(conversation);
-    const listener: Listener = { conversation, onEvent };
+    const listener: Listener = { user: this.user, conversation, onEvent };
     this.room.listeners.add(listener);
     this.ownListeners.add(listener);
     const state: ConnectionState = this.room.online ? 'online' : 'offline';
