@@ -122,6 +122,28 @@ async function oneMessage(ctx: Ctx, clientId: string): Promise<string> {
   return page.items[0].video!;
 }
 
+/** A recorder without review on `transport`, recording, with bytes already on the server. */
+async function recordingThrough(ctx: Ctx, transport: HttpTransport) {
+  const el = await fixture<ReelRecorder>(
+    html`<reel-recorder
+      conversation=${ctx.conversation}
+      no-confirm
+      autostart
+      .transport=${transport}
+      .outbox=${ctx.outbox}
+    ></reel-recorder>`,
+  );
+  await reach(el, 'previewing');
+  const events = listen(el);
+  press(el, 'record-button');
+  const url = await uploadUrl(ctx, events);
+  await waitUntil(async () => (await ctx.head(url)).offset > 0, 'bytes reach the server', {
+    timeout: 10_000,
+    interval: 100,
+  });
+  return { el, events, url };
+}
+
 describe('<reel-recorder> with the http transport (reference server)', function () {
   this.timeout(45_000);
 
@@ -225,23 +247,7 @@ describe('<reel-recorder> with the http transport (reference server)', function 
     const ctx = await setup();
     const endpoint = await proxy('cut', 'up');
     const transport = new HttpTransport({ endpoint, token: ctx.token });
-    const el = await fixture<ReelRecorder>(
-      html`<reel-recorder
-        conversation=${ctx.conversation}
-        no-confirm
-        autostart
-        .transport=${transport}
-        .outbox=${ctx.outbox}
-      ></reel-recorder>`,
-    );
-    await reach(el, 'previewing');
-    const events = listen(el);
-    press(el, 'record-button');
-    const url = await uploadUrl(ctx, events);
-    await waitUntil(async () => (await ctx.head(url)).offset > 0, 'bytes reach the server', {
-      timeout: 10_000,
-      interval: 100,
-    });
+    const { el, events, url } = await recordingThrough(ctx, transport);
     await proxy('cut', 'down');
     const cutAt = (await ctx.head(url)).offset;
     await sleep(1500);
@@ -268,23 +274,7 @@ describe('<reel-recorder> with the http transport (reference server)', function 
     const ctx = await setup();
     const endpoint = await proxy('reload', 'up');
     const first = new HttpTransport({ endpoint, token: ctx.token });
-    const el = await fixture<ReelRecorder>(
-      html`<reel-recorder
-        conversation=${ctx.conversation}
-        no-confirm
-        autostart
-        .transport=${first}
-        .outbox=${ctx.outbox}
-      ></reel-recorder>`,
-    );
-    await reach(el, 'previewing');
-    const events = listen(el);
-    press(el, 'record-button');
-    const url = await uploadUrl(ctx, events);
-    await waitUntil(async () => (await ctx.head(url)).offset > 0, 'bytes reach the server', {
-      timeout: 10_000,
-      interval: 100,
-    });
+    const { el, events, url } = await recordingThrough(ctx, first);
     // The network stalls, the person presses stop, and the page goes away mid-upload.
     await proxy('reload', 'down');
     await sleep(800);
