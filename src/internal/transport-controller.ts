@@ -32,6 +32,7 @@ export class TransportController implements ReactiveController {
   /** The configuration the current transport was made from (a transport object, or its attributes). */
   private configKey: unknown = '';
   private generation = 0;
+  private readonly holds = new Set<Promise<void>>();
 
   constructor(
     private readonly host: Host,
@@ -120,9 +121,25 @@ export class TransportController implements ReactiveController {
     this.host.requestUpdate();
   }
 
+  /**
+   * Work that needs the transport to finish (a clip the person sent, still uploading): if the
+   * element leaves or its configuration changes meanwhile, the transport closes after it.
+   */
+  keepOpenUntil(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.holds.add(settled);
+    void settled.then(() => this.holds.delete(settled));
+  }
+
   private release(): void {
     this.generation++;
-    if (this.transport && this.owned) void this.transport.close();
+    if (this.transport && this.owned) {
+      const transport = this.transport;
+      void Promise.all(this.holds).then(() => transport.close());
+    }
     this.transport = undefined;
     this.session = undefined;
     this.owned = false;

@@ -7,6 +7,7 @@ import { resumePendingUploads } from '../outbox/deliver.js';
 import { Outbox } from '../outbox/outbox.js';
 import { ReelError } from '../transport/errors.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
+import { hasTransport, registerTransport } from '../transport/registry.js';
 import type {
   ReelTransport,
   ResumableSource,
@@ -205,6 +206,53 @@ describe('<reel-recorder>', function () {
     expect(events['reel-upload-complete']).to.have.length(1);
     expect((await ctx.memory.listMessages('c1')).items).to.have.length(1);
     expect(await ctx.outbox.pending()).to.deep.equal([]);
+  });
+
+  it('finishes sending a take when the element is removed while it uploads', async () => {
+    const room = `rec-${nanoid(6)}`;
+    const outbox = new Outbox({ name: `rec-test-${nanoid(6)}` });
+    // A transport the element makes itself (by name), so it is the element's to close; its
+    // sends take a moment, as over a network, so the element can leave in the middle.
+    if (!hasTransport('slow-memory')) {
+      registerTransport('slow-memory', (options) => {
+        const transport = new MemoryTransport(options);
+        const send = transport.sendMessage.bind(transport);
+        transport.sendMessage = async (...args) => {
+          await sleep(600);
+          return send(...args);
+        };
+        return transport;
+      });
+    }
+    const el = await fixture<ReelRecorder>(
+      html`<reel-recorder
+        transport="slow-memory"
+        room=${room}
+        user="alice"
+        conversation="c1"
+        no-confirm
+        autostart
+        .outbox=${outbox}
+      ></reel-recorder>`,
+    );
+    await reach(el, 'previewing');
+    press(el, 'record-button');
+    await reach(el, 'recording');
+    await sleep(1200);
+    press(el, 'stop-button');
+    await reach(el, 'uploading');
+    el.remove();
+    const bob = new MemoryTransport({ user: 'bob', room });
+    await waitUntil(
+      async () => (await bob.listMessages('c1')).items.length === 1,
+      'the message was not sent',
+      { timeout: 10_000 },
+    );
+    const [message] = (await bob.listMessages('c1')).items;
+    expect(message.author).to.equal('alice');
+    expect(message.video).to.be.a('string');
+    await waitUntil(async () => (await outbox.pending()).length === 0, 'the outbox empties');
+    await bob.close();
   });
 
   it('leaves nothing behind when recording is cancelled', async () => {

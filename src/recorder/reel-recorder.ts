@@ -434,8 +434,17 @@ export class ReelRecorder extends ConnectedElement {
     emit(this, 'reel-upload-progress', { sent, total: known, clientId: take.clientId });
   }
 
-  /** Waits for the upload of an approved take, sends its message, deletes it from the outbox. */
-  private async deliver(take: Take): Promise<void> {
+  /**
+   * Waits for the upload of an approved take, sends its message, deletes it from the outbox.
+   * The person pressed send: it finishes even if the element leaves the page meanwhile.
+   */
+  private deliver(take: Take): Promise<void> {
+    const work = this.deliverNow(take);
+    this.transports.keepOpenUntil(work);
+    return work;
+  }
+
+  private async deliverNow(take: Take): Promise<void> {
     this.setReviewUrl(undefined);
     this.error = undefined;
     this.current = 'uploading';
