@@ -9,21 +9,27 @@ const STATUS_CODES: Record<number, ReelErrorCode> = {
   413: 'too-large',
 };
 
-/** A failed response as a ReelError: the server's `{error: {code, message}}` when it sent one. */
-export async function errorFromResponse(response: Response): Promise<ReelError> {
-  let code: ReelErrorCode =
-    STATUS_CODES[response.status] ?? (response.status >= 500 ? 'internal' : 'bad-request');
-  let message = `${response.status} ${response.statusText}`.trim();
+/**
+ * A refusal as a ReelError: the code and message of the server's `{error: {code, message}}`
+ * when it sent one, else from the status. The body's `error` object is the cause (a 409 on
+ * an upload names the existing upload there).
+ */
+export function errorFromStatus(status: number, body: string, fallbackMessage: string): ReelError {
+  let detail: { code?: string; message?: string } = {};
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
-    if (body.error?.message) message = body.error.message;
-    if ((REEL_ERROR_CODES as readonly string[]).includes(body.error?.code ?? '')) {
-      code = body.error!.code as ReelErrorCode;
-    }
+    detail = (JSON.parse(body) as { error?: typeof detail }).error ?? {};
   } catch {
-    // Not JSON: keep the status line.
+    // Not JSON: the status says it.
   }
-  return new ReelError(code, message, { status: response.status });
+  const code = (REEL_ERROR_CODES as readonly string[]).includes(detail.code ?? '')
+    ? (detail.code as ReelErrorCode)
+    : (STATUS_CODES[status] ?? (status >= 500 ? 'internal' : 'bad-request'));
+  return new ReelError(code, detail.message ?? fallbackMessage, { status, cause: detail });
+}
+
+export async function errorFromResponse(response: Response): Promise<ReelError> {
+  const body = await response.text().catch(() => '');
+  return errorFromStatus(response.status, body, `${response.status} ${response.statusText}`.trim());
 }
 
 /**

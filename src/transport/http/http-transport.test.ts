@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import { transportContract } from '../contract.js';
 import { ReelError } from '../errors.js';
 import { HttpTransport } from './http-transport.js';
-import type { ReelEvent } from '../types.js';
+import type { ReelEvent, ResumableSource } from '../types.js';
 
 /** The reference server the test runner started for us (web-test-runner.config.mjs). */
 async function server(): Promise<string> {
@@ -42,6 +42,53 @@ transportContract({
 });
 
 describe('HttpTransport', () => {
+  it('continues the server’s upload of a clientId when its own record of it is gone', async () => {
+    const endpoint = await server();
+    const conversation = `c-${nanoid(6)}`;
+    const token = await devToken(endpoint, 'alice', [conversation]);
+    const bytes = new Uint8Array(
+      await (await fetch('/test-fixtures/video/sample.webm')).arrayBuffer(),
+    );
+    const clientId = nanoid();
+
+    // A page starts a live upload; the server creates it, then the page goes away.
+    let remembered: string | undefined;
+    const first = new HttpTransport({ endpoint, token });
+    const stalled: ResumableSource = {
+      async *read() {
+        yield bytes.slice(0, 1000);
+        await new Promise((resolve) => setTimeout(resolve, 60_000));
+      },
+      remember: async (handle) => void (remembered = handle.url),
+    };
+    const abandoned = first.upload(conversation, stalled, { clientId, type: 'video/webm' });
+    await waitUntil(() => remembered !== undefined, 'the server created the upload');
+    await first.close();
+    await abandoned.catch(() => undefined);
+    localStorage.clear(); // tus-js-client's own note of the upload, lost as well
+
+    // The next page knows only the clientId: the server's 409 names the upload to continue.
+    const second = new HttpTransport({ endpoint, token });
+    async function* whole() {
+      yield bytes;
+    }
+    const video = await second.upload(conversation, whole(), { clientId, type: 'video/webm' });
+    expect(video.id).to.equal(remembered!.split('/').pop());
+    let ready = video;
+    await waitUntil(
+      async () => (ready = await second.getVideo(conversation, video.id)).state !== 'processing',
+      'the video is converted',
+      { timeout: 30_000, interval: 200 },
+    );
+    expect(ready.state).to.equal('ready');
+    // Whole and once: the first 1000 bytes were not sent twice.
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+    expect(ready.bytes).to.equal(bytes.length);
+    expect(ready.sha256).to.equal(hex);
+    await second.close();
+  });
+
   it('refuses an endpoint that is not an http(s) URL', () => {
     expect(() => new HttpTransport({ endpoint: 'javascript:alert(1)', token: 'x' })).to.throw(
       ReelError,

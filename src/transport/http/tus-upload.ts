@@ -2,7 +2,7 @@ import type { DetailedError, Upload, UploadOptions as TusOptions } from 'tus-js-
 import { ReelError } from '../errors.js';
 import { isResumable, streamOf } from '../upload-source.js';
 import type { ResumableSource, UploadSource } from '../types.js';
-import type { ApiClient } from './api-client.js';
+import { errorFromStatus, type ApiClient } from './api-client.js';
 
 /** Bytes per PATCH while recording: small enough that little is left when the person presses stop. */
 const LIVE_CHUNK_BYTES = 128 * 1024;
@@ -219,8 +219,7 @@ export class TusUpload {
 
 function conflictUploadId(error: unknown): string | undefined {
   if (!(error instanceof ReelError) || error.code !== 'conflict') return undefined;
-  const match = /upload ([A-Za-z0-9_-]+)/.exec(error.message);
-  const id = (error.cause as { upload?: unknown } | undefined)?.upload ?? match?.[1];
+  const id = (error.cause as { upload?: unknown } | undefined)?.upload;
   // It becomes part of a URL the token is sent to: an id, nothing else.
   return typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
 }
@@ -228,28 +227,7 @@ function conflictUploadId(error: unknown): string | undefined {
 function toReelError(error: unknown): ReelError {
   if (error instanceof ReelError) return error;
   const response = (error as Partial<DetailedError>).originalResponse;
-  if (!response) return ReelError.from(error, 'network');
-  const status = response.getStatus();
-  let body: { error?: { code?: string; message?: string; upload?: string } } = {};
-  try {
-    body = JSON.parse(response.getBody()) as typeof body;
-  } catch {
-    // tus-js-client's own message stays.
-  }
-  const codes: Record<number, ReelError['code']> = {
-    400: 'bad-request',
-    401: 'unauthorized',
-    403: 'forbidden',
-    404: 'not-found',
-    409: 'conflict',
-    413: 'too-large',
-  };
-  return new ReelError(
-    codes[status] ?? (status >= 500 ? 'internal' : 'network'),
-    body.error?.message ?? String(error),
-    {
-      status,
-      cause: { upload: body.error?.upload, error },
-    },
-  );
+  // No answer at all: the network, not the server, said no.
+  if (!response || response.getStatus() === 0) return ReelError.from(error, 'network');
+  return errorFromStatus(response.getStatus(), response.getBody() ?? '', String(error));
 }
