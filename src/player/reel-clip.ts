@@ -4,6 +4,15 @@
  *
  * @tagname reel-clip
  * @summary A clip for `<reel-player>`: `src`, `poster`, `type`, `owner`, `owner-name`, `duration`, `watched`, `clip-id`.
+ *
+ * @attr {string} src - The clip's media: an HLS playlist URL, or a plain video file with `type="file"`.
+ * @attr {string} poster - A picture shown before the clip plays.
+ * @attr {'hls' | 'file'} type - `hls` (default) or `file`, a plain video the browser plays itself.
+ * @attr {string} owner - Whose clip it is (a user id).
+ * @attr {string} owner-name - The owner's display name.
+ * @attr {number} duration - The clip's length in seconds, if known.
+ * @attr {boolean} watched - Present when the clip has been watched.
+ * @attr {string} clip-id - The clip's id (events name it); defaults to the element's `id`, then `src`.
  */
 export class ReelClip extends HTMLElement {
   connectedCallback(): void {
