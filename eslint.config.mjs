@@ -10,6 +10,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/',
       'dist/',
+      'server/dist/',
       'data/',
       'test-fixtures/',
       'bench/out/',
@@ -34,7 +35,7 @@ export default tseslint.config(
   { files: ['src/**/*.ts'], ...wc.configs['flat/recommended'] },
   { files: ['src/**/*.ts'], ...litA11y.configs.recommended },
   {
-    files: ['server/**/*.ts', 'scripts/**/*.mjs', 'e2e/**/*.ts', '*.mjs'],
+    files: ['server/**/*.ts', 'scripts/**/*.mjs', 'e2e/**/*.ts', 'test/**/*.mjs', '*.mjs'],
     languageOptions: { globals: { ...globals.node } },
   },
   // Benchmarks run in Node and hand functions to the page they drive.

@@ -1,7 +1,7 @@
 // The reference server, assembled: stores, conversion worker, tus uploads, SSE and the
 // routes of docs/protocol.md on one node:http server. Tests start it in-process on port 0.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -218,8 +218,24 @@ async function removeTemporaryFolders(mediaDir: string): Promise<void> {
   }
 }
 
+/**
+ * The demo serves the browser library's demo/ and dist/: the repository's root, the folder
+ * above this server package whose package.json is the `reelchat` library's.
+ */
 function findPackageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return dir;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && isLibrary(manifest)) return dir;
+    if (dirname(dir) === dir) {
+      throw new Error('The demo runs from the reelchat repository (demo/ and dist/ not found).');
+    }
+  }
+}
+
+function isLibrary(manifest: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'reelchat';
+  } catch {
+    return false;
+  }
 }

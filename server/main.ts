@@ -1,4 +1,6 @@
-// Entry point: `node dist/server/main.js [--demo]` (npm run server / npm start).
+#!/usr/bin/env node
+// Entry point: `reelchat-server [--demo]` (the bin of the reelchat-server package; from the
+// repository, `npm run server` or `npm start` run the bundle `server/dist/main.js`).
 // Reads the configuration, refuses to start without ffmpeg, and shuts down cleanly.
 import { createApp } from './app.js';
 import { ConfigError, readConfig } from './config.js';
