@@ -5,6 +5,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { chromiumArgs, requireChromium } from './scripts/chromium.mjs';
 import { makeFixtures } from './scripts/fixtures.mjs';
+import { startFaultProxy } from './scripts/fault-proxy.mjs';
 import { startReferenceServer } from './scripts/reference-server.mjs';
 
 // Real media for the tests: clips made by ffmpeg, served by the test runner from test-fixtures/.
@@ -13,14 +14,32 @@ await makeFixtures();
 /**
  * The real reference server beside the test page, on another loopback port: the http
  * transport's tests talk to it cross-origin, as a site's pages would. Tests read its URL
- * from /__reelchat/server.json, which starts it.
+ * from /__reelchat/server.json, which starts it. `?env=<JSON of REELCHAT_* settings>` gives
+ * a server of its own with those settings (e.g. low rate limits), one per distinct set.
  */
 function referenceServerPlugin() {
   let origin;
   let server; // started on first use, so suites that don't need it don't wait for it
+  const configured = new Map();
   const proxies = new Map();
+  const faultProxies = new Map();
   const started = () =>
     (server ??= startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: origin } }));
+  const startedWith = (raw) => {
+    const settings = JSON.parse(raw);
+    const names = Object.keys(settings).sort();
+    if (names.some((name) => !/^REELCHAT_[A-Z0-9_]+$/.test(name)))
+      throw new Error(`Only REELCHAT_* settings: ${raw}`);
+    const key = JSON.stringify(names.map((name) => [name, String(settings[name])]));
+    if (!configured.has(key))
+      configured.set(
+        key,
+        startReferenceServer({
+          env: { ...Object.fromEntries(JSON.parse(key)), REELCHAT_ALLOWED_ORIGINS: origin },
+        }),
+      );
+    return configured.get(key);
+  };
   return {
     name: 'reelchat-reference-server',
     serverStart({ config }) {
@@ -28,11 +47,15 @@ function referenceServerPlugin() {
     },
     async serverStop() {
       for (const proxy of proxies.values()) (await proxy).close();
+      for (const proxy of faultProxies.values()) (await proxy).close();
       await (await server)?.stop();
+      for (const other of configured.values()) await (await other).stop();
     },
     async serve(context) {
       if (context.path === '/__reelchat/server.json') {
-        return { body: JSON.stringify({ url: (await started()).url }), type: 'application/json' };
+        const { env } = context.query;
+        const { url } = await (env ? startedWith(env) : started());
+        return { body: JSON.stringify({ url }), type: 'application/json' };
       }
       // A network that a test can cut: `?id=<name>` picks (and on first use starts) a
       // proxy in front of the server; `&state=down|up` switches it. Answers `{url, state}`.
@@ -48,6 +71,38 @@ function referenceServerPlugin() {
         if (state === 'down' || state === 'up') proxy.set(state);
         return {
           body: JSON.stringify({ url: proxy.url, state: proxy.state }),
+          type: 'application/json',
+        };
+      }
+      // An HTTP proxy that answers like a front proxy on a bad day (scripts/fault-proxy.mjs):
+      // `?id=<name>` picks (and starts) one; `&status=408&method=PATCH&path=/v1/uploads/`
+      // adds a rule: `mode=refuse|cut|lose` (default refuse), `after=<bytes>` for cut,
+      // optional `code`, `retryAfter=<s>`, `times=<n>` (default 1); `&clear=1` drops its
+      // rules and log. Answers `{url, log}`.
+      if (context.path === '/__reelchat/faults') {
+        const q = context.query;
+        const id = q.id || 'default';
+        if (!faultProxies.has(id))
+          faultProxies.set(
+            id,
+            started().then(({ url }) => startFaultProxy(url)),
+          );
+        const proxy = await faultProxies.get(id);
+        if (q.clear) proxy.clear();
+        if (q.status) {
+          proxy.add({
+            method: q.method || 'GET',
+            path: q.path || '/',
+            status: Number(q.status),
+            code: q.code || undefined,
+            mode: q.mode || 'refuse',
+            after: q.after === undefined ? undefined : Number(q.after),
+            retryAfter: q.retryAfter === undefined ? undefined : Number(q.retryAfter),
+            times: q.times === undefined ? 1 : Number(q.times),
+          });
+        }
+        return {
+          body: JSON.stringify({ url: proxy.url, log: proxy.log }),
           type: 'application/json',
         };
       }

@@ -21,10 +21,13 @@ import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
 import { HttpError, notFound, sendError, sendJson } from './http/errors.js';
 import { serveStatic } from './http/files.js';
+import { applyIdleTimeout, requestDeadline, serverOptions } from './limits/timeouts.js';
+import { TokenBuckets } from './limits/token-bucket.js';
 import { Router, splitUrl, type RequestContext } from './http/router.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { serveMedia } from './media/routes.js';
 import { LocalMediaStore } from './media/store.js';
+import { isDatabaseBusy } from './store/busy-retry.js';
 import { SqliteStore } from './store/sqlite.js';
 import { Uploads, UPLOADS_PATH } from './uploads/tus.js';
 
@@ -42,10 +45,7 @@ export interface AppOptions {
   packageRoot?: string;
 }
 
-const SSE_HEARTBEAT_MS = 15_000;
 const SSE_RETRY_MS = 2_000;
-/** Open event streams per user: plenty for many tabs, not enough to exhaust the server. */
-const SSE_MAX_STREAMS_PER_USER = 32;
 
 export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
   const uploadsDir = join(config.dataDir, 'uploads');
@@ -55,8 +55,10 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   await removeTemporaryFolders(mediaDir);
 
   const fanout = new LocalFanout();
-  const store = new SqliteStore(join(config.dataDir, 'reelchat.db'), (event) =>
-    fanout.publish(event),
+  const store = new SqliteStore(
+    join(config.dataDir, 'reelchat.db'),
+    (event) => fanout.publish(event),
+    { busyWaitMs: config.dbBusyWaitMs },
   );
   const signer = new MediaSigner(await store.secret('media-url-key'), config.mediaTokenTtlS);
   const devSecret = config.devTokens
@@ -67,10 +69,10 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       'reelchat: dev tokens are ON — anyone can get a token at /v1/dev/token. Demo only.',
     );
   }
-  const tokens = new TokenVerifier({
-    secret: config.jwtSecret ?? devSecret,
-    publicKey: config.jwtPublicKey,
-  });
+  const tokens = new TokenVerifier(
+    { secret: config.jwtSecret ?? devSecret, publicKey: config.jwtPublicKey },
+    { maxLifetimeS: config.maxTokenLifetimeS },
+  );
   const media = new LocalMediaStore(mediaDir);
   const members = new MemberLog(store);
   const api: ApiContext = { config, store, media, signer, tokens, members };
@@ -83,6 +85,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       ffprobePath: config.ffprobePath,
       concurrency: config.convertConcurrency,
       maxDurationS: config.maxDurationS,
+      limits: config.clipLimits,
     });
   // The worker and the uploads call each other (queue a job, discard converted bytes).
   const worker: ConversionWorker = new ConversionWorker({
@@ -93,11 +96,13 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     uploadPath: (id) => uploads.path(id),
     discardUpload: (id) => uploads.datastore.discard(id),
     concurrency: config.convertConcurrency,
+    perOwner: config.convertPerOwner,
   });
   const uploads = new Uploads({
     directory: uploadsDir,
     maxUploadBytes: config.maxUploadBytes,
     expiryS: config.uploadExpiryS,
+    quota: config.quota,
     store,
     media,
     cors,
@@ -105,11 +110,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     onTerminating: (id) => worker.cancel(id),
     touchMember: (identity, conversation) => members.seen(identity, conversation),
   });
-  const sse = new SseHub(store, fanout, signer, {
-    heartbeatMs: SSE_HEARTBEAT_MS,
-    retryMs: SSE_RETRY_MS,
-    maxStreamsPerUser: SSE_MAX_STREAMS_PER_USER,
-  });
+  const sse = new SseHub(store, fanout, signer, { ...config.sse, retryMs: SSE_RETRY_MS });
 
   type ApiHandler = (api: ApiContext, ctx: RequestContext) => Promise<void> | void;
   const router = new Router();
@@ -121,7 +122,15 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   if (devSecret !== undefined) route('GET', '/v1/dev/token', devToken(devSecret));
   route('GET', '/v1/events', streamEvents(sse));
   route('GET', '/v1/conversations/:c/messages', listMessages);
-  route('POST', '/v1/conversations/:c/messages', postMessage);
+  // Each author's new messages: a burst, then a steady rate (a person, not a script).
+  const messageRate =
+    config.messagesPerMinute > 0
+      ? new TokenBuckets({
+          capacity: config.messagesBurst,
+          ratePerS: config.messagesPerMinute / 60,
+        })
+      : undefined;
+  route('POST', '/v1/conversations/:c/messages', postMessage(messageRate));
   route('GET', '/v1/conversations/:c/videos', listVideos);
   route('GET', '/v1/conversations/:c/videos/:id', getVideo);
   route('POST', UPLOADS_PATH, async (a, ctx) =>
@@ -150,6 +159,9 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       if (cors.apply(req, res, verdict)) return;
       if (verdict === 'refused') throw new HttpError(403, 'This origin is not allowed.');
       const { path, query } = splitUrl(req.url);
+      const uploadBody =
+        (req.method === 'PATCH' || req.method === 'POST') && path.startsWith(UPLOADS_PATH);
+      if (!uploadBody) requestDeadline(req, res, config.timeouts.requestS);
       const match = router.match(req.method ?? 'GET', path);
       if (match.kind === 'not-found') throw notFound(`No route for ${req.method} ${path}.`);
       if (match.kind === 'method-not-allowed') {
@@ -158,20 +170,36 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       }
       await match.handler({ req, res, params: match.params, query, path });
     } catch (error) {
-      if (!(error instanceof HttpError)) {
+      // A client that hung up mid-request is not a fault of ours.
+      const clientGone = (error as { code?: unknown } | null)?.code === 'ECONNRESET';
+      if (!(error instanceof HttpError) && !clientGone) {
         console.error(`reelchat: ${req.method} ${req.url?.split('?')[0]} failed`, error);
       }
+      // The database stayed locked by another connection longer than a write waits.
+      const busy = !(error instanceof HttpError) && isDatabaseBusy(error);
+      if (busy && !res.headersSent) res.setHeader('Retry-After', '2');
       const answer =
         error instanceof HttpError
           ? error
-          : new HttpError(500, 'Something went wrong on the server.');
+          : busy
+            ? new HttpError(503, 'The server is busy; please try again in a moment.')
+            : new HttpError(500, 'Something went wrong on the server.');
       // A body we did not read (too large) is not drained: close the connection after answering.
       if (!req.complete) res.setHeader('Connection', 'close');
       sendError(res, answer);
     }
   };
 
-  const server = http.createServer((req, res) => void handle(req, res));
+  const server = http.createServer(
+    serverOptions(config.timeouts),
+    // handle() answers its own errors; this catch is for a failure while answering one.
+    (req, res) =>
+      void handle(req, res).catch((error: unknown) => {
+        console.error('reelchat: answering a request failed', error);
+        res.destroy();
+      }),
+  );
+  applyIdleTimeout(server, config.timeouts);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -2,6 +2,7 @@
 // so a typo fails at start with a plain message instead of at the first request.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { DEFAULT_CLIP_LIMITS, type ClipLimits } from './convert/types.js';
 
 export interface ServerConfig {
   port: number;
@@ -25,10 +26,48 @@ export interface ServerConfig {
   ffprobePath: string;
   /** Conversions at once. */
   convertConcurrency: number;
+  /** Conversions of one owner at once; their other clips wait while other owners' run. */
+  convertPerOwner: number;
+  /** What one clip may cost ffmpeg: picture, pixel budget, output size, memory. */
+  clipLimits: ClipLimits;
+  /** How long a database write waits for another connection's lock before failing. */
+  dbBusyWaitMs: number;
   /** Serve the demo pages and the built library at / (npm start). */
   demo: boolean;
   /** Unfinished uploads are removed this long after they were created. */
   uploadExpiryS: number;
+  /** Tokens whose exp is further than this from now are refused (401). */
+  maxTokenLifetimeS: number;
+  /** Event streams: heartbeat interval, bytes queued for a client before it is dropped,
+   * open streams per user. */
+  sse: { heartbeatMs: number; maxBufferedBytes: number; maxStreamsPerUser: number };
+  /** Per-user upload quotas (0 = no limit); see docs/protocol.md, Limits. */
+  quota: {
+    /** Unfinished uploads one user may have at once. */
+    unfinishedUploads: number;
+    /** Bytes in one user's unfinished uploads: promised Upload-Length, or written so far. */
+    unfinishedBytes: number;
+    /** Bytes one user keeps: ready and waiting clips plus unfinished uploads. */
+    storedBytes: number;
+    /** Upload creations per hour, sustained (token bucket)… */
+    uploadsPerHour: number;
+    /** …and at once (the bucket's size). */
+    uploadsBurst: number;
+  };
+  /** Messages one user may post at once, then `messagesPerMinute` sustained (0 = no limit). */
+  messagesBurst: number;
+  messagesPerMinute: number;
+  /** Socket and request timeouts of the HTTP server, in seconds (0 = none). */
+  timeouts: {
+    /** Until the request's headers are complete (slowloris). */
+    headersS: number;
+    /** Until a request's body is complete — every request but upload bodies. */
+    requestS: number;
+    /** A socket with no bytes either way this long is closed (a stalled upload too). */
+    idleS: number;
+    /** An idle keep-alive connection waits this long for its next request. */
+    keepAliveS: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -88,7 +127,50 @@ export function readConfig(
     ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
     ffprobePath: env.FFPROBE_PATH || 'ffprobe',
     convertConcurrency: integer(env, 'REELCHAT_CONVERT_CONCURRENCY', availableParallelism(), 1),
+    convertPerOwner: integer(env, 'REELCHAT_CONVERT_PER_OWNER', 1, 1),
+    clipLimits: readClipLimits(env),
+    dbBusyWaitMs: integer(env, 'REELCHAT_DB_BUSY_WAIT_MS', 10_000),
     demo,
     uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
+    maxTokenLifetimeS: integer(env, 'REELCHAT_MAX_TOKEN_LIFETIME_S', 24 * 3600, 1),
+    sse: {
+      heartbeatMs: integer(env, 'REELCHAT_SSE_HEARTBEAT_MS', 15_000, 100),
+      maxBufferedBytes: integer(env, 'REELCHAT_SSE_MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024),
+      maxStreamsPerUser: integer(env, 'REELCHAT_SSE_MAX_STREAMS_PER_USER', 32, 1),
+    },
+    quota: {
+      unfinishedUploads: integer(env, 'REELCHAT_QUOTA_UNFINISHED_UPLOADS', 10),
+      unfinishedBytes: integer(env, 'REELCHAT_QUOTA_UNFINISHED_BYTES', 1024 ** 3),
+      storedBytes: integer(env, 'REELCHAT_QUOTA_STORED_BYTES', 5 * 1024 ** 3),
+      uploadsPerHour: integer(env, 'REELCHAT_QUOTA_UPLOADS_PER_HOUR', 200),
+      uploadsBurst: integer(env, 'REELCHAT_QUOTA_UPLOADS_BURST', 20, 1),
+    },
+    messagesBurst: integer(env, 'REELCHAT_RATE_MESSAGES_BURST', 30, 1),
+    messagesPerMinute: integer(env, 'REELCHAT_RATE_MESSAGES_PER_MINUTE', 60),
+    timeouts: {
+      headersS: integer(env, 'REELCHAT_HEADERS_TIMEOUT_S', 30, 1),
+      requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
+      idleS: integer(env, 'REELCHAT_IDLE_TIMEOUT_S', 60),
+      keepAliveS: integer(env, 'REELCHAT_KEEP_ALIVE_TIMEOUT_S', 10, 1),
+    },
+  };
+}
+
+/** What one clip may cost ffmpeg; defaults and their reasons in server/convert/types.ts. */
+function readClipLimits(env: NodeJS.ProcessEnv): ClipLimits {
+  const defaults = DEFAULT_CLIP_LIMITS;
+  const mb = 1024 * 1024;
+  return {
+    maxSide: integer(env, 'REELCHAT_MAX_VIDEO_SIDE', defaults.maxSide, 16),
+    maxPixelsPerClip: integer(env, 'REELCHAT_MAX_PIXELS_PER_CLIP', defaults.maxPixelsPerClip, 1),
+    maxFrameRate: integer(env, 'REELCHAT_MAX_FRAME_RATE', defaults.maxFrameRate, 1),
+    maxOutputShortSide: integer(
+      env,
+      'REELCHAT_MAX_OUTPUT_SHORT_SIDE',
+      defaults.maxOutputShortSide,
+      16,
+    ),
+    maxMemoryBytes:
+      integer(env, 'REELCHAT_MAX_CONVERT_MEMORY_MB', defaults.maxMemoryBytes / mb, 64) * mb,
   };
 }

@@ -1,32 +1,84 @@
 // GET and POST /v1/conversations/:c/messages.
-import { HttpError, badRequest, sendJson } from '../http/errors.js';
+import type { Identity } from '../auth/tokens.js';
+import { HttpError, badRequest, quotaExceeded, sendJson } from '../http/errors.js';
 import { readJson } from '../http/body.js';
 import type { RequestContext } from '../http/router.js';
 import { isId, newId } from '../ids.js';
+import type { TokenBuckets } from '../limits/token-bucket.js';
 import { VideoTakenError } from '../store/sqlite.js';
 import { UnknownCursorError, type MessageRecord } from '../store/types.js';
 import { messageJson } from '../wire.js';
 import { memberOf, type ApiContext } from './context.js';
+import { pageQuery } from './paging.js';
 
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 200;
+/** Line breaks as sent by any platform (CRLF, CR) become LF. */
+const LINE_BREAK = /\r\n?/g;
+/** C0 and C1 controls except newline and tab (NUL, bell, escape, backspace…): stripped. */
+const CONTROLS = /[^\P{Cc}\n\t]/gu;
+/** Half of a surrogate pair on its own: not text. */
+const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * A character that shows. Not one: white space and separators, controls, format characters
+ * (zero-width space and joiner, bidi marks), combining marks without a base, the
+ * default-ignorable code points (variation selectors, Hangul fillers, tags) and the blank
+ * Braille pattern. These stay in a text that has something visible (a ZWJ inside an
+ * emoji sequence, a variation selector after a heart), but cannot make a message alone.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 export async function listMessages(api: ApiContext, ctx: RequestContext): Promise<void> {
   const { conversation } = await memberOf(api, ctx);
-  const after = cursor(ctx.query.get('after'), 'after');
-  const before = cursor(ctx.query.get('before'), 'before');
-  const limit = parseLimit(ctx.query.get('limit'));
+  const page = pageQuery(ctx.query, 'a message id');
   try {
-    const page = await api.store.listMessages(conversation, { after, before, limit });
-    sendJson(ctx.res, 200, { messages: page.messages.map(messageJson), next: page.next });
+    const result = await api.store.listMessages(conversation, page);
+    sendJson(ctx.res, 200, { messages: result.messages.map(messageJson), next: result.next });
   } catch (error) {
     if (error instanceof UnknownCursorError) throw badRequest(error.message);
     throw error;
   }
 }
 
-export async function postMessage(api: ApiContext, ctx: RequestContext): Promise<void> {
-  const { identity, conversation } = await memberOf(api, ctx);
+/**
+ * POST …/messages, with each author's new messages limited by `rate` (a token bucket;
+ * none: no limit). A retry of a message already sent answers it and costs nothing.
+ */
+export function postMessage(
+  rate: TokenBuckets | undefined,
+): (api: ApiContext, ctx: RequestContext) => Promise<void> {
+  return async (api, ctx) => {
+    const { identity, conversation } = await memberOf(api, ctx);
+    const message = await newMessage(api, ctx, identity, conversation);
+    if (!message) return;
+    const taken = rate?.take(identity.user);
+    if (taken && !taken.ok) {
+      throw quotaExceeded(
+        429,
+        `Too many messages: wait ${taken.retryAfterS} s before sending more.`,
+        taken.retryAfterS,
+      );
+    }
+    let result: { message: MessageRecord; created: boolean };
+    try {
+      result = await api.store.createMessage(message);
+    } catch (error) {
+      rate?.refund(identity.user);
+      if (error instanceof VideoTakenError) throw new HttpError(409, error.message);
+      throw error;
+    }
+    // The same clientId won a race with this request: nothing new was sent.
+    if (!result.created) rate?.refund(identity.user);
+    await api.members.seen(identity, conversation);
+    answer(ctx, result.message, result.created, conversation);
+  };
+}
+
+/** The message the body asks for, or undefined once an earlier one with its clientId was answered. */
+async function newMessage(
+  api: ApiContext,
+  ctx: RequestContext,
+  identity: Identity,
+  conversation: string,
+): Promise<MessageRecord | undefined> {
   const body = await readJson(ctx.req);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('The body must be a JSON object.');
@@ -35,7 +87,10 @@ export async function postMessage(api: ApiContext, ctx: RequestContext): Promise
   if (!isId(clientId)) throw badRequest('"clientId" must be 1–64 characters of A-Z a-z 0-9 _ -.');
   // A retry with the same clientId answers the first message, whatever this body says.
   const earlier = await api.store.messageByClientId(identity.user, clientId);
-  if (earlier) return answer(ctx, earlier, false, conversation);
+  if (earlier) {
+    answer(ctx, earlier, false, conversation);
+    return undefined;
+  }
 
   if ((text === undefined) === (video === undefined)) {
     throw badRequest('A message has either "text" or "video".');
@@ -51,9 +106,12 @@ export async function postMessage(api: ApiContext, ctx: RequestContext): Promise
     createdAt: new Date().toISOString(),
   };
   if (text !== undefined) {
-    if (typeof text !== 'string' || text.trim() === '')
-      throw badRequest('"text" must be a non-empty string.');
-    message.text = text.trim();
+    if (typeof text !== 'string') throw badRequest('"text" must be a non-empty string.');
+    if (LONE_SURROGATE.test(text)) throw badRequest('"text" is not valid Unicode.');
+    message.text = text.replace(LINE_BREAK, '\n').replace(CONTROLS, '').trim();
+    if (!VISIBLE.test(message.text)) {
+      throw badRequest('"text" must have at least one visible character.');
+    }
     if ([...message.text].length > api.config.maxText) {
       throw new HttpError(413, `"text" is longer than ${api.config.maxText} characters.`);
     }
@@ -65,14 +123,7 @@ export async function postMessage(api: ApiContext, ctx: RequestContext): Promise
     }
     message.video = video;
   }
-  try {
-    const result = await api.store.createMessage(message);
-    await api.members.seen(identity, conversation);
-    answer(ctx, result.message, result.created, conversation);
-  } catch (error) {
-    if (error instanceof VideoTakenError) throw new HttpError(409, error.message);
-    throw error;
-  }
+  return message;
 }
 
 function answer(
@@ -88,18 +139,4 @@ function answer(
     );
   }
   sendJson(ctx.res, created ? 201 : 200, messageJson(message));
-}
-
-function cursor(value: string | null, name: string): string | undefined {
-  if (value === null || value === '') return undefined;
-  if (!isId(value)) throw badRequest(`"${name}" must be a message id.`);
-  return value;
-}
-
-function parseLimit(value: string | null): number {
-  if (value === null || value === '') return DEFAULT_LIMIT;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1)
-    throw badRequest('"limit" must be a positive whole number.');
-  return Math.min(limit, MAX_LIMIT);
 }

@@ -16,7 +16,7 @@ export async function getSession(api: ApiContext, ctx: RequestContext): Promise<
 
 /** Hands out a token for anyone who asks: only mounted when dev tokens are on. */
 export function devToken(secret: string) {
-  return async (_api: ApiContext, ctx: RequestContext): Promise<void> => {
+  return async (api: ApiContext, ctx: RequestContext): Promise<void> => {
     const user = ctx.query.get('user') ?? '';
     const name = ctx.query.get('name') || user;
     const conversations = (ctx.query.get('conversations') ?? '').split(',').filter(Boolean);
@@ -24,6 +24,9 @@ export function devToken(secret: string) {
     if (name.length > 200) throw badRequest('"name" is too long.');
     if (!conversations.every(isId))
       throw badRequest('"conversations" must be conversation ids, comma-separated.');
-    sendJson(ctx.res, 200, { token: await signToken(secret, { user, name, conversations }) });
+    // Twelve hours, or less when the server caps token lifetimes below that.
+    const ttlS = Math.min(12 * 3600, api.config.maxTokenLifetimeS);
+    const token = await signToken(secret, { user, name, conversations }, ttlS);
+    sendJson(ctx.res, 200, { token });
   };
 }

@@ -18,11 +18,26 @@ export interface TokenKeys {
   publicKey?: string;
 }
 
+export interface TokenLimits {
+  /**
+   * Longest accepted lifetime (s): a token whose exp is further than this from now is
+   * refused, so a leaked token (or one signed with exp: 1e300) cannot work for ever.
+   */
+  maxLifetimeS?: number;
+}
+
+/** Default of REELCHAT_MAX_TOKEN_LIFETIME_S: 24 h. */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 24 * 3600;
+/** Clock skew allowed between the host site and this server, both ways (s). */
+const CLOCK_TOLERANCE_S = 5;
+
 export class TokenVerifier {
   private readonly secret?: Uint8Array;
   private readonly publicKey?: Promise<CryptoKey>;
+  private readonly maxLifetimeS: number;
 
-  constructor(keys: TokenKeys) {
+  constructor(keys: TokenKeys, limits: TokenLimits = {}) {
+    this.maxLifetimeS = limits.maxLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
     if (keys.secret) this.secret = new TextEncoder().encode(keys.secret);
     if (keys.publicKey) this.publicKey = importSPKI(keys.publicKey, 'EdDSA');
   }
@@ -41,13 +56,13 @@ export class TokenVerifier {
         ({ payload } = await jwtVerify(token, this.secret, {
           algorithms: ['HS256'],
           requiredClaims: ['sub', 'exp'],
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE_S,
         }));
       } else if (alg === 'EdDSA' && this.publicKey) {
         ({ payload } = await jwtVerify(token, await this.publicKey, {
           algorithms: ['EdDSA'],
           requiredClaims: ['sub', 'exp'],
-          clockTolerance: 5,
+          clockTolerance: CLOCK_TOLERANCE_S,
         }));
       } else {
         throw unauthorized(`Tokens signed with ${alg ?? 'no algorithm'} are not accepted.`);
@@ -57,7 +72,22 @@ export class TokenVerifier {
       const expired = (error as { code?: string }).code === 'ERR_JWT_EXPIRED';
       throw unauthorized(expired ? 'The token has expired.' : 'The token is not valid.');
     }
+    this.checkLifetime(payload.exp);
     return identityFrom(payload);
+  }
+
+  /** Refuses an exp that is not a time, or further away than the longest lifetime. */
+  private checkLifetime(exp: unknown): void {
+    // jose checks that exp is a number and not past; 1e400 in JSON parses to Infinity.
+    if (typeof exp !== 'number' || !Number.isFinite(exp)) {
+      throw unauthorized('The token\'s "exp" must be a time (seconds since the epoch).');
+    }
+    const latest = Date.now() / 1000 + this.maxLifetimeS + CLOCK_TOLERANCE_S;
+    if (exp > latest) {
+      throw unauthorized(
+        `The token lives too long: its "exp" may be at most ${this.maxLifetimeS} s from now.`,
+      );
+    }
   }
 
   /** Reads the token from `Authorization: Bearer …` (or, where allowed, a query parameter). */

@@ -1,22 +1,38 @@
 // The conversion job: sniff → probe → ffmpeg (HLS + poster) into a temporary folder,
 // renamed into place when complete. Bounded concurrency; close() stops everything.
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConvertError, ToolsMissingError } from './errors.js';
 import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
-import { OUTPUT, canCopyVideo, hlsArgs, outputSize, posterArgs } from './pipeline.js';
+import { checkTranscodeBudget, transcodedPixels } from './limits.js';
+import { MemoryWatch } from './memory-watch.js';
+import { OUTPUT, hlsArgs, planOutput, posterArgs, type OutputPlan } from './pipeline.js';
 import { probeVideo, type ProbedVideo } from './probe.js';
 import { Slots } from './slots.js';
 import { sniffContainer } from './sniff.js';
-import type { ConvertResult, ConverterOptions } from './types.js';
+import {
+  DEFAULT_CLIP_LIMITS,
+  type ClipLimits,
+  type ConversionCost,
+  type ConvertResult,
+  type ConverterOptions,
+} from './types.js';
 
-/** Default time limit: half a minute plus four seconds per second of video. */
-const defaultTimeoutMs = (durationS: number): number => 30_000 + durationS * 4_000;
+/**
+ * Default time limit of each ffmpeg run: half a minute, plus a second per second of video
+ * (the audio is always encoded; a remux takes ~1 s per minute), plus a second per 25
+ * megapixels transcoded — several times slower than one core manages (docs/conversion.md),
+ * so a busy machine does not fail good clips. The pixel budget bounds it: at the defaults,
+ * at most 30 s + 300 s + 800 s.
+ */
+const defaultTimeoutMs = ({ durationS, transcodedPixels }: ConversionCost): number =>
+  30_000 + durationS * 1_000 + transcodedPixels / 25_000;
 
 export class Converter {
   private readonly slots: Slots;
-  private readonly timeoutMs: (durationS: number) => number;
+  private readonly timeoutMs: (cost: ConversionCost) => number;
+  private readonly limits: ClipLimits;
   /** One controller per job, waiting or running, so close() can stop each. */
   private readonly jobs = new Map<AbortController, Promise<unknown>>();
   private closed = false;
@@ -24,6 +40,7 @@ export class Converter {
   constructor(private readonly options: ConverterOptions) {
     this.slots = new Slots(options.concurrency);
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.limits = { ...DEFAULT_CLIP_LIMITS, ...options.limits };
   }
 
   /**
@@ -74,10 +91,14 @@ export class Converter {
       probeVideo(container, input, {
         ffprobePath: this.options.ffprobePath,
         maxDurationS: this.options.maxDurationS,
+        limits: this.limits,
         signal,
       }),
     );
-    const copyVideo = canCopyVideo(probed);
+    const plan = planOutput(probed, this.limits.maxOutputShortSide);
+    if (!plan.copyVideo) {
+      checkTranscodeBudget(probed.video, probed.frames, probed.durationS, this.limits);
+    }
 
     // Beside the destination, so the final rename stays on one filesystem and is atomic.
     const temp = join(
@@ -87,51 +108,79 @@ export class Converter {
     await mkdir(temp, { recursive: true });
     let renamed = false;
     try {
-      await this.runFfmpeg(probed, input, temp, copyVideo, signal);
+      await this.runFfmpeg(probed, input, temp, plan, signal);
       const duration = await playlistDuration(join(temp, OUTPUT.playlist));
       signal.throwIfAborted();
       await rename(temp, outputDir);
       renamed = true;
       return {
         duration,
-        ...outputSize(probed, copyVideo),
+        width: plan.width,
+        height: plan.height,
         bytes,
         videoCodec: probed.video.codec,
         audioCodec: probed.audio?.codec ?? null,
-        remuxed: copyVideo,
+        remuxed: plan.copyVideo,
       };
     } finally {
       if (!renamed) await rm(temp, { recursive: true, force: true });
     }
   }
 
-  /** HLS and poster in parallel; when one fails the other is stopped before returning. */
+  /**
+   * A transcode: one run, HLS and poster. A remux: HLS and poster in parallel; when one
+   * fails the other is stopped before returning. Either way, stopped when their memory
+   * together passes the limit.
+   */
   private async runFfmpeg(
     probed: ProbedVideo,
     input: string,
     temp: string,
-    copyVideo: boolean,
+    plan: OutputPlan,
     signal: AbortSignal,
   ): Promise<void> {
     const stopBoth = new AbortController();
     const both = AbortSignal.any([signal, stopBoth.signal]);
-    const timeoutMs = this.timeoutMs(probed.durationS);
-    const start = (args: string[]): Promise<string> =>
-      new FfmpegProcess({
+    const timeoutMs = this.timeoutMs({
+      durationS: probed.durationS,
+      transcodedPixels: plan.copyVideo ? 0 : transcodedPixels(probed.video, probed.frames),
+    });
+    const maxBytes = this.limits.maxMemoryBytes;
+    const memory = new MemoryWatch(await realpath(temp), maxBytes, () =>
+      stopBoth.abort(
+        new ConvertError(
+          `The video needs too much memory to convert (more than ${Math.round(maxBytes / 2 ** 20)} MB)`,
+        ),
+      ),
+    );
+    const processes: FfmpegProcess[] = [];
+    const start = (args: string[]): Promise<string> => {
+      const ffmpeg = new FfmpegProcess({
         command: this.options.ffmpegPath,
         args,
         cwd: temp,
         timeoutMs,
         signal: both,
-      })
-        .run()
-        .catch((error: unknown) => {
-          stopBoth.abort(error);
-          throw error;
-        });
-    const runs = [start(hlsArgs(probed, input, copyVideo)), start(posterArgs(probed, input))];
-    const results = await Promise.allSettled(runs);
+      });
+      processes.push(ffmpeg);
+      return ffmpeg.run().catch((error: unknown) => {
+        stopBoth.abort(error);
+        throw error;
+      });
+    };
+    const runs = plan.copyVideo
+      ? [start(hlsArgs(probed, input, plan)), start(posterArgs(probed, input, plan))]
+      : [start(hlsArgs(probed, input, plan))];
+    memory.start();
+    const results = await Promise.allSettled(runs).finally(() => memory.stop());
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // The decoders refuse frames larger than the probed picture (-max_pixels, see
+    // pipeline.ts: a new sequence header mid-way, or cropping that hides the coded size)
+    // but carry on without them; such a file is refused, not half converted.
+    if (!failure && processes.some((p) => /exceeds specified max pixel count/.test(p.stderr))) {
+      const { width, height } = probed.video;
+      throw new ConvertError(`The video holds pictures larger than its stated ${width}×${height}`);
+    }
     if (!failure) return;
     signal.throwIfAborted();
     // The first failure is the cause; the other run then reports only that it was stopped.

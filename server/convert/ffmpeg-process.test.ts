@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { getEventListeners } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,12 +32,61 @@ async function pidOf(process: FfmpegProcess): Promise<number> {
   }
 }
 
+/** Running (not exited, not a zombie waiting for a parent that is gone). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    return statOf(pid).state !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** Fields of /proc/<pid>/stat that matter here (comm may hold spaces and parentheses). */
+function statOf(pid: number): { comm: string; state: string; ppid: number } {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = text.lastIndexOf(')');
+  const [state, ppid] = text.slice(close + 2).split(' ');
+  return { comm: text.slice(text.indexOf('(') + 1, close), state: state!, ppid: Number(ppid) };
+}
+
+/** The ffmpeg processes below `root` (its children, grandchildren, …). */
+function ffmpegsBelow(root: number): number[] {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = statOf(Number(name));
+      parents.set(Number(name), stat.ppid);
+      names.set(Number(name), stat.comm);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === root) return true;
+    }
+    return false;
+  };
+  return [...parents.keys()].filter((pid) => names.get(pid) === 'ffmpeg' && below(pid));
+}
+
+/** A Node process that runs `script` (an ES module body with FfmpegProcess in scope). */
+function nodeWith(script: string): ChildProcess {
+  const module = new URL('./ffmpeg-process.ts', import.meta.url).href;
+  const body = `const { FfmpegProcess } = await import(${JSON.stringify(module)});\n${script}`;
+  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', body], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+async function waitUntil(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
   }
 }
 
@@ -58,7 +109,9 @@ test('runs at lower priority and is killed by its signal, leaving no listener', 
   });
   const running = ffmpeg.run();
   const pid = await pidOf(ffmpeg);
-  await sleep(50);
+  await waitUntil(() => ffmpegsBelow(process.pid).length === 1, 'ffmpeg to start', 5000);
+  // ffmpeg itself, not only the wrapper that started it.
+  assert.equal(getPriority(ffmpegsBelow(process.pid)[0]!), 10);
   assert.equal(getPriority(pid), 10);
   controller.abort(new Error('stop'));
   await assert.rejects(running, /stop/);
@@ -99,4 +152,46 @@ test('a missing executable rejects with ENOENT', async () => {
     timeoutMs: 1000,
   }).run();
   await assert.rejects(run, { code: 'ENOENT' });
+});
+
+test('ffmpeg dies with a server killed with -9', async () => {
+  const server = nodeWith(`
+    const args = ${JSON.stringify(ENDLESS)};
+    await new FfmpegProcess({ command: ${JSON.stringify(FFMPEG)}, args, timeoutMs: 600_000 }).run();
+  `);
+  let ffmpeg: number | undefined;
+  try {
+    await waitUntil(() => ffmpegsBelow(server.pid!).length === 1, 'ffmpeg to start', 10_000);
+    ffmpeg = ffmpegsBelow(server.pid!)[0];
+    server.kill('SIGKILL');
+    await waitUntil(() => !alive(ffmpeg!), 'the orphaned ffmpeg to die', 2000);
+  } finally {
+    server.kill('SIGKILL');
+    if (ffmpeg !== undefined && alive(ffmpeg)) process.kill(ffmpeg, 'SIGKILL');
+  }
+});
+
+test('the time limit holds while the server is stuck and cannot run its timer', async () => {
+  // Node's own timer cannot fire while the loop is blocked; the limit outside Node
+  // (timeout -s KILL, 2 s after Node's) still ends ffmpeg.
+  const server = nodeWith(`
+    const args = ${JSON.stringify(ENDLESS)};
+    const run = new FfmpegProcess({ command: ${JSON.stringify(FFMPEG)}, args, timeoutMs: 500 }).run();
+    run.catch(() => undefined);
+    setTimeout(() => {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20_000);
+    }, 100);
+  `);
+  let ffmpeg: number | undefined;
+  try {
+    await waitUntil(() => ffmpegsBelow(server.pid!).length === 1, 'ffmpeg to start', 10_000);
+    ffmpeg = ffmpegsBelow(server.pid!)[0];
+    const started = Date.now();
+    await waitUntil(() => !alive(ffmpeg!), 'ffmpeg to be killed by its time limit', 6000);
+    assert.ok(Date.now() - started >= 1000, 'ended by the outer limit, not at once');
+    assert.equal(server.exitCode, null, 'the server is still stuck');
+  } finally {
+    server.kill('SIGKILL');
+    if (ffmpeg !== undefined && alive(ffmpeg)) process.kill(ffmpeg, 'SIGKILL');
+  }
 });

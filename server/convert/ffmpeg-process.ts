@@ -1,13 +1,32 @@
 // Owns one ffmpeg or ffprobe child from spawn to exit: argument array (never a shell),
 // lower CPU priority, a time limit, killed on abort, stderr tail kept for the logs, and
 // every listener and timer removed when it ends.
+//
+// The child must not outlive the server, even one killed with -9 (whose timers and exit
+// handlers never run), nor its time limit, even if the server's event loop is stuck. So
+// the kernel and coreutils enforce both, not Node alone (see child-lifetime below):
+//
+//   setpriv --pdeathsig KILL -- nice -n 10 timeout -s KILL <limit>s \
+//     setpriv --pdeathsig KILL -- ffmpeg …
+//
+// The outer setpriv makes the kernel SIGKILL `timeout` when the server dies; the inner one
+// makes it SIGKILL ffmpeg when `timeout` dies (killed with the server, by our own kill(),
+// or at its limit). Each part is skipped, with one log line, where the tool is missing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { setPriority } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 /** How much of stderr to keep: enough for ffmpeg's last few messages. */
 const STDERR_TAIL_CHARS = 4000;
 /** Niceness: conversions yield the CPU to the HTTP server. */
 const LOW_PRIORITY = 10;
+/**
+ * The limit outside Node is this much longer than Node's own timer, so that normally
+ * Node's fires first and reports the time-out; the outer one is the backstop.
+ */
+const HARD_LIMIT_GRACE_S = 2;
 
 export interface FfmpegProcessOptions {
   /** Executable path (ffmpeg or ffprobe). */
@@ -39,6 +58,7 @@ export class FfmpegExitError extends Error {
 export class FfmpegProcess {
   private child: ChildProcess | undefined;
   private stderrTail = '';
+  private killRequested = false;
 
   constructor(private readonly options: FfmpegProcessOptions) {}
 
@@ -48,16 +68,32 @@ export class FfmpegProcess {
   }
 
   /** Resolves with stdout (empty when streamed to onStdoutLine) once the child has exited. */
-  run(): Promise<string> {
-    const { command, args, cwd, timeoutMs, signal, onStdoutLine } = this.options;
+  async run(): Promise<string> {
+    const { command, args, timeoutMs, signal } = this.options;
+    signal?.throwIfAborted();
+    // Found before spawning: behind the wrappers a missing ffmpeg would only be an exit code.
+    const executable = await findExecutable(command, args);
+    const tools = await lifetimeTools();
+    signal?.throwIfAborted();
+    const argv = guardedCommand(tools, executable, args, timeoutMs);
+    return this.spawnAndWait(argv, tools.nice !== undefined);
+  }
+
+  /** Stops the child at once; run() then settles after it has exited. */
+  kill(): void {
+    this.killRequested = true;
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+    }
+  }
+
+  private spawnAndWait(argv: string[], niced: boolean): Promise<string> {
+    const { command, cwd, timeoutMs, signal, onStdoutLine } = this.options;
     const maxStdoutBytes = this.options.maxStdoutBytes ?? 16 * 1024 * 1024;
     return new Promise<string>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
       this.child = child;
+      const startedAt = Date.now();
       let failure: unknown;
       let timedOut = false;
       const stdoutChunks: Buffer[] = [];
@@ -74,6 +110,7 @@ export class FfmpegProcess {
         fail(new FfmpegExitError(`${command} took longer than ${timeoutMs} ms`, '', true));
       }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (this.killRequested) this.kill();
 
       child.stdout?.on('data', (chunk: Buffer) => {
         if (onStdoutLine) {
@@ -94,6 +131,7 @@ export class FfmpegProcess {
         failure ??= error;
       });
       child.once('spawn', () => {
+        if (niced) return; // `nice` already lowered it, before ffmpeg started
         try {
           if (child.pid !== undefined) setPriority(child.pid, LOW_PRIORITY);
         } catch {
@@ -109,6 +147,15 @@ export class FfmpegProcess {
         child.removeAllListeners();
         this.child = undefined;
         if (onStdoutLine && partialLine && failure === undefined) onStdoutLine(partialLine);
+        // Killed by the limit outside Node (its event loop was late): still a time-out.
+        if (
+          failure === undefined &&
+          exitSignal === 'SIGKILL' &&
+          Date.now() - startedAt >= timeoutMs
+        ) {
+          timedOut = true;
+          failure = new FfmpegExitError(`${command} took longer than ${timeoutMs} ms`, '', true);
+        }
         if (failure !== undefined) {
           if (failure instanceof FfmpegExitError && timedOut) {
             reject(new FfmpegExitError(failure.message, this.stderrTail, true));
@@ -122,11 +169,106 @@ export class FfmpegProcess {
       });
     });
   }
+}
 
-  /** Stops the child at once; run() then settles after it has exited. */
-  kill(): void {
-    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
+// Child lifetime: the wrappers, found once.
+
+interface LifetimeTools {
+  /** util-linux setpriv that can set the parent-death signal. */
+  setpriv?: string;
+  /** coreutils timeout. */
+  timeout?: string;
+  /** coreutils nice (without it, setPriority right after spawn). */
+  nice?: string;
+}
+
+let toolsFound: Promise<LifetimeTools> | undefined;
+
+function lifetimeTools(): Promise<LifetimeTools> {
+  toolsFound ??= findLifetimeTools();
+  return toolsFound;
+}
+
+async function findLifetimeTools(): Promise<LifetimeTools> {
+  const [setpriv, timeout, nice] = await Promise.all(
+    ['setpriv', 'timeout', 'nice'].map((name) => which(name)),
+  );
+  const canPdeathsig =
+    setpriv !== undefined &&
+    (await exitsCleanly(setpriv, ['--pdeathsig', 'KILL', '--', setpriv, '--version']));
+  if (!canPdeathsig) {
+    console.error(
+      'reelchat: setpriv (util-linux) with --pdeathsig is not available: ffmpeg children ' +
+        'of a killed server run on until their time limit',
+    );
+  }
+  if (timeout === undefined) {
+    console.error(
+      'reelchat: timeout (coreutils) is not available: the ffmpeg time limit is kept by Node alone',
+    );
+  }
+  return {
+    setpriv: canPdeathsig ? setpriv : undefined,
+    timeout,
+    nice,
+  };
+}
+
+/** The argument array that runs `executable args` under the lifetime guards available. */
+function guardedCommand(
+  tools: LifetimeTools,
+  executable: string,
+  args: string[],
+  timeoutMs: number,
+): string[] {
+  const dieWithParent = tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--'] : [];
+  const niced = tools.nice ? [tools.nice, '-n', String(LOW_PRIORITY)] : [];
+  const limitS = Math.ceil(timeoutMs / 1000) + HARD_LIMIT_GRACE_S;
+  // `timeout` forks: the inner setpriv ties ffmpeg to it in turn.
+  const limited = tools.timeout
+    ? [tools.timeout, '-s', 'KILL', `${limitS}s`, ...dieWithParent]
+    : [];
+  return [...dieWithParent, ...niced, ...limited, executable, ...args];
+}
+
+/** Resolves a command like spawn would (PATH), failing as spawn does when it cannot run. */
+async function findExecutable(command: string, args: string[]): Promise<string> {
+  const path = command.includes('/') ? command : await which(command);
+  try {
+    if (path === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+    await access(path, constants.X_OK);
+    return path;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'EACCES' ? 'EACCES' : 'ENOENT';
+    throw Object.assign(new Error(`spawn ${command} ${code}`), {
+      code,
+      errno: code === 'EACCES' ? -13 : -2,
+      syscall: `spawn ${command}`,
+      path: command,
+      spawnargs: args,
+    });
+  }
+}
+
+/** The executable `name` on PATH, as an absolute path. */
+async function which(name: string): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
     }
   }
+  return undefined;
+}
+
+function exitsCleanly(command: string, args: string[]): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'ignore' });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
 }

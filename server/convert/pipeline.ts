@@ -1,4 +1,6 @@
-// The ffmpeg command lines, as plain data: one run writes the HLS folder, one the poster.
+// The ffmpeg command lines, as plain data. A transcode is one run that writes the HLS
+// folder and the poster (one decoder, so its memory counts once); a remux copies the video
+// in one run and decodes the first seconds for the poster in another, beside it.
 // See docs/conversion.md for why each option is there.
 import type { ProbedVideo } from './probe.js';
 import { safeInputArgs } from './safe-input.js';
@@ -9,6 +11,15 @@ const SEGMENT_S = 2;
 /** The poster is picked from this much of the start, and fits this box. */
 const POSTER_WINDOW_S = 3;
 const POSTER_MAX_SIDE = 640;
+/**
+ * Threads, fixed rather than one per core, because each decoder thread holds frames of its
+ * own (about 50 MB each at 4096×4096) and each x264 thread its own lookahead; measured in
+ * docs/conversion.md. Concurrent conversions use the other cores.
+ */
+const DECODER_THREADS = 1;
+const X264_THREADS = 2;
+/** Slack over the probed size for -max_pixels: decoders round the width up (stride). */
+const MAX_PIXELS_SLACK = 64;
 
 export const OUTPUT = {
   playlist: 'index.m3u8',
@@ -17,23 +28,72 @@ export const OUTPUT = {
   poster: 'poster.jpg',
 } as const;
 
+/** The output's video: copied, or transcoded to `width`×`height` (as displayed). */
+export interface OutputPlan {
+  copyVideo: boolean;
+  width: number;
+  height: number;
+}
+
+/**
+ * The displayed size scaled down, keeping aspect, so the short side is at most
+ * `maxShortSide` and the area at most that of maxShortSide × (maxShortSide × 16/9);
+ * even sides, as 4:2:0 H.264 needs.
+ */
+export function fitOutput(
+  displayed: { width: number; height: number },
+  maxShortSide: number,
+): { width: number; height: number } {
+  const scale = downscaleFactor(displayed, maxShortSide);
+  return { width: even(displayed.width * scale), height: even(displayed.height * scale) };
+}
+
+/** 1 when the picture fits the output cap, else the factor that makes it fit. */
+function downscaleFactor(size: { width: number; height: number }, maxShortSide: number): number {
+  const maxArea = (maxShortSide * maxShortSide * 16) / 9;
+  return Math.min(
+    1,
+    maxShortSide / Math.min(size.width, size.height),
+    Math.sqrt(maxArea / (size.width * size.height)),
+  );
+}
+
 /**
  * Remux only what a stitched playlist can take as is: H.264 without B-frames, 4:2:0,
- * needing no rotation. Everything else is transcoded.
+ * needing no rotation and no scaling down. Everything else is transcoded.
  */
-export function canCopyVideo(probed: ProbedVideo): boolean {
+export function canCopyVideo(probed: ProbedVideo, maxOutputShortSide: number): boolean {
   const { video } = probed;
   return (
     video.codec === 'h264' &&
     !video.hasBFrames &&
     video.rotation === 0 &&
     video.sampleAspect === 1 &&
-    (video.pixelFormat === 'yuv420p' || video.pixelFormat === 'yuvj420p')
+    (video.pixelFormat === 'yuv420p' || video.pixelFormat === 'yuvj420p') &&
+    downscaleFactor(video.displayed, maxOutputShortSide) === 1
   );
 }
 
-/** Arguments for the HLS run; ffmpeg runs with its working directory in the output folder. */
-export function hlsArgs(probed: ProbedVideo, absoluteInput: string, copyVideo: boolean): string[] {
+/** The displayed size of the output: as coded when copied, else fitted (see fitOutput). */
+export function outputSize(
+  probed: ProbedVideo,
+  copyVideo: boolean,
+  maxOutputShortSide: number,
+): { width: number; height: number } {
+  if (copyVideo) return { width: probed.video.width, height: probed.video.height };
+  return fitOutput(probed.video.displayed, maxOutputShortSide);
+}
+
+export function planOutput(probed: ProbedVideo, maxOutputShortSide: number): OutputPlan {
+  const copyVideo = canCopyVideo(probed, maxOutputShortSide);
+  return { copyVideo, ...outputSize(probed, copyVideo, maxOutputShortSide) };
+}
+
+/**
+ * Arguments for the HLS run; ffmpeg runs with its working directory in the output folder.
+ * A transcode writes the poster too, from the same decoded frames.
+ */
+export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: OutputPlan): string[] {
   const end = probed.durationS.toFixed(3);
   // Audio is padded with silence (or made of it) and cut to the video's length, so audio
   // and video end together and joins between clips do not drift.
@@ -50,11 +110,26 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, copyVideo: b
         '-map',
         '[silence]',
       ];
-  const video = copyVideo
-    ? ['-c:v', 'copy']
+  const poster = fitPoster(plan);
+  // Scaled first, to the output size: nothing downstream ever holds a full-size frame.
+  // Square pixels and even sides, as 4:2:0 H.264 needs; rotation is applied before this by
+  // ffmpeg (autorotate), which also drops the rotation flag. One branch feeds the
+  // poster: of the first seconds, the frame most like the others (see posterArgs).
+  const frames =
+    `[0:${probed.video.index}]scale=${plan.width}:${plan.height},setsar=1,split=2[video][thumbs];` +
+    `[thumbs]trim=duration=${POSTER_WINDOW_S},scale=${poster.width}:${poster.height},` +
+    `thumbnail=n=${POSTER_WINDOW_S * 30}[poster]`;
+  const video = plan.copyVideo
+    ? ['-map', `0:${probed.video.index}`, '-c:v', 'copy']
     : [
+        '-filter_complex',
+        frames,
+        '-map',
+        '[video]',
         '-c:v',
         'libx264',
+        '-threads',
+        String(X264_THREADS),
         '-preset',
         'veryfast',
         '-crf',
@@ -69,24 +144,16 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, copyVideo: b
         '0',
         '-pix_fmt',
         'yuv420p',
-        // Square pixels and even sides, as 4:2:0 H.264 needs. Rotation is applied
-        // before this by ffmpeg (autorotate), which also drops the rotation flag.
-        '-vf',
-        'scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1',
         // Recorders make variable frame rates; keep their timestamps, drop no frames.
         '-fps_mode',
         'vfr',
       ];
   return [
-    '-nostdin',
-    '-hide_banner',
-    '-v',
-    'error',
+    ...globalArgs(),
+    ...decoderArgs(probed),
     ...safeInputArgs(probed.container, absoluteInput),
-    '-map',
-    `0:${probed.video.index}`,
-    ...audio,
     ...video,
+    ...audio,
     '-c:a',
     AUDIO.codec,
     '-b:a',
@@ -115,51 +182,66 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, copyVideo: b
     '-hls_flags',
     'independent_segments',
     OUTPUT.playlist,
+    ...(plan.copyVideo ? [] : ['-map', '[poster]', ...posterOutput()]),
   ];
 }
 
 /**
- * Arguments for the poster run: of the first seconds, the frame most like the others
- * (ffmpeg's thumbnail filter), so a dark first frame from a camera warming up is skipped.
+ * Arguments for the poster run beside a remux: of the first seconds, the frame most like
+ * the others (ffmpeg's thumbnail filter), so a dark first frame from a camera warming up
+ * is skipped. Frames are scaled to the poster's size before the filter holds them.
  */
-export function posterArgs(probed: ProbedVideo, absoluteInput: string): string[] {
-  const box = POSTER_MAX_SIDE;
+export function posterArgs(probed: ProbedVideo, absoluteInput: string, plan: OutputPlan): string[] {
+  const poster = fitPoster(plan);
   return [
-    '-nostdin',
-    '-hide_banner',
-    '-v',
-    'error',
+    ...globalArgs(),
+    ...decoderArgs(probed),
     '-t',
     String(POSTER_WINDOW_S),
     ...safeInputArgs(probed.container, absoluteInput),
     '-map',
     `0:${probed.video.index}`,
     '-vf',
-    `thumbnail=n=${POSTER_WINDOW_S * 30},scale=w='min(${box},iw)':h='min(${box},ih)':` +
-      'force_original_aspect_ratio=decrease:force_divisible_by=2',
-    '-frames:v',
-    '1',
-    '-q:v',
-    '4',
-    '-map_metadata',
-    '-1',
-    OUTPUT.poster,
+    `scale=${poster.width}:${poster.height},setsar=1,thumbnail=n=${POSTER_WINDOW_S * 30}`,
+    ...posterOutput(),
   ];
 }
 
-/** The displayed size of the output: rotated, and for a transcode, square-pixel and even. */
-export function outputSize(
-  probed: ProbedVideo,
-  copyVideo: boolean,
-): { width: number; height: number } {
-  const { video } = probed;
-  const sideways = video.rotation === 90 || video.rotation === 270;
-  const width = sideways ? video.height : video.width;
-  const height = sideways ? video.width : video.height;
-  if (copyVideo) return { width, height };
-  // With a 90° turn the pixel aspect applies to what becomes the height; recorders make
-  // square pixels, so this only matters for odd camera files.
-  const even = (n: number): number => Math.max(2, Math.trunc(n / 2) * 2);
-  const aspect = sideways ? 1 / video.sampleAspect : video.sampleAspect;
-  return { width: even(width * aspect), height: even(height) };
+function posterOutput(): string[] {
+  return ['-frames:v', '1', '-q:v', '4', '-map_metadata', '-1', OUTPUT.poster];
+}
+
+/** The output size fitted into the poster's box, keeping aspect, even sides. */
+function fitPoster(plan: OutputPlan): { width: number; height: number } {
+  const scale = Math.min(1, POSTER_MAX_SIDE / Math.max(plan.width, plan.height));
+  return { width: even(plan.width * scale), height: even(plan.height * scale) };
+}
+
+function globalArgs(): string[] {
+  return [
+    '-nostdin',
+    '-hide_banner',
+    '-v',
+    'error',
+    // Scaling and the poster's filters gain nothing from more threads (measured).
+    '-filter_threads',
+    '1',
+    '-filter_complex_threads',
+    '1',
+  ];
+}
+
+/**
+ * Input options for the decoders: few threads (see DECODER_THREADS), and no picture larger
+ * than the one probed, so a stream that grows mid-way (a new sequence header) fails instead
+ * of decoding frames the limits never saw.
+ */
+function decoderArgs(probed: ProbedVideo): string[] {
+  const { width, height } = probed.video;
+  const maxPixels = (width + MAX_PIXELS_SLACK) * (height + MAX_PIXELS_SLACK);
+  return ['-threads', String(DECODER_THREADS), '-max_pixels', String(maxPixels)];
+}
+
+function even(n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2);
 }

@@ -1,12 +1,13 @@
 // ffprobe before ffmpeg: accept only a real video (one picture stream, at most one audio
-// stream, within the length limit) and learn what the conversion needs to know.
+// stream, within the length and picture limits of limits.ts) and learn what the conversion
+// needs to know.
 import { ConvertError } from './errors.js';
 import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
+import { checkFrameRate, checkPicture, displayedSize } from './limits.js';
 import { safeInputArgs } from './safe-input.js';
 import type { Container } from './sniff.js';
+import type { ClipLimits } from './types.js';
 
-/** Larger pictures are refused: decoding them would take too long and too much memory. */
-const MAX_SIDE = 4096;
 /** A recorder may stop a few frames after the limit. */
 const DURATION_GRACE_S = 1;
 const PROBE_TIMEOUT_MS = 30_000;
@@ -23,6 +24,8 @@ export interface ProbedVideo {
     rotation: number;
     /** Sample (pixel) aspect ratio; 1 for square pixels. */
     sampleAspect: number;
+    /** As a player shows it: pixel aspect applied, then rotation. */
+    displayed: { width: number; height: number };
     pixelFormat: string;
     /** ffprobe's has_b_frames > 0, or packets seen out of presentation order. */
     hasBFrames: boolean;
@@ -30,11 +33,14 @@ export interface ProbedVideo {
   audio: { index: number; codec: string } | null;
   /** Seconds of video, measured from its packets (headers may be absent or lie). */
   durationS: number;
+  /** Video frames, counted from its packets. */
+  frames: number;
 }
 
 interface ProbeOptions {
   ffprobePath: string;
   maxDurationS: number;
+  limits: ClipLimits;
   /** Aborting kills the running ffprobe. */
   signal?: AbortSignal;
 }
@@ -75,9 +81,14 @@ export async function probeVideo(
   const width = video.width ?? 0;
   const height = video.height ?? 0;
   if (width <= 0 || height <= 0) throw new ConvertError('The video has no picture size');
-  if (width > MAX_SIDE || height > MAX_SIDE) {
-    throw new ConvertError(`The picture is larger than ${MAX_SIDE} pixels`);
-  }
+  const picture = {
+    width,
+    height,
+    rotation: rotationOf(video),
+    sampleAspect: ratio(video.sample_aspect_ratio) ?? 1,
+    pixelFormat: video.pix_fmt ?? 'unknown',
+  };
+  checkPicture(picture, options.limits);
 
   const limit = options.maxDurationS;
   const headerDuration = Number(info.format?.duration);
@@ -85,6 +96,7 @@ export async function probeVideo(
 
   const packets = await scanVideoPackets(container, absolutePath, video.index, options);
   if (packets.count === 0) throw new ConvertError('The video has no frames');
+  checkFrameRate(packets.count, packets.durationS, options.limits);
   // Recorded WebM has no duration in its header; where there is one, the packets must
   // reach it, or the file was cut off in transfer.
   if (
@@ -102,15 +114,13 @@ export async function probeVideo(
     video: {
       index: video.index,
       codec: video.codec_name ?? 'unknown',
-      width,
-      height,
-      rotation: rotationOf(video),
-      sampleAspect: ratio(video.sample_aspect_ratio) ?? 1,
-      pixelFormat: video.pix_fmt ?? 'unknown',
+      ...picture,
+      displayed: displayedSize(picture),
       hasBFrames: (video.has_b_frames ?? 0) > 0 || packets.reordered,
     },
     audio: audio ? { index: audio.index, codec: audio.codec_name ?? 'unknown' } : null,
     durationS: packets.durationS,
+    frames: packets.count,
   };
 }
 
@@ -150,8 +160,9 @@ interface PacketSummary {
 
 /**
  * Reads the video stream's packet times (demuxing only, no decoding: cheap). This gives
- * the true length, which recorded WebM does not state, and shows B-frames for certain.
- * Stops as soon as the clip runs past the limit.
+ * the true length, which recorded WebM does not state, the true number of frames, and
+ * shows B-frames for certain. Stops as soon as the clip runs past the length limit, or
+ * holds more frames than the frame-rate limit allows in that length.
  */
 async function scanVideoPackets(
   container: Container,
@@ -160,6 +171,7 @@ async function scanVideoPackets(
   options: ProbeOptions,
 ): Promise<PacketSummary> {
   const limit = options.maxDurationS + DURATION_GRACE_S;
+  const maxFrames = options.limits.maxFrameRate * limit;
   let count = 0;
   let first = Infinity;
   let latest = -Infinity;
@@ -194,7 +206,7 @@ async function scanVideoPackets(
         latest = pts;
         latestFrameS = frameS > 0 ? frameS : undefined;
       }
-      if (latest - first > limit && !tooLong) {
+      if ((latest - first > limit || count > maxFrames) && !tooLong) {
         tooLong = true;
         ffprobe.kill();
       }
@@ -204,6 +216,12 @@ async function scanVideoPackets(
     await ffprobe.run();
   } catch (error) {
     if (!tooLong) throw unreadable(error);
+  }
+  if (tooLong && count > maxFrames) {
+    throw new ConvertError(
+      `The frame rate is too high (more than ${maxFrames} frames; ` +
+        `at most ${options.limits.maxFrameRate} fps for ${options.maxDurationS} s)`,
+    );
   }
   if (tooLong) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
   // Recorded WebM blocks carry no duration; the last frame then lasts an average frame.

@@ -4,6 +4,10 @@
 // live events back while replaying, and never send a seq at or below the last one sent.
 // An event with an audience (a video not yet attached to a message) goes to that user only,
 // live and in the replay alike.
+//
+// A client that stops reading (a phone asleep in a busy conversation) must cost a bounded
+// amount: every write goes through writeOrDrop, which never writes after the end and drops
+// the connection once too much is queued for it; the client resumes with Last-Event-ID.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { HttpError } from '../http/errors.js';
@@ -12,14 +16,20 @@ import { messageJson, videoJson } from '../wire.js';
 import type { EventFanout } from './fanout.js';
 
 const REPLAY_BATCH = 500;
-/** A client this far behind is cut off; it reconnects with Last-Event-ID and catches up. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Live events held back during a replay that waits for a slow client: past this, drop it. */
+const MAX_HELD_EVENTS = 4 * REPLAY_BATCH;
+const HEARTBEAT = Buffer.from(': heartbeat\n\n');
 
 export interface SseOptions {
   heartbeatMs: number;
   retryMs: number;
   /** Open streams one user may hold at once; one more is refused with 429. */
   maxStreamsPerUser: number;
+  /**
+   * Bytes queued for one client (not yet taken by the kernel) past which its stream is
+   * dropped: it reconnects with Last-Event-ID and catches up.
+   */
+  maxBufferedBytes: number;
 }
 
 export interface StreamRequest {
@@ -34,9 +44,47 @@ export interface StreamRequest {
   expiresAt: number;
 }
 
+/** Whether the stream can still be written to (not ended, not destroyed). */
+export function isOpen(res: ServerResponse): boolean {
+  return !res.writableEnded && !res.destroyed;
+}
+
+/**
+ * The one way to write to an event stream: does nothing once it has ended or closed (a
+ * write after end would throw from a timer and take the process down), and destroys it
+ * once more than `maxBufferedBytes` are queued — a client that does not read is dropped,
+ * not buffered without end. Chunks are Buffers, so writableLength counts bytes (for a
+ * string it counts UTF-16 units: half the bytes of emoji). Returns whether it is still open.
+ */
+export function writeOrDrop(res: ServerResponse, chunk: Buffer, maxBufferedBytes: number): boolean {
+  if (!isOpen(res)) return false;
+  res.write(chunk);
+  if (res.writableLength > maxBufferedBytes) {
+    res.destroy();
+    return false;
+  }
+  return true;
+}
+
+/** Resolves once what is queued has been taken by the kernel, or the stream has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  if (!isOpen(res) || res.writableLength === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 export class SseHub {
   private readonly open = new Set<ServerResponse>();
   private readonly perUser = new Map<string, number>();
+  /** Each live event is framed once for all its streams, which then share the bytes. */
+  private readonly frames = new WeakMap<StoredEvent, Buffer>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -65,23 +113,28 @@ export class SseHub {
       );
     }
     this.perUser.set(user, count + 1);
+    const { maxBufferedBytes, heartbeatMs } = this.options;
     const wanted = new Set(conversations);
     let lastSent = lastEventId;
     let held: StoredEvent[] | undefined = lastEventId > 0 ? [] : undefined;
 
+    const write = (chunk: Buffer) => writeOrDrop(res, chunk, maxBufferedBytes);
     const send = (event: StoredEvent) => {
-      if (event.seq <= lastSent || res.writableEnded) return;
+      if (event.seq <= lastSent || !isOpen(res)) return;
       lastSent = event.seq;
-      res.write(this.frame(event));
-      // Not reading: drop the connection rather than buffer without end.
-      if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
+      write(this.frame(event));
     };
-    const unsubscribe = this.fanout.subscribe((event) => {
+    const subscription = this.fanout.subscribe((event) => {
       if (!wanted.has(event.conversation)) return;
       if (event.audience !== null && event.audience !== user) return;
-      if (held) held.push(event);
-      else send(event);
+      if (!held) send(event);
+      else if (held.push(event) > MAX_HELD_EVENTS) res.destroy();
     });
+    let listening = true;
+    const unsubscribe = () => {
+      if (listening) subscription();
+      listening = false;
+    };
 
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -89,42 +142,75 @@ export class SseHub {
       Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
-    res.write(`retry: ${this.options.retryMs}\n\n`);
+    write(Buffer.from(`retry: ${this.options.retryMs}\n\n`));
     this.open.add(res);
 
-    const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), this.options.heartbeatMs);
+    const heartbeat = setInterval(() => write(HEARTBEAT), heartbeatMs);
+    let dropAfterEnd: NodeJS.Timeout | undefined;
+    // At the token's exp (or when the replay fails): nothing more is written; the end
+    // follows what is queued, and a client that has not read it a heartbeat later is
+    // dropped (it reconnects with a fresh token and Last-Event-ID).
+    const endStream = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      if (!isOpen(res)) return;
+      res.end();
+      dropAfterEnd = setTimeout(() => res.destroy(), heartbeatMs);
+    };
     const expiry = setTimeout(
-      () => res.end(),
+      endStream,
       Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1),
     );
     const cleanUp = () => {
       clearInterval(heartbeat);
       clearTimeout(expiry);
+      clearTimeout(dropAfterEnd);
       unsubscribe();
       this.open.delete(res);
       const left = (this.perUser.get(user) ?? 1) - 1;
       if (left > 0) this.perUser.set(user, left);
       else this.perUser.delete(user);
     };
-    res.on('close', cleanUp);
+    res.once('close', cleanUp);
+    // Whatever goes wrong on one stream ends that stream, never the process.
+    res.on('error', () => res.destroy());
     // The client is gone: nothing left to flush.
     req.on('close', () => res.destroy());
 
     if (held) {
       try {
-        for (;;) {
-          const batch = await this.store.eventsAfter(lastSent, conversations, user, REPLAY_BATCH);
-          for (const event of batch) send(event);
-          if (batch.length < REPLAY_BATCH || res.writableEnded || res.destroyed) break;
-        }
+        await this.replay(res, conversations, user, () => lastSent, send);
       } catch (error) {
         console.error('reelchat: replaying events failed', error);
-        res.end();
+        endStream();
         return;
       }
       const caughtUp = held;
       held = undefined;
       for (const event of caughtUp) send(event);
+    }
+  }
+
+  /**
+   * Sends the log after the last event sent, batch by batch, as fast as the client reads:
+   * it waits for the queue to drain instead of passing the bound (a client catching up
+   * after a long sleep is not cut off for being behind).
+   */
+  private async replay(
+    res: ServerResponse,
+    conversations: string[],
+    user: string,
+    lastSent: () => number,
+    send: (event: StoredEvent) => void,
+  ): Promise<void> {
+    for (;;) {
+      const batch = await this.store.eventsAfter(lastSent(), conversations, user, REPLAY_BATCH);
+      for (const event of batch) {
+        if (!isOpen(res)) return;
+        send(event);
+        if (res.writableLength > this.options.maxBufferedBytes / 2) await drained(res);
+      }
+      if (batch.length < REPLAY_BATCH || !isOpen(res)) return;
     }
   }
 
@@ -140,12 +226,16 @@ export class SseHub {
     this.open.clear();
   }
 
-  private frame(event: StoredEvent): string {
+  private frame(event: StoredEvent): Buffer {
+    let frame = this.frames.get(event);
+    if (frame) return frame;
     const id = String(event.seq);
     const data =
       event.type === 'message.created'
         ? { type: event.type, id, message: messageJson(event.message) }
         : { type: event.type, id, video: videoJson(event.video, this.signer) };
-    return `id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+    frame = Buffer.from(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.frames.set(event, frame);
+    return frame;
   }
 }

@@ -20,6 +20,8 @@ const ALLOW_HEADERS = [
 ].join(', ');
 export const EXPOSE_HEADERS = [
   'Location',
+  // How long to wait after a 429 or 503: the http transport backs off that long.
+  'Retry-After',
   'Upload-Offset',
   'Upload-Length',
   'Upload-Defer-Length',

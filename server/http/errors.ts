@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'not-found'
   | 'conflict'
   | 'too-large'
+  | 'quota-exceeded'
+  | 'unsupported'
   | 'internal';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -22,10 +24,18 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   412: 'bad-request',
   413: 'too-large',
   416: 'bad-request',
+  429: 'quota-exceeded',
 };
 
 export function codeForStatus(status: number): ErrorCode {
   return CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal' : 'bad-request');
+}
+
+export interface HttpErrorOptions {
+  /** The code when the status alone does not say it (default: codeForStatus). */
+  code?: ErrorCode;
+  /** Response headers sent with the error (e.g. Retry-After). */
+  headers?: Record<string, string>;
 }
 
 export class HttpError extends Error {
@@ -34,12 +44,19 @@ export class HttpError extends Error {
   readonly code: ErrorCode;
   /** Extra fields sent inside `error` (e.g. the existing upload's id on a conflict). */
   readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
 
-  constructor(status: number, message: string, extra: Record<string, unknown> = {}) {
+  constructor(
+    status: number,
+    message: string,
+    extra: Record<string, unknown> = {},
+    options: HttpErrorOptions = {},
+  ) {
     super(message);
     this.status = status;
-    this.code = codeForStatus(status);
+    this.code = options.code ?? codeForStatus(status);
     this.extra = extra;
+    this.headers = options.headers ?? {};
   }
 
   toJSON(): { error: Record<string, unknown> } {
@@ -53,12 +70,31 @@ export const forbidden = (message = 'You are not a member of this conversation.'
   new HttpError(403, message);
 export const notFound = (message = 'Not found.') => new HttpError(404, message);
 
+/**
+ * A per-user limit (docs/protocol.md, Limits): `429` when waiting clears it — with
+ * `Retry-After` (seconds) and the same number as `retryAfter` in the body, which a
+ * cross-origin page can read even where the header is not exposed — or `413` when only
+ * removing something would (stored bytes).
+ */
+export function quotaExceeded(status: 413 | 429, message: string, retryAfterS?: number): HttpError {
+  if (retryAfterS === undefined)
+    return new HttpError(status, message, {}, { code: 'quota-exceeded' });
+  const seconds = Math.max(1, Math.ceil(retryAfterS));
+  return new HttpError(
+    status,
+    message,
+    { retryAfter: seconds },
+    { code: 'quota-exceeded', headers: { 'Retry-After': String(seconds) } },
+  );
+}
+
 export function sendError(res: ServerResponse, error: HttpError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
   sendJson(res, error.status, error.toJSON());
 }
 

@@ -14,10 +14,17 @@ export interface JobQueue {
    * again, and every video still processing whose upload is complete gets a job.
    */
   recover(): Promise<void>;
-  /** Takes the next due job (marking it running and counting the attempt), if any. */
-  claim(now: number): Promise<Job | undefined>;
+  /**
+   * Takes the next due job (marking it running and counting the attempt), if any, fairly
+   * across owners: only of an owner with fewer than `perOwner` jobs running, and of those
+   * owners the one whose last job started longest ago (or never), its oldest due job.
+   */
+  claim(now: number, perOwner: number): Promise<Job | undefined>;
   /** Puts a job back to run again at `runAt` (ms since epoch). */
   retry(videoId: string, runAt: number, error: string): Promise<void>;
-  /** When the next queued job becomes due (ms since epoch), if any is queued. */
-  nextDue(): Promise<number | undefined>;
+  /**
+   * When the next queued job becomes due after `now` (ms since epoch), if any. Jobs due
+   * already but not claimed wait for a running job to end, which looks again anyway.
+   */
+  nextDue(now: number): Promise<number | undefined>;
 }

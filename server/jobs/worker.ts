@@ -1,13 +1,20 @@
-// Runs conversion jobs from the durable queue: claims due jobs up to the concurrency,
-// converts the uploaded file into the media store, records the outcome. A bad upload
-// fails at once; any other error is retried with backoff, then fails — no video stays
-// processing forever. Jobs interrupted by shutdown (or kill -9) run again after restart.
+// Runs conversion jobs from the durable queue: claims due jobs up to the concurrency (at
+// most `perOwner` of one owner at once, owners in turn), converts the uploaded file into
+// the media store, records the outcome. A bad upload fails at once; any other conversion
+// error is retried with backoff, then fails — no video stays processing forever. Jobs
+// interrupted by shutdown (or kill -9) run again after restart.
+//
+// Recording an outcome (database, media store) can fail too, e.g. while another connection
+// holds the database's write lock. Such a job goes back to the queue and runs again later,
+// reusing the outcome it already has (the converted folder is kept), so a video ends ready
+// exactly once. Nothing here may reject unhandled: every promise ends in a catch that logs.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore } from '../store/types.js';
-import type { JobQueue } from './queue.js';
+import type { MetadataStore, ReadyMeta } from '../store/types.js';
+import type { Job, JobQueue } from './queue.js';
 
 /** The part of the converter the worker uses (the real one is convert/Converter). */
 export interface VideoConverter {
@@ -24,23 +31,40 @@ export interface WorkerOptions {
   /** Removes the uploaded bytes once they are no longer needed. */
   discardUpload(videoId: string): Promise<void>;
   concurrency: number;
-  /** Delay before each retry; its length is the number of retries. */
+  /** Conversions of one owner at once; the owner's others wait while other owners' run. */
+  perOwner?: number;
+  /** Delay before each retry of a failed conversion; its length is the number of retries. */
   retryDelaysMs?: number[];
+  /**
+   * Delays before a job whose outcome could not be recorded (or whose queue update
+   * failed) runs again; the last one repeats. Not counted against the retries.
+   */
+  bookkeepingDelaysMs?: number[];
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
+const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
+
+/** What a finished conversion decided, kept until it is recorded. */
+type Outcome = { ready: ReadyMeta } | { failed: string };
 
 export class ConversionWorker {
   private readonly running = new Map<string, AbortController>();
+  /** Outcomes not yet recorded (bookkeeping failed): the next run records them. */
+  private readonly outcomes = new Map<string, Outcome>();
   private readonly retryDelaysMs: number[];
+  private readonly bookkeepingDelaysMs: number[];
   private timer: NodeJS.Timeout | undefined;
   private pumping = false;
   private again = false;
   private stopped = false;
+  /** Consecutive failures of the queue itself (claim, nextDue), for backoff. */
+  private queueFailures = 0;
   private readonly settled = new Set<Promise<void>>();
 
   constructor(private readonly options: WorkerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.bookkeepingDelaysMs = options.bookkeepingDelaysMs ?? DEFAULT_BOOKKEEPING_DELAYS_MS;
   }
 
   async start(): Promise<void> {
@@ -57,7 +81,16 @@ export class ConversionWorker {
     }
     this.pumping = true;
     void this.pump()
-      .catch((error) => console.error('reelchat: the job queue failed', error))
+      .then(
+        () => (this.queueFailures = 0),
+        (error: unknown) => {
+          // The queue could not be read or updated (the database is locked or gone): look
+          // again later instead of waiting for a kick that may never come.
+          const delay = delayAt(this.bookkeepingDelaysMs, this.queueFailures++);
+          console.error(`reelchat: the job queue failed, trying again in ${delay} ms`, error);
+          this.wakeAt(Date.now() + delay);
+        },
+      )
       .finally(() => {
         this.pumping = false;
         if (this.again) {
@@ -69,6 +102,7 @@ export class ConversionWorker {
 
   /** Stops the conversion of a video that is being terminated. */
   cancel(videoId: string): void {
+    this.outcomes.delete(videoId);
     this.running.get(videoId)?.abort(new Error('The upload was terminated.'));
   }
 
@@ -82,74 +116,152 @@ export class ConversionWorker {
 
   private async pump(): Promise<void> {
     const { queue, concurrency } = this.options;
+    const perOwner = this.options.perOwner ?? 1;
     while (!this.stopped && this.running.size < concurrency) {
-      const job = await queue.claim(Date.now());
+      const job = await queue.claim(Date.now(), perOwner);
       if (!job) break;
-      const controller = new AbortController();
-      this.running.set(job.videoId, controller);
-      const done = this.run(job.videoId, job.attempts, controller.signal).finally(() => {
+      this.launch(job);
+    }
+    const due = await queue.nextDue(Date.now());
+    if (due !== undefined) this.wakeAt(due);
+  }
+
+  private launch(job: Job): void {
+    const controller = new AbortController();
+    this.running.set(job.videoId, controller);
+    const done: Promise<void> = this.run(job, controller.signal)
+      .catch((error: unknown) => {
+        // run() handles its own failures; this is the last line, never a crash.
+        console.error(`reelchat: the job of ${job.videoId} failed unexpectedly`, error);
+      })
+      .finally(() => {
         this.running.delete(job.videoId);
         this.settled.delete(done);
         this.kick();
       });
-      this.settled.add(done);
-    }
-    const due = await queue.nextDue();
+    this.settled.add(done);
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopped) return;
     clearTimeout(this.timer);
-    if (due !== undefined && !this.stopped) {
-      this.timer = setTimeout(() => this.kick(), Math.max(due - Date.now(), 0) + 10);
-      this.timer.unref();
-    }
+    this.timer = setTimeout(() => this.kick(), Math.max(at - Date.now(), 0) + 10);
+    this.timer.unref();
   }
 
-  private async run(videoId: string, attempt: number, signal: AbortSignal): Promise<void> {
-    const { store, media, converter } = this.options;
-    const outputDir = media.outputDir(videoId);
-    const input = this.options.uploadPath(videoId);
-    let result: ConvertResult;
-    let sha256: string | null;
+  private async run({ videoId, attempts }: Job, signal: AbortSignal): Promise<void> {
+    let outcome = this.outcomes.get(videoId);
+    if (!outcome) {
+      try {
+        outcome = { ready: await this.convert(videoId, signal) };
+      } catch (error) {
+        if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
+        const failure = this.judge(videoId, attempts, error);
+        if (failure === undefined) {
+          const runAt = Date.now() + this.retryDelaysMs[attempts - 1]!;
+          await this.requeue(videoId, runAt, error, signal);
+          return;
+        }
+        outcome = { failed: failure };
+      }
+      this.outcomes.set(videoId, outcome);
+    }
     try {
-      // A previous attempt may have left a complete folder (killed before recording it).
-      await media.remove(videoId);
-      // The checksum is read beside the conversion, so it costs no wall-clock time.
-      const hashing = hashFile(input).catch(() => null);
-      result = await converter.convert(input, outputDir, signal);
-      sha256 = await hashing;
+      if ('ready' in outcome) await this.recordReady(videoId, outcome.ready);
+      else await this.recordFailed(videoId, outcome.failed);
     } catch (error) {
-      if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
-      await this.failed(videoId, attempt, error);
-      return;
+      if (signal.aborted) return;
+      console.error(
+        `reelchat: recording the conversion of ${videoId} failed; it runs again`,
+        error,
+      );
+      const delay = delayAt(this.bookkeepingDelaysMs, attempts - 1);
+      await this.requeue(videoId, Date.now() + delay, error, signal);
     }
-    await media.publish(videoId);
-    const video = await store.markVideoReady(videoId, { ...result, sha256 });
-    if (!video) await media.remove(videoId); // terminated while converting
-    await this.options.discardUpload(videoId);
   }
 
-  private async failed(videoId: string, attempt: number, error: unknown): Promise<void> {
-    const { store, media, queue } = this.options;
+  /** Converts into the media folder; resolves with what markVideoReady needs. */
+  private async convert(videoId: string, signal: AbortSignal): Promise<ReadyMeta> {
+    const { media, converter } = this.options;
+    const input = this.options.uploadPath(videoId);
+    // A previous attempt may have left a complete folder (killed before recording it).
+    await media.remove(videoId);
+    // The checksum is read beside the conversion, so it costs no wall-clock time.
+    const hashing = hashFile(input).catch(() => null);
+    const result = await converter.convert(input, media.outputDir(videoId), signal);
+    return { ...result, sha256: await hashing };
+  }
+
+  /** The reason a video fails for good, or undefined when it should be tried again. */
+  private judge(videoId: string, attempt: number, error: unknown): string | undefined {
     const badInput = error instanceof ConvertError || isMissingUpload(error);
-    const retries = this.retryDelaysMs.length;
-    if (!badInput && attempt <= retries) {
+    if (!badInput && attempt <= this.retryDelaysMs.length) {
       console.error(
         `reelchat: converting ${videoId} failed (attempt ${attempt}), will retry`,
         error,
       );
-      await queue.retry(videoId, Date.now() + this.retryDelaysMs[attempt - 1]!, String(error));
-      return;
+      return undefined;
     }
-    const reason =
-      error instanceof ConvertError
-        ? error.reason
-        : isMissingUpload(error)
-          ? 'The uploaded file is missing.'
-          : 'The video could not be converted; please try again.';
     if (!badInput) console.error(`reelchat: converting ${videoId} failed for good`, error);
+    return error instanceof ConvertError
+      ? error.reason
+      : isMissingUpload(error)
+        ? 'The uploaded file is missing.'
+        : 'The video could not be converted; please try again.';
+  }
+
+  private async recordReady(videoId: string, meta: ReadyMeta): Promise<void> {
+    const { store, media } = this.options;
+    await media.publish(videoId);
+    const video = await store.markVideoReady(videoId, meta);
+    this.outcomes.delete(videoId);
+    // Recorded (the job is gone): what follows is tidying, worth a log line at most.
+    try {
+      if (!video) await media.remove(videoId); // terminated while converting
+      await this.options.discardUpload(videoId);
+    } catch (error) {
+      console.error(`reelchat: tidying up after converting ${videoId} failed`, error);
+    }
+  }
+
+  private async recordFailed(videoId: string, reason: string): Promise<void> {
+    const { store, media } = this.options;
     // Bytes go first, so a client that sees `failed` never finds anything left behind.
     await media.remove(videoId);
     await this.options.discardUpload(videoId);
     await store.markVideoFailed(videoId, reason);
+    this.outcomes.delete(videoId);
   }
+
+  /**
+   * Puts the job back to run at `runAt`. When even that fails, keeps trying (with backoff)
+   * while holding the job: its row says running, so nothing else claims it meanwhile, and
+   * after a shutdown the next start requeues it.
+   */
+  private async requeue(
+    videoId: string,
+    runAt: number,
+    error: unknown,
+    signal: AbortSignal,
+  ): Promise<void> {
+    for (let failures = 0; !signal.aborted; failures++) {
+      try {
+        await this.options.queue.retry(videoId, Math.max(runAt, Date.now()), String(error));
+        return;
+      } catch (queueError) {
+        const delay = delayAt(this.bookkeepingDelaysMs, failures);
+        console.error(
+          `reelchat: requeueing ${videoId} failed, trying again in ${delay} ms`,
+          queueError,
+        );
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+}
+
+function delayAt(delays: number[], index: number): number {
+  return delays[Math.min(Math.max(index, 0), delays.length - 1)]!;
 }
 
 /** SHA-256 (hex) of a file, streamed. */

@@ -84,6 +84,19 @@ const MIGRATIONS: string[] = [
     WHERE type = 'video.updated'
       AND NOT EXISTS (SELECT 1 FROM messages WHERE video = json_extract(events.data, '$.id'));
   `,
+  // Per-user quotas sum an owner's videos; shared videos are paged in message order
+  // without walking the text messages.
+  `
+  CREATE INDEX videos_by_owner ON videos (owner);
+  CREATE INDEX messages_with_video ON messages (conversation, seq) WHERE video IS NOT NULL;
+  `,
+  // Fair conversion queue: when each owner's last conversion started (owners take turns),
+  // and due or running jobs found without a scan.
+  `
+  CREATE TABLE job_turns (owner TEXT PRIMARY KEY, started_at INTEGER NOT NULL);
+  CREATE INDEX job_turns_by_time ON job_turns (started_at);
+  CREATE INDEX jobs_by_state ON jobs (state, run_at);
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -1,9 +1,11 @@
 // The default metadata store and job queue: one SQLite file (better-sqlite3, WAL) in the
-// data folder. better-sqlite3 is synchronous, so each method runs to completion without
-// interleaving; several rows that change together change in one transaction.
+// data folder. better-sqlite3 is synchronous, so each transaction runs to completion without
+// interleaving; several rows that change together change in one transaction. A write that
+// finds the database locked by another connection waits asynchronously (busy-retry.ts).
 import { randomBytes } from 'node:crypto';
 import Database, { type Database as Db } from 'better-sqlite3';
 import type { Job, JobQueue } from '../jobs/queue.js';
+import { BusyRetry, SYNC_BUSY_WAIT_MS } from './busy-retry.js';
 import { migrate } from './migrations.js';
 import {
   UnknownCursorError,
@@ -14,6 +16,7 @@ import {
   type ReadyMeta,
   type StoredEvent,
   type UploadRecord,
+  type VideoPage,
   type VideoRecord,
 } from './types.js';
 
@@ -32,18 +35,25 @@ export class VideoTakenError extends Error {
 export class SqliteStore implements MetadataStore, JobQueue {
   private readonly db: Db;
   private readonly sql;
+  private readonly writes: BusyRetry;
 
   constructor(
     path: string,
     /** Called after commit with each event the transaction appended. */
     private readonly publish: (event: StoredEvent) => void,
+    /** How long a write waits for another connection's lock before it fails (SQLITE_BUSY). */
+    options: { busyWaitMs?: number } = {},
   ) {
+    this.writes = new BusyRetry(options.busyWaitMs ?? 10_000);
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
+    // Before serving, a wait blocks nothing: the migrations may wait for a lock.
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
+    // Then it blocks the event loop while it waits: kept short, longer waits are in BusyRetry.
+    this.db.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
     const p = (sql: string) => this.db.prepare(sql);
     this.sql = {
       touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
@@ -71,9 +81,21 @@ export class SqliteStore implements MetadataStore, JobQueue {
       deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
       deleteVideo: p('DELETE FROM videos WHERE id = ?'),
       staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
+      unfinishedUploads: p('SELECT * FROM uploads WHERE owner = ? AND complete = 0'),
+      storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
+        WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
+        FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
       videoById: p('SELECT * FROM videos WHERE id = ?'),
-      sharedVideos: p(`SELECT v.* FROM videos v JOIN messages m ON m.video = v.id
-        WHERE v.conversation = ? AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq`),
+      // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
+      sharedVideoSeq: p(
+        'SELECT seq FROM messages WHERE video = ? AND conversation = ? AND video IS NOT NULL',
+      ),
+      sharedVideosNewest: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq < ? AND v.conversation = m.conversation
+        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq DESC LIMIT ?`),
+      sharedVideosAfter: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq > ? AND m.seq < ? AND v.conversation = m.conversation
+        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq ASC LIMIT ?`),
       videoReady:
         p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
         height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
@@ -97,20 +119,32 @@ export class SqliteStore implements MetadataStore, JobQueue {
       jobsForOrphans: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at)
         SELECT v.id, 'queued', 0, ? FROM videos v JOIN uploads u ON u.id = v.id
         WHERE v.state = 'processing' AND u.complete = 1`),
-      dueJob: p(
-        `SELECT video_id, attempts FROM jobs WHERE state = 'queued' AND run_at <= ? ORDER BY run_at LIMIT 1`,
-      ),
+      // Fair across owners: only owners below their share of running jobs, and of those
+      // the one served least recently (job_turns), then its oldest due job.
+      dueJob: p(`SELECT j.video_id, j.attempts, v.owner FROM jobs j
+        JOIN videos v ON v.id = j.video_id LEFT JOIN job_turns t ON t.owner = v.owner
+        WHERE j.state = 'queued' AND j.run_at <= @at AND v.owner NOT IN (
+          SELECT rv.owner FROM jobs r JOIN videos rv ON rv.id = r.video_id
+          WHERE r.state = 'running' GROUP BY rv.owner HAVING COUNT(*) >= @perOwner)
+        ORDER BY COALESCE(t.started_at, 0), j.run_at, j.rowid LIMIT 1`),
       startJob: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE video_id = ?`),
+      takeTurn: p(`INSERT INTO job_turns (owner, started_at) VALUES (?, ?)
+        ON CONFLICT (owner) DO UPDATE SET started_at = excluded.started_at`),
+      forgetTurns: p('DELETE FROM job_turns WHERE started_at < ?'),
       retryJob: p(
         `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`,
       ),
-      nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued'`),
+      nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued' AND run_at > ?`),
     };
   }
 
-  /** Runs `fn` in a transaction; events it appends are published after commit. */
-  private transact<T>(fn: (append: (event: NewEvent) => void) => T): T {
-    const appended: StoredEvent[] = [];
+  /**
+   * Runs `fn` in a write transaction (BEGIN IMMEDIATE: the lock is taken first, so a busy
+   * database fails before anything ran and the whole of `fn` can run again); events it
+   * appends are published after commit.
+   */
+  private async transact<T>(fn: (append: (event: NewEvent) => void) => T): Promise<T> {
+    let appended: StoredEvent[] = [];
     const append = (event: NewEvent) => {
       const data = event.type === 'message.created' ? event.message : event.video;
       const info = this.sql.insertEvent.run(
@@ -122,13 +156,23 @@ export class SqliteStore implements MetadataStore, JobQueue {
       );
       appended.push({ ...event, seq: Number(info.lastInsertRowid) } as StoredEvent);
     };
-    const result = this.db.transaction(() => fn(append))();
-    for (const event of appended) this.publish(event);
+    const result = await this.writes.run(() => {
+      appended = [];
+      return this.db.transaction(() => fn(append)).immediate();
+    });
+    // Committed: a subscriber's failure must not look like a failed write to the caller.
+    for (const event of appended) {
+      try {
+        this.publish(event);
+      } catch (error) {
+        console.error('reelchat: publishing an event failed', error);
+      }
+    }
     return result;
   }
 
   async touchMember(user: string, name: string, conversation: string): Promise<void> {
-    this.sql.touchMember.run(conversation, user, name, now());
+    await this.writes.run(() => this.sql.touchMember.run(conversation, user, name, now()));
   }
 
   async createMessage(
@@ -216,7 +260,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
   }
 
   async deleteUpload(id: string): Promise<void> {
-    this.transact(() => {
+    await this.transact(() => {
       this.sql.deleteJob.run(id);
       this.sql.deleteVideo.run(id);
       this.sql.deleteUpload.run(id);
@@ -242,13 +286,53 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return (this.sql.staleUploads.all(createdBefore) as Row[]).map(toUpload);
   }
 
+  async unfinishedUploads(owner: string): Promise<UploadRecord[]> {
+    return (this.sql.unfinishedUploads.all(owner) as Row[]).map(toUpload);
+  }
+
+  async storedBytes(owner: string): Promise<number> {
+    return (this.sql.storedBytes.get(owner) as { bytes: number }).bytes;
+  }
+
   async getVideo(id: string): Promise<VideoRecord | undefined> {
     return this.videoNow(id);
   }
 
-  async listSharedVideos(conversation: string, owner?: string): Promise<VideoRecord[]> {
-    const rows = this.sql.sharedVideos.all(conversation, owner ?? null, owner ?? null) as Row[];
-    return rows.map(toVideo);
+  async listSharedVideos(
+    conversation: string,
+    options: { owner?: string; after?: string; before?: string; limit: number },
+  ): Promise<VideoPage> {
+    const seqOf = (id: string | undefined): number | undefined => {
+      if (id === undefined) return undefined;
+      const row = this.sql.sharedVideoSeq.get(id, conversation) as { seq: number } | undefined;
+      if (!row) throw new UnknownCursorError(`No shared video ${id} in this conversation.`);
+      return row.seq;
+    };
+    const after = seqOf(options.after);
+    const before = seqOf(options.before) ?? Number.MAX_SAFE_INTEGER;
+    const owner = options.owner ?? null;
+    const { limit } = options;
+    if (after !== undefined) {
+      const rows = this.sql.sharedVideosAfter.all(
+        conversation,
+        after,
+        before,
+        owner,
+        owner,
+        limit + 1,
+      ) as Row[];
+      const videos = rows.slice(0, limit).map(toVideo);
+      return { videos, next: rows.length > limit ? videos.at(-1)!.id : null };
+    }
+    const rows = this.sql.sharedVideosNewest.all(
+      conversation,
+      before,
+      owner,
+      owner,
+      limit + 1,
+    ) as Row[];
+    const videos = rows.slice(0, limit).map(toVideo).reverse();
+    return { videos, next: rows.length > limit ? videos[0]!.id : null };
   }
 
   async markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined> {
@@ -302,35 +386,39 @@ export class SqliteStore implements MetadataStore, JobQueue {
   }
 
   async secret(name: string): Promise<Buffer> {
-    this.sql.insertSecret.run(name, randomBytes(32));
+    await this.writes.run(() => this.sql.insertSecret.run(name, randomBytes(32)));
     return (this.sql.secret.get(name) as { value: Buffer }).value;
   }
 
   // JobQueue
 
   async recover(): Promise<void> {
-    this.transact(() => {
+    await this.transact(() => {
       const at = Date.now();
       this.sql.requeueRunning.run(at);
       this.sql.jobsForOrphans.run(at);
+      // A turn a day old counts as none; keeps the table to recent owners.
+      this.sql.forgetTurns.run(at - 24 * 3600_000);
     });
   }
 
-  async claim(at: number): Promise<Job | undefined> {
+  async claim(at: number, perOwner: number): Promise<Job | undefined> {
     return this.transact(() => {
-      const row = this.sql.dueJob.get(at) as { video_id: string; attempts: number } | undefined;
+      const row = this.sql.dueJob.get({ at, perOwner }) as
+        { video_id: string; attempts: number; owner: string } | undefined;
       if (!row) return undefined;
       this.sql.startJob.run(row.video_id);
+      this.sql.takeTurn.run(row.owner, at);
       return { videoId: row.video_id, attempts: row.attempts + 1 };
     });
   }
 
   async retry(videoId: string, runAt: number, error: string): Promise<void> {
-    this.sql.retryJob.run(runAt, error, videoId);
+    await this.writes.run(() => this.sql.retryJob.run(runAt, error, videoId));
   }
 
-  async nextDue(): Promise<number | undefined> {
-    const row = this.sql.nextDue.get() as { due: number | null };
+  async nextDue(after: number): Promise<number | undefined> {
+    const row = this.sql.nextDue.get(after) as { due: number | null };
     return row.due ?? undefined;
   }
 

@@ -63,6 +63,11 @@ export interface MessagePage {
   next: string | null;
 }
 
+export interface VideoPage {
+  videos: VideoRecord[];
+  next: string | null;
+}
+
 export interface ReadyMeta {
   duration: number;
   width: number;
@@ -114,11 +119,25 @@ export interface MetadataStore {
   expireUpload(id: string, reason: string): Promise<VideoRecord | undefined>;
   /** Unfinished uploads created before the given time. */
   staleUploads(createdBefore: string): Promise<UploadRecord[]>;
+  /** One owner's unfinished uploads (for the quota: their bytes are in the datastore). */
+  unfinishedUploads(owner: string): Promise<UploadRecord[]>;
+  /**
+   * Bytes one owner keeps (for the quota): the uploaded size of each ready video, and of
+   * each complete upload still waiting for or in conversion.
+   */
+  storedBytes(owner: string): Promise<number>;
 
   /** Any video, attached or not: callers check who may see it (see api/context.ts). */
   getVideo(id: string): Promise<VideoRecord | undefined>;
-  /** Ready videos attached to messages, in message order; of one owner when given. */
-  listSharedVideos(conversation: string, owner?: string): Promise<VideoRecord[]>;
+  /**
+   * Ready videos attached to messages, in message order, paged like listMessages: the
+   * cursors are video ids (of any attached video of the conversation; UnknownCursorError
+   * otherwise); of one owner when given.
+   */
+  listSharedVideos(
+    conversation: string,
+    options: { owner?: string; after?: string; before?: string; limit: number },
+  ): Promise<VideoPage>;
   /** Undefined when the video no longer exists (terminated meanwhile). */
   markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
   markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;

@@ -265,7 +265,7 @@ describe('reference server API', () => {
 
     it('lists no videos before any are shared', async () => {
       const response = await get('/v1/conversations/c1/videos?owner=bob', alice);
-      assert.deepEqual(await json(response), { videos: [] });
+      assert.deepEqual(await json(response), { videos: [], next: null });
       assert.equal((await get('/v1/conversations/c1/videos/nope', alice)).status, 404);
     });
   });

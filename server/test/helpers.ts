@@ -1,11 +1,12 @@
 // Shared by the server tests: the real server in-process on a loopback port (or as a child
 // process), tokens, clips made with ffmpeg, raw tus requests and an SSE reader.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createApp, type App, type AppOptions } from '../app.js';
 import { signToken } from '../auth/tokens.js';
@@ -312,4 +313,61 @@ export function rawRequest(
     req.on('error', reject);
     req.end();
   });
+}
+
+// The server as a child process: for tests that must see the process crash (or not).
+
+export interface ChildServer {
+  child: ChildProcess;
+  url: string;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** Whether the process is still running. */
+  running(): boolean;
+  /** SIGTERM (SIGKILL after 5 s), then removes the data folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts `server/main.ts` (via tsx) on a loopback port with testEnv(…, env). */
+export async function startChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const dataDir = await mkdtemp(join(tmpdir(), 'reelchat-test-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
+    cwd: root,
+    env: { ...process.env, ...testEnv(dataDir, env) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => (output += chunk.toString());
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const url = await waitFor(
+    () => {
+      if (!running()) throw new Error(`The server exited at start:\n${output}`);
+      return /reelchat server listening on (http:\/\/\S+)/.exec(output)?.[1];
+    },
+    'the child server to listen',
+    30_000,
+  ).catch(async (error: unknown) => {
+    child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  });
+  return {
+    child,
+    url,
+    output: () => output,
+    running,
+    async stop() {
+      if (running()) {
+        child.kill('SIGTERM');
+        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(force);
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -10,11 +10,12 @@ import { Server, type Upload } from '@tus/server';
 import type { Identity } from '../auth/tokens.js';
 import { isMember } from '../auth/tokens.js';
 import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
-import { codeForStatus, forbidden, HttpError, notFound } from '../http/errors.js';
+import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
 import type { MetadataStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
+import { UploadQuota, type UploadLimits } from './quota.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
@@ -24,6 +25,8 @@ export interface UploadsOptions {
   directory: string;
   maxUploadBytes: number;
   expiryS: number;
+  /** Per-user quotas (each 0 = no limit). */
+  quota: Omit<UploadLimits, 'maxUploadBytes'>;
   store: MetadataStore;
   media: MediaStore;
   cors: Cors;
@@ -40,10 +43,17 @@ interface RequestState {
   /** The upload id from our route, checked for ownership (HEAD, PATCH, DELETE). */
   id?: string;
   createdId?: string;
+  /** Ends the quota's reservation for this request's bytes. */
+  release?: () => void;
+  /** The size tus may let this upload reach, when the quota allows less than the limit… */
+  maxSize?: number;
+  /** …and the answer once it would pass that. */
+  quotaRefusal?: HttpError;
 }
 
 export class Uploads {
   readonly datastore: UploadFileStore;
+  private readonly quota: UploadQuota;
   private readonly tus: Server;
   private readonly requests = new WeakMap<IncomingMessage, RequestState>();
 
@@ -52,10 +62,16 @@ export class Uploads {
     this.datastore = new UploadFileStore(options.directory, options.expiryS * 1000, (id) =>
       store.deleteUpload(id),
     );
+    this.quota = new UploadQuota(
+      { ...options.quota, maxUploadBytes: options.maxUploadBytes },
+      store,
+      this.datastore,
+    );
     this.tus = new Server({
       path: UPLOADS_PATH,
       datastore: this.datastore,
-      maxSize: options.maxUploadBytes,
+      // A deferred upload written without Content-Length may only grow as far as the quota allows.
+      maxSize: (req) => this.requests.get(nodeOf(req).req)?.maxSize ?? options.maxUploadBytes,
       relativeLocation: true,
       allowedOrigins: (origin) => options.cors.isAllowed(origin),
       exposedHeaders: EXPOSE_HEADERS,
@@ -76,8 +92,22 @@ export class Uploads {
 
   /** POST /v1/uploads (creation) and OPTIONS (tus discovery). */
   async create(req: IncomingMessage, res: ServerResponse, identity: Identity): Promise<void> {
-    this.requests.set(req, { identity });
-    await this.tus.handle(req, res);
+    if (req.headers['upload-concat'] !== undefined) {
+      // Not offered in Tus-Extension: a client that sends it anyway hears why, and no fault is logged.
+      throw new HttpError(
+        501,
+        'This server does not support tus concatenation (Upload-Concat): send the file as one upload.',
+        {},
+        { code: 'unsupported' },
+      );
+    }
+    const state: RequestState = { identity };
+    this.requests.set(req, state);
+    try {
+      await this.tus.handle(req, res);
+    } finally {
+      state.release?.();
+    }
   }
 
   async discovery(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,8 +134,22 @@ export class Uploads {
     }
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (!upload.complete) {
-      this.requests.set(req, { identity, id });
-      await this.tus.handle(req, res);
+      const state: RequestState = { identity, id };
+      if (req.method === 'PATCH') {
+        const admitted = await this.quota.admitWrite(identity.user, id, {
+          contentLength: headerNumber(req.headers['content-length']),
+          declaredLength: headerNumber(req.headers['upload-length']),
+        });
+        state.release = admitted.release;
+        state.maxSize = admitted.maxSize;
+        state.quotaRefusal = admitted.refusal;
+      }
+      this.requests.set(req, state);
+      try {
+        await this.tus.handle(req, res);
+      } finally {
+        state.release?.();
+      }
       return;
     }
     const size = upload.size ?? 0;
@@ -166,20 +210,42 @@ export class Uploads {
       throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
     }
     if (upload.size === 0) throw tusError(400, 'The file is empty.');
-    const result = await this.options.store.createUpload({
-      id: upload.id,
-      owner: identity.user,
-      conversation,
-      clientId: meta.clientId,
-      filetype: meta.filetype,
-      createdAt: new Date().toISOString(),
-    });
-    if (!result.created) {
-      throw tusError(409, `This clientId already has upload ${result.existing}; resume that one.`, {
-        upload: result.existing,
-        location: `${UPLOADS_PATH}/${result.existing}`,
-      });
+    const node = nodeOf(req);
+    // Data sent with a deferred creation counts now; its length must be known to count it.
+    const withData = node.req.headers['content-type'] === 'application/offset+octet-stream';
+    const dataLength = headerNumber(node.req.headers['content-length']);
+    if (upload.size === undefined && withData && dataLength === undefined) {
+      throw tusError(411, 'Data sent with a deferred-length creation needs a Content-Length.');
     }
+    const clientId = meta.clientId;
+    let admitted;
+    try {
+      admitted = await this.quota.admitCreation(
+        identity.user,
+        upload.id,
+        upload.size ?? (withData ? dataLength! : 0),
+        async () => {
+          const result = await this.options.store.createUpload({
+            id: upload.id,
+            owner: identity.user,
+            conversation,
+            clientId,
+            filetype: meta.filetype!,
+            createdAt: new Date().toISOString(),
+          });
+          if (!result.created) {
+            throw tusError(
+              409,
+              `This clientId already has upload ${result.existing}; resume that one.`,
+              { upload: result.existing, location: `${UPLOADS_PATH}/${result.existing}` },
+            );
+          }
+        },
+      );
+    } catch (error) {
+      throw error instanceof HttpError ? asTusError(error, node.res) : error;
+    }
+    state.release = admitted.release;
     state.createdId = upload.id;
     await this.options.touchMember(identity, conversation);
     return {};
@@ -205,17 +271,20 @@ export class Uploads {
     }
     const { status_code, body } = error as { status_code?: number; body?: string };
     const status = typeof status_code === 'number' ? status_code : 500;
-    if (status >= 500) console.error('reelchat: upload request failed', error);
+    // The size tus enforced was the quota's (a deferred upload without Content-Length).
+    if (status === 413 && state?.quotaRefusal) {
+      return asTusError(state.quotaRefusal, nodeReq.res);
+    }
+    // 501: an extension we do not offer (e.g. concatenation) — the client's doing, not a fault.
+    const fault = status >= 500 && status !== 501;
+    if (fault) console.error('reelchat: upload request failed', error);
     nodeReq.res.setHeader('Content-Type', 'application/json; charset=utf-8');
     if (typeof body === 'string' && body.startsWith('{')) return { status_code: status, body };
-    const message =
-      status >= 500
-        ? 'The upload could not be stored.'
-        : (body ?? String(error)).trim() || 'Upload error.';
-    return {
-      status_code: status,
-      body: JSON.stringify({ error: { code: codeForStatus(status), message } }),
-    };
+    const message = fault
+      ? 'The upload could not be stored.'
+      : (body ?? String(error)).trim() || 'Upload error.';
+    const code: ErrorCode = status === 501 ? 'unsupported' : codeForStatus(status);
+    return { status_code: status, body: JSON.stringify({ error: { code, message } }) };
   }
 
   private stateOf(req: Request): RequestState {
@@ -228,6 +297,19 @@ export class Uploads {
 function nodeOf(req: Request): { req: IncomingMessage; res: ServerResponse } {
   return (req as unknown as { runtime: { node: { req: IncomingMessage; res: ServerResponse } } })
     .runtime.node;
+}
+
+/** A header's whole non-negative number, or undefined. */
+function headerNumber(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** Our error as tus answers it: the JSON body, and its headers (Retry-After) on the response. */
+function asTusError(error: HttpError, res: ServerResponse) {
+  for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  return { status_code: error.status, body: JSON.stringify(error.toJSON()) };
 }
 
 /** @tus/server aborts a request with a thrown `{ status_code, body }`. */

@@ -952,7 +952,12 @@ export class ReelChat extends ConnectedElement {
             ? html`<span part="status" class="status">${this.t('pending')}</span>`
             : entry.status === 'failed'
               ? html`<span part="status" class="status failed" title=${entry.error ?? ''}
-                    >${this.t('failed')}</span
+                    >${
+                      // A refusal (not a lost connection, which is retried by itself) says why.
+                      entry.retryable || !entry.error
+                        ? this.t('failed')
+                        : this.t('failedReason', { reason: entry.error })
+                    }</span
                   >
                   <button
                     part="retry"

@@ -22,6 +22,7 @@ export const chatStrings = {
   pending: 'Sending…',
   sent: 'Sent',
   failed: 'Not sent',
+  failedReason: 'Not sent: {reason}',
   retry: 'Retry',
   you: 'You',
   announceMessage: '{author}: {text}',

@@ -13,9 +13,24 @@ import type { RecorderState, ReelRecorder } from './reel-recorder.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The reference server the test runner started (web-test-runner.config.mjs). */
-async function server(): Promise<string> {
-  return ((await (await fetch('/__reelchat/server.json')).json()) as { url: string }).url;
+/**
+ * The reference server the test runner started (web-test-runner.config.mjs); with `env`,
+ * one of its own with those REELCHAT_* settings.
+ */
+async function server(env?: Record<string, string>): Promise<string> {
+  const query = env ? `?${new URLSearchParams({ env: JSON.stringify(env) })}` : '';
+  return ((await (await fetch(`/__reelchat/server.json${query}`)).json()) as { url: string }).url;
+}
+
+/**
+ * A proxy before the server that cuts the next `times` PATCHes after `after` bytes and
+ * answers 408, as a front proxy's body timeout does (scripts/fault-proxy.mjs).
+ */
+async function cuttingProxy(id: string, after: number, times: number): Promise<string> {
+  await fetch(`/__reelchat/faults?${new URLSearchParams({ id, clear: '1' })}`);
+  const rule = { method: 'PATCH', path: '/v1/uploads/', status: '408', mode: 'cut' };
+  const query = new URLSearchParams({ id, ...rule, after: String(after), times: String(times) });
+  return ((await (await fetch(`/__reelchat/faults?${query}`)).json()) as { url: string }).url;
 }
 
 /** A loopback proxy in front of the server that can be cut (`down`) and restored (`up`). */
@@ -36,8 +51,8 @@ async function sha256(blob: Blob): Promise<string> {
 }
 
 /** Everything a test needs: a fresh conversation, a token, a direct transport to check the server with. */
-async function setup() {
-  const endpoint = await server();
+async function setup(env?: Record<string, string>) {
+  const endpoint = await server(env);
   const conversation = `rh-${nanoid(8)}`;
   const token = await devToken(endpoint, 'alice', conversation);
   const direct = new HttpTransport({ endpoint, token });
@@ -320,6 +335,57 @@ describe('<reel-recorder> with the http transport (reference server)', function 
     expect(video.bytes).to.equal(stop.bytes);
     expect(video.sha256).to.equal(await sha256(stop.blob!));
     await second.close();
+    await ctx.direct.close();
+  });
+
+  it('finishes a take whose uploads a proxy cuts with 408s: byte-identical, one message', async () => {
+    const ctx = await setup();
+    const endpoint = await cuttingProxy('recorder-408', 20_000, 3);
+    const transport = new HttpTransport({ endpoint, token: ctx.token });
+    const { el, events } = await recordingThrough(ctx, transport);
+    await sleep(2500);
+    press(el, 'stop-button');
+    await reach(el, 'sent', 25_000);
+    expect(events['reel-error']).to.deep.equal([]);
+    const [stop] = events['reel-record-stop'];
+    const videoId = await oneMessage(ctx, stop.clientId!);
+    const video = await ctx.ready(videoId);
+    expect(video.bytes).to.equal(stop.bytes);
+    expect(video.sha256).to.equal(await sha256(stop.blob!));
+    await transport.close();
+    await ctx.direct.close();
+  });
+
+  it('says which server limit refused a take, and keeps the take to send later', async () => {
+    const ctx = await setup({
+      REELCHAT_QUOTA_UPLOADS_BURST: '1',
+      REELCHAT_QUOTA_UPLOADS_PER_HOUR: '1',
+    });
+    // This hour's one upload goes elsewhere.
+    const sample = await (await fetch('/test-fixtures/video/sample.webm')).blob();
+    await ctx.direct.upload(ctx.conversation, sample, { clientId: nanoid(), type: 'video/webm' });
+    const el = await fixture<ReelRecorder>(
+      html`<reel-recorder
+        conversation=${ctx.conversation}
+        no-confirm
+        autostart
+        .transport=${ctx.direct}
+        .outbox=${ctx.outbox}
+      ></reel-recorder>`,
+    );
+    await reach(el, 'previewing');
+    const events = listen(el);
+    press(el, 'record-button');
+    await sleep(1500);
+    press(el, 'stop-button');
+    await reach(el, 'error');
+    const status = el.shadowRoot!.querySelector('[part~="status"]')!.textContent!;
+    expect(status).to.match(/too many uploads/i);
+    expect(events['reel-error'].at(-1)!.error).to.include({ code: 'quota-exceeded', status: 429 });
+    const [left] = await ctx.outbox.pending();
+    expect(left).to.include({ clientId: events['reel-record-stop'][0].clientId, send: true });
+    expect((await ctx.direct.listMessages(ctx.conversation)).items).to.deep.equal([]);
+    expect(el.shadowRoot!.querySelector('[part~="retry-button"]')).to.not.equal(null);
     await ctx.direct.close();
   });
 

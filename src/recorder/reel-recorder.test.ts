@@ -58,6 +58,43 @@ class WatchedTransport {
   }
 }
 
+/**
+ * A MediaRecorder whose chunks are `bytes` long each (0: it records nothing, as one whose
+ * camera gives no frames). Stands in where the test is about what follows the recording,
+ * the same in every engine.
+ */
+function stubRecorder(bytes: number) {
+  return class StubMediaRecorder extends EventTarget {
+    static isTypeSupported(): boolean {
+      return true;
+    }
+    state: RecordingState = 'inactive';
+    readonly mimeType = 'video/webm';
+    private timer?: ReturnType<typeof setInterval>;
+    constructor(readonly stream: MediaStream) {
+      super();
+    }
+    start(timeslice = 1000): void {
+      this.state = 'recording';
+      this.timer = setInterval(() => this.chunk(), timeslice);
+    }
+    stop(): void {
+      if (this.state === 'inactive') return;
+      clearInterval(this.timer);
+      this.state = 'inactive';
+      // As a real recorder: the last chunk, then `stop`, after stop() returns.
+      setTimeout(() => {
+        this.chunk();
+        this.dispatchEvent(new Event('stop'));
+      });
+    }
+    private chunk(): void {
+      const data = new Blob([new Uint8Array(bytes)], { type: this.mimeType });
+      this.dispatchEvent(new BlobEvent('dataavailable', { data }));
+    }
+  };
+}
+
 function setup(options: { user?: string; room?: string; outbox?: Outbox } = {}) {
   const room = options.room ?? `rec-${nanoid(6)}`;
   const memory = new MemoryTransport({ user: options.user ?? 'alice', room, processingDelay: 5 });
@@ -427,6 +464,68 @@ describe('<reel-recorder>', function () {
     expect(part(el, 'status')!.textContent).to.contain(recorderStrings.errorQuota);
     expect(part(el, 'preview')!.hidden).to.equal(true);
     expect(await ctx.outbox.pending()).to.deep.equal([]);
+  });
+
+  for (const noConfirm of [false, true]) {
+    it(`refuses an empty take${noConfirm ? ' with no-confirm' : ''}: no review, nothing sent, says why`, async () => {
+      sinon.stub(window, 'MediaRecorder').value(stubRecorder(0));
+      const ctx = setup();
+      const el = await recorder(ctx, { noConfirm });
+      const events = listen(el);
+      press(el, 'record-button');
+      await reach(el, 'recording');
+      await sleep(1200);
+      press(el, 'stop-button');
+      await reach(el, 'error');
+      expect(events['reel-error'].map((d) => d.error.code)).to.deep.equal(['media']);
+      expect(part(el, 'status')!.textContent).to.contain(recorderStrings.errorEmpty);
+      expect(part(el, 'status')!.getAttribute('role')).to.equal('alert');
+      expect(part(el, 'review')).to.equal(null);
+      expect(events['reel-record-stop']).to.deep.equal([]);
+      expect(events['reel-upload-complete']).to.deep.equal([]);
+      expect(events['reel-message']).to.deep.equal([]);
+      await waitUntil(async () => (await ctx.outbox.pending()).length === 0, 'nothing is kept');
+      expect((await ctx.memory.listMessages('c1')).items).to.deep.equal([]);
+      // Try again turns the camera on for another take.
+      sinon.restore();
+      press(el, 'retry-button');
+      await reach(el, 'previewing');
+    });
+  }
+
+  it('says what the server’s limit is when it refuses a take, and keeps the take', async () => {
+    sinon.stub(window, 'MediaRecorder').value(stubRecorder(1000));
+    const ctx = setup();
+    const refusing = Object.assign(Object.create(ctx.memory) as ReelTransport, {
+      upload: () =>
+        Promise.reject(
+          new ReelError('quota-exceeded', 'Too many uploads: at most 20 an hour.', {
+            status: 429,
+            retryAfter: 600_000,
+          }),
+        ),
+    });
+    const el = await fixture<ReelRecorder>(
+      html`<reel-recorder
+        conversation="c1"
+        autostart
+        no-confirm
+        .transport=${refusing}
+        .outbox=${ctx.outbox}
+      ></reel-recorder>`,
+    );
+    await reach(el, 'previewing');
+    const events = listen(el);
+    press(el, 'record-button');
+    await sleep(1200);
+    press(el, 'stop-button');
+    await reach(el, 'error');
+    const status = part(el, 'status')!.textContent!;
+    expect(status).to.contain('Too many uploads: at most 20 an hour.');
+    expect(status).to.not.contain(recorderStrings.errorQuota);
+    expect(events['reel-error'].map((d) => d.error.code)).to.deep.equal(['quota-exceeded']);
+    expect(await ctx.outbox.pending()).to.have.length(1);
+    expect(part(el, 'retry-button')).to.not.equal(null);
   });
 
   it('resumes a take a departed page left mid-upload and sends it exactly once', async () => {

@@ -136,6 +136,8 @@ export class ReelRecorder extends ConnectedElement {
   @state() private elapsed = 0;
   @state() private percent?: number;
   @state() private error?: ReelError;
+  /** The text for `error` when its code alone does not say it (an empty take). */
+  @state() private errorText?: keyof RecorderStrings;
   @state() private reviewUrl?: string;
   @state() private mirrored = true;
   @state() private cameras: MediaDeviceInfo[] = [];
@@ -312,6 +314,13 @@ export class ReelRecorder extends ConnectedElement {
       this.camera.close();
       if (this.previewVideo) this.previewVideo.srcObject = null;
       if (this.take !== take) return;
+      // The recorder handed over no bytes at all (it drops empty chunks): there is nothing
+      // to review, and sending it would only fail on the server.
+      if (take.bytes === 0) {
+        const empty = new ReelError('media', 'The recording is empty: the camera gave no data.');
+        await this.takeFailed(take, empty, 'errorEmpty');
+        return;
+      }
       take.approved = this.noConfirm;
       const finished = take.written.then(() =>
         this.outbox.finish(take.clientId, { duration, send: take.approved }),
@@ -489,13 +498,17 @@ export class ReelRecorder extends ConnectedElement {
   }
 
   /** The recorder or the outbox failed mid-take: stop, discard, show why. */
-  private async takeFailed(take: Take, error: ReelError): Promise<void> {
+  private async takeFailed(
+    take: Take,
+    error: ReelError,
+    text?: keyof RecorderStrings,
+  ): Promise<void> {
     if (this.take !== take) return;
     this.take = undefined;
     this.stopTimers();
     await this.camera.stop({ discard: true });
     this.camera.close();
-    this.fail(error);
+    this.fail(error, text);
     await this.discard(take);
   }
 
@@ -515,9 +528,10 @@ export class ReelRecorder extends ConnectedElement {
     }).catch((error: unknown) => this.report(ReelError.from(error)));
   }
 
-  private fail(error: ReelError): void {
+  private fail(error: ReelError, text?: keyof RecorderStrings): void {
     this.stopTimers();
     this.error = error;
+    this.errorText = text;
     this.current = 'error';
     this.report(error);
   }
@@ -599,7 +613,12 @@ export class ReelRecorder extends ConnectedElement {
       case 'sent':
         return this.t('sent');
       case 'error': {
+        if (this.errorText) return this.t(this.errorText);
         const code = this.error?.code;
+        // The server's limits (it answered): its message says which and for how long;
+        // the device's own storage quota has no status.
+        if (code === 'quota-exceeded' && this.error?.status !== undefined)
+          return this.t('errorLimit', { reason: this.error.message });
         const key = code ? ERROR_STRINGS[code] : undefined;
         if (key) return this.t(key);
         if (code === 'bad-request' && !this.take) return this.t('errorNotConfigured');

@@ -36,7 +36,9 @@ export const recorderStrings = {
     'There is not enough storage space on this device to keep the recording. Free some space, then try again.',
   errorNotConfigured: 'This recorder has nowhere to send videos (no transport or conversation).',
   errorUpload: 'The video could not be sent. It is kept on this device; try again.',
+  errorLimit: '{reason} The video is kept on this device; try again later.',
   errorMedia: 'Recording failed. Try again.',
+  errorEmpty: 'Nothing was recorded: the camera gave no picture or sound. Try again.',
 };
 
 export type RecorderStrings = typeof recorderStrings;

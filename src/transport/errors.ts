@@ -24,15 +24,21 @@ export class ReelError extends Error {
   readonly code: ReelErrorCode;
   /** HTTP status, when the error came from a response. */
   readonly status?: number;
+  /**
+   * How long (ms) the backend asked to wait before trying again (`Retry-After`), when it
+   * said: a `quota-exceeded` refusal that waiting clears.
+   */
+  readonly retryAfter?: number;
 
   constructor(
     code: ReelErrorCode,
     message: string,
-    options: { status?: number; cause?: unknown } = {},
+    options: { status?: number; cause?: unknown; retryAfter?: number } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status;
+    this.retryAfter = options.retryAfter;
   }
 
   static is(value: unknown, code?: ReelErrorCode): value is ReelError {

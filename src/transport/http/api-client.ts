@@ -7,15 +7,58 @@ const STATUS_CODES: Record<number, ReelErrorCode> = {
   404: 'not-found',
   409: 'conflict',
   413: 'too-large',
+  429: 'quota-exceeded',
 };
+
+/**
+ * Answers that mean "the same request may succeed later": the server (or a proxy before it)
+ * timed out, is busy, is restarting, or asks this client to slow down.
+ */
+const TRY_AGAIN = new Set([408, 425, 429, 502, 503, 504]);
+
+export function isTryAgain(status: number): boolean {
+  return TRY_AGAIN.has(status);
+}
+
+/**
+ * The longest wait a request sits out by itself. A backend that asks for longer (an hourly
+ * quota) is answered at once with the refusal, its `retryAfter` telling the caller when.
+ */
+export const MAX_RETRY_WAIT_MS = 30_000;
+
+/** Waits between the attempts of a JSON request, where the server names none. */
+const JSON_RETRY_DELAYS = [1000, 2000, 4000, 8000];
+
+/**
+ * A `Retry-After` value in ms: delay-seconds or an HTTP date. `undefined` when absent or
+ * unreadable (a cross-origin response hides it unless the server exposes it).
+ */
+export function retryAfterMs(
+  value: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // An HTTP date names its weekday and month; anything else (`-3`, `1.5`) is not a Retry-After.
+  if (!/[a-z]/i.test(text)) return undefined;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
 
 /**
  * A refusal as a ReelError: the code and message of the server's `{error: {code, message}}`
  * when it sent one, else from the status. The body's `error` object is the cause (a 409 on
- * an upload names the existing upload there).
+ * an upload names the existing upload there). `retryAfter` is the `Retry-After` header's
+ * value, or else a `retryAfter` (seconds) in the error body.
  */
-export function errorFromStatus(status: number, body: string, fallbackMessage: string): ReelError {
-  let detail: { code?: string; message?: string } = {};
+export function errorFromStatus(
+  status: number,
+  body: string,
+  fallbackMessage: string,
+  retryAfterHeader?: string | null,
+): ReelError {
+  let detail: { code?: string; message?: string; retryAfter?: unknown } = {};
   try {
     detail = (JSON.parse(body) as { error?: typeof detail }).error ?? {};
   } catch {
@@ -24,17 +67,67 @@ export function errorFromStatus(status: number, body: string, fallbackMessage: s
   const code = (REEL_ERROR_CODES as readonly string[]).includes(detail.code ?? '')
     ? (detail.code as ReelErrorCode)
     : (STATUS_CODES[status] ?? (status >= 500 ? 'internal' : 'bad-request'));
-  return new ReelError(code, detail.message ?? fallbackMessage, { status, cause: detail });
+  const retryAfter =
+    retryAfterMs(retryAfterHeader) ??
+    (typeof detail.retryAfter === 'number' && detail.retryAfter >= 0
+      ? detail.retryAfter * 1000
+      : undefined);
+  return new ReelError(code, detail.message ?? fallbackMessage, {
+    status,
+    cause: detail,
+    retryAfter,
+  });
 }
 
 export async function errorFromResponse(response: Response): Promise<ReelError> {
   const body = await response.text().catch(() => '');
-  return errorFromStatus(response.status, body, `${response.status} ${response.statusText}`.trim());
+  return errorFromStatus(
+    response.status,
+    body,
+    `${response.status} ${response.statusText}`.trim(),
+    response.headers.get('Retry-After'),
+  );
+}
+
+/**
+ * How long to wait before trying a refused request again, or `undefined` to give up: only
+ * for answers that mean "try again", a few times, and the waits together never past
+ * MAX_RETRY_WAIT_MS (a person watching a message "sending…" hears why within half a minute).
+ */
+export function retryWait(error: ReelError, attempt: number, waited = 0): number | undefined {
+  if (error.status === undefined || !isTryAgain(error.status)) return undefined;
+  if (attempt >= JSON_RETRY_DELAYS.length) return undefined;
+  const delay = error.retryAfter ?? JSON_RETRY_DELAYS[attempt];
+  return waited + delay > MAX_RETRY_WAIT_MS ? undefined : delay;
+}
+
+/** Resolves after `ms`, or rejects with `aborted` as soon as one of the signals fires. */
+function wait(ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const live = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+    const done = () => {
+      clearTimeout(timer);
+      for (const signal of live) signal.removeEventListener('abort', abort);
+    };
+    const abort = () => {
+      done();
+      reject(new ReelError('aborted', 'The request was cancelled.'));
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    for (const signal of live) signal.addEventListener('abort', abort, { once: true });
+    if (live.some((signal) => signal.aborted)) abort();
+  });
 }
 
 /**
  * Bearer-token JSON requests against the reference protocol. The token is asked for
  * when first needed and again after a 401, so a site's short-lived tokens refresh.
+ * A request the server asks to repeat later (429 with `Retry-After`, 503, a timeout) is
+ * repeated after that wait, a few times; every JSON request of the protocol may be
+ * (sending a message is idempotent by its clientId).
  */
 export class ApiClient {
   private token?: string;
@@ -42,6 +135,8 @@ export class ApiClient {
   constructor(
     readonly endpoint: string,
     private readonly getToken: () => string | Promise<string>,
+    /** Fires when the transport closes: a request waiting to be repeated gives up. */
+    private readonly closing?: AbortSignal,
   ) {}
 
   /** An absolute URL for a server-relative path or URL the server returned. */
@@ -89,13 +184,20 @@ export class ApiClient {
   }
 
   async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const response = await this.fetch(path, {
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-    if (!response.ok) throw await errorFromResponse(response);
-    return (await response.json()) as T;
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.fetch(path, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+      if (response.ok) return (await response.json()) as T;
+      const error = await errorFromResponse(response);
+      const delay = retryWait(error, attempt, waited);
+      if (delay === undefined) throw error;
+      await wait(delay, [signal, this.closing]);
+      waited += delay;
+    }
   }
 
   /** fetch with the bearer token, retried once with a fresh token after a 401. */

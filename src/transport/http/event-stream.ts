@@ -1,6 +1,5 @@
-import type { ApiClient } from './api-client.js';
-import { errorFromResponse } from './api-client.js';
-import type { ReelError } from '../errors.js';
+import { ReelError } from '../errors.js';
+import { errorFromResponse, MAX_RETRY_WAIT_MS, type ApiClient } from './api-client.js';
 
 export interface ServerSentEvent {
   id?: string;
@@ -44,6 +43,7 @@ export class EventStream {
 
   private async run(): Promise<void> {
     const { signal } = this.controller;
+    let asked: number | undefined;
     while (!signal.aborted) {
       try {
         const headers: Record<string, string> = { Accept: 'text/event-stream' };
@@ -57,18 +57,22 @@ export class EventStream {
         this.attempt = 0;
         this.setOnline(true);
         await this.read(response.body);
-      } catch {
-        // Network loss, server restart, 5xx: wait and reconnect below.
+        asked = undefined;
+      } catch (error) {
+        // Network loss, server restart, 5xx, too many streams (429): wait and reconnect below,
+        // no sooner than the server asked.
+        asked = error instanceof ReelError ? error.retryAfter : undefined;
       }
       if (signal.aborted) return;
       this.setOnline(false);
-      await this.backoff();
+      await this.backoff(asked);
     }
   }
 
-  private backoff(): Promise<void> {
+  private backoff(asked?: number): Promise<void> {
     // 0.5 s, 1 s, 2 s … at most 10 s, with jitter so clients don't reconnect in step.
-    const delay = Math.min(10_000, 500 * 2 ** this.attempt++) * (0.75 + Math.random() * 0.5);
+    const base = Math.min(10_000, 500 * 2 ** this.attempt++) * (0.75 + Math.random() * 0.5);
+    const delay = Math.max(base, Math.min(asked ?? 0, MAX_RETRY_WAIT_MS));
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, delay);
       this.controller.signal.addEventListener('abort', () => {

@@ -1,14 +1,77 @@
 import { expect, waitUntil } from '@open-wc/testing';
 import { nanoid } from 'nanoid';
+import sinon from 'sinon';
 import { transportContract } from '../contract.js';
 import { ReelError } from '../errors.js';
 import { HttpTransport } from './http-transport.js';
 import type { ReelEvent, ResumableSource } from '../types.js';
 
-/** The reference server the test runner started for us (web-test-runner.config.mjs). */
-async function server(): Promise<string> {
-  const response = await fetch('/__reelchat/server.json');
+/**
+ * The reference server the test runner started for us (web-test-runner.config.mjs); with
+ * `env`, one of its own with those REELCHAT_* settings.
+ */
+async function server(env?: Record<string, string>): Promise<string> {
+  const query = env ? `?${new URLSearchParams({ env: JSON.stringify(env) })}` : '';
+  const response = await fetch(`/__reelchat/server.json${query}`);
   return ((await response.json()) as { url: string }).url;
+}
+
+interface FaultRule {
+  method: string;
+  path: string;
+  status: number;
+  mode?: 'refuse' | 'cut' | 'lose';
+  after?: number;
+  retryAfter?: number;
+  times?: number;
+}
+
+interface FaultLog {
+  method: string;
+  path: string;
+  offset?: string;
+  status?: number;
+  passed?: number | null;
+}
+
+/**
+ * A proxy before the server that answers like a front proxy on a bad day
+ * (scripts/fault-proxy.mjs): a fresh one per `id`, with these rules. Returns its URL and
+ * a way to read what it did.
+ */
+async function faulty(id: string, ...rules: FaultRule[]) {
+  const call = async (query: Record<string, string>) => {
+    const response = await fetch(`/__reelchat/faults?${new URLSearchParams({ id, ...query })}`);
+    return (await response.json()) as { url: string; log: FaultLog[] };
+  };
+  const { url } = await call({ clear: '1' });
+  for (const rule of rules) {
+    const query: Record<string, string> = {};
+    for (const [key, value] of Object.entries(rule)) query[key] = String(value);
+    await call(query);
+  }
+  return { url, log: async () => (await call({})).log };
+}
+
+async function sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function sampleBytes(): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(await (await fetch('/test-fixtures/video/sample.webm')).arrayBuffer());
+}
+
+/** Waits until the server has converted the video, and returns it. */
+async function converted(transport: HttpTransport, conversation: string, id: string) {
+  let video = await transport.getVideo(conversation, id);
+  await waitUntil(
+    async () => (video = await transport.getVideo(conversation, id)).state !== 'processing',
+    'the video is converted',
+    { timeout: 30_000, interval: 200 },
+  );
+  expect(video.state, video.reason).to.equal('ready');
+  return video;
 }
 
 async function devToken(endpoint: string, user: string, conversations: string[]): Promise<string> {
@@ -169,6 +232,177 @@ describe('HttpTransport', () => {
     expect(playlist.status).to.equal(200);
     expect(await playlist.text()).to.contain('#EXTM3U');
     unsubscribe();
+    await alice.close();
+  });
+});
+
+describe('HttpTransport: refusals, limits and cut requests (real server)', function () {
+  this.timeout(60_000);
+  afterEach(() => sinon.restore());
+
+  /** A fresh user and conversation (limits are per user, servers are shared across tests). */
+  async function member(endpoint: string, via = endpoint) {
+    const conversation = `c-${nanoid(6)}`;
+    const user = `u${nanoid(8)}`;
+    const token = await devToken(endpoint, user, [conversation]);
+    return { conversation, user, token, transport: new HttpTransport({ endpoint: via, token }) };
+  }
+
+  it('resumes an upload cut mid-PATCH by a 408 from the server’s offset: every byte once', async () => {
+    // Two cuts: Chromium itself sends a PATCH again once after a 408 on a reused connection
+    // (at the old offset: the server answers 409), so the second 408 is the one the
+    // transport sees, on a fresh connection.
+    const proxy = await faulty('cut-408', {
+      method: 'PATCH',
+      path: '/v1/uploads/',
+      status: 408,
+      mode: 'cut',
+      after: 40_000,
+      times: 2,
+    });
+    const { conversation, transport } = await member(await server(), proxy.url);
+    const bytes = await sampleBytes();
+    const video = await transport.upload(conversation, new Blob([bytes]), {
+      clientId: nanoid(),
+      type: 'video/webm',
+    });
+    const patches = (await proxy.log()).filter((entry) => entry.method === 'PATCH');
+    expect(patches[0]).to.include({ status: 408, passed: 40_000, offset: '0' });
+    expect(patches.filter((entry) => entry.status === 408)).to.have.length(2);
+    // The last PATCH went on from what the server kept of the cut ones: not from 0.
+    const resumedAt = Number(patches.at(-1)!.offset);
+    expect(resumedAt).to.be.greaterThan(0);
+    expect(resumedAt % 40_000).to.equal(0);
+    const ready = await converted(transport, conversation, video.id);
+    expect(ready.bytes).to.equal(bytes.length);
+    expect(ready.sha256).to.equal(await sha256(bytes));
+    await transport.close();
+  });
+
+  it('waits out the Retry-After of a 503 to an upload’s creation', async () => {
+    const proxy = await faulty('busy-503', {
+      method: 'POST',
+      path: '/v1/uploads',
+      status: 503,
+      retryAfter: 2,
+    });
+    const { conversation, transport } = await member(await server(), proxy.url);
+    const started = performance.now();
+    const video = await transport.upload(conversation, new Blob([await sampleBytes()]), {
+      clientId: nanoid(),
+      type: 'video/webm',
+    });
+    expect(performance.now() - started).to.be.at.least(1900);
+    const creations = (await proxy.log()).filter((entry) => entry.method === 'POST');
+    expect(creations.map((entry) => entry.status)).to.deep.equal([503, undefined]);
+    expect(video.id).to.be.a('string');
+    await transport.close();
+  });
+
+  it('refuses at once, with the server’s message and when to try again, an upload over the hourly limit', async () => {
+    const endpoint = await server({
+      REELCHAT_QUOTA_UPLOADS_BURST: '1',
+      REELCHAT_QUOTA_UPLOADS_PER_HOUR: '1',
+    });
+    const { conversation, transport } = await member(endpoint);
+    const sample = new Blob([await sampleBytes()]);
+    await transport.upload(conversation, sample, { clientId: nanoid(), type: 'video/webm' });
+    const started = performance.now();
+    let refusal: unknown;
+    await transport
+      .upload(conversation, sample, { clientId: nanoid(), type: 'video/webm' })
+      .catch((error: unknown) => (refusal = error));
+    expect(performance.now() - started).to.be.below(5000);
+    expect(ReelError.is(refusal, 'quota-exceeded'), String(refusal)).to.equal(true);
+    const error = refusal as ReelError;
+    expect(error.status).to.equal(429);
+    expect(error.retryAfter).to.be.greaterThan(30_000);
+    expect(error.message).to.match(/uploads/i);
+    await transport.close();
+  });
+
+  it('sends messages the server rate-limits once it may: each once, none lost', async () => {
+    const endpoint = await server({
+      REELCHAT_RATE_MESSAGES_BURST: '2',
+      REELCHAT_RATE_MESSAGES_PER_MINUTE: '60',
+    });
+    const { conversation, transport } = await member(endpoint);
+    const drafts = ['one', 'two', 'three', 'four'].map((text) => ({ clientId: nanoid(), text }));
+    const started = performance.now();
+    const sent = await Promise.all(
+      drafts.map((draft) => transport.sendMessage(conversation, draft)),
+    );
+    // Two at once, then one a second: the last two waited for the server's Retry-After.
+    expect(performance.now() - started).to.be.at.least(900);
+    expect(sent.map((message) => message.text)).to.deep.equal(['one', 'two', 'three', 'four']);
+    const stored = (await transport.listMessages(conversation)).items;
+    expect(stored.map((message) => message.clientId).sort()).to.deep.equal(
+      drafts.map((draft) => draft.clientId).sort(),
+    );
+    await transport.close();
+  });
+
+  it('gives up on a message at once when the server asks for a long wait', async () => {
+    const endpoint = await server({
+      REELCHAT_RATE_MESSAGES_BURST: '1',
+      REELCHAT_RATE_MESSAGES_PER_MINUTE: '1',
+    });
+    const { conversation, transport } = await member(endpoint);
+    await transport.sendMessage(conversation, { clientId: nanoid(), text: 'first' });
+    let refusal: unknown;
+    await transport
+      .sendMessage(conversation, { clientId: nanoid(), text: 'second' })
+      .catch((error: unknown) => (refusal = error));
+    expect(ReelError.is(refusal, 'quota-exceeded'), String(refusal)).to.equal(true);
+    expect((refusal as ReelError).retryAfter).to.be.greaterThan(30_000);
+    expect((await transport.listMessages(conversation)).items.map((m) => m.text)).to.deep.equal([
+      'first',
+    ]);
+    await transport.close();
+  });
+
+  it('sends again a message whose answer a gateway lost, and it stays one message', async () => {
+    const proxy = await faulty('lost-504', {
+      method: 'POST',
+      path: '/v1/conversations/',
+      status: 504,
+      mode: 'lose',
+    });
+    const { conversation, transport } = await member(await server(), proxy.url);
+    const clientId = nanoid();
+    const message = await transport.sendMessage(conversation, { clientId, text: 'just once' });
+    const posts = (await proxy.log()).filter((entry) => entry.method === 'POST');
+    expect(posts.map((entry) => entry.status)).to.deep.equal([504, undefined]);
+    const stored = (await transport.listMessages(conversation)).items;
+    expect(stored).to.have.length(1);
+    expect(stored[0]).to.include({ id: message.id, clientId, text: 'just once' });
+    await transport.close();
+  });
+
+  it('lists every page of a member’s clips, oldest first', async () => {
+    const endpoint = await server();
+    const { conversation, transport: alice, user } = await member(endpoint);
+    const sample = new Blob([await sampleBytes()]);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const video = await alice.upload(conversation, sample, {
+        clientId: nanoid(),
+        type: 'video/webm',
+      });
+      await alice.sendMessage(conversation, { clientId: nanoid(), video: video.id });
+      ids.push(video.id);
+    }
+    for (const id of ids) await converted(alice, conversation, id);
+    // Pages of one clip each, so three clips take three pages.
+    const realFetch = window.fetch.bind(window);
+    sinon.stub(window, 'fetch').callsFake((input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      if (url.pathname.endsWith('/videos')) url.searchParams.set('limit', '1');
+      return realFetch(url.href, init);
+    });
+    const listed = await alice.listVideos(conversation, user);
+    expect(listed.map((video) => video.id)).to.deep.equal(ids);
+    expect(listed.every((video) => video.playlist?.startsWith(endpoint))).to.equal(true);
     await alice.close();
   });
 });

@@ -17,6 +17,11 @@ import { ApiClient } from './api-client.js';
 import { EventStream } from './event-stream.js';
 import { TusUpload } from './tus-upload.js';
 
+/** Videos per page when listing a reel (the server caps pages at 200, as for messages). */
+const VIDEO_PAGE = 200;
+/** A bound on pages per listing, so a server whose cursor never ends cannot loop us forever. */
+const MAX_VIDEO_PAGES = 1000;
+
 /**
  * Speaks the reference HTTP protocol (docs/protocol.md): JSON for messages and videos,
  * tus for uploads, server-sent events for live updates, bearer tokens throughout.
@@ -25,6 +30,8 @@ export class HttpTransport implements ReelTransport {
   private readonly api: ApiClient;
   private readonly streams = new Set<EventStream>();
   private readonly uploads = new Set<AbortController>();
+  /** Aborted by close(): a request waiting out a server's Retry-After stops waiting. */
+  private readonly closing = new AbortController();
   private closed = false;
 
   constructor(options: TransportOptions) {
@@ -43,7 +50,7 @@ export class HttpTransport implements ReelTransport {
       );
     }
     const getToken = options.getToken ?? (() => options.token ?? '');
-    this.api = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken);
+    this.api = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken, this.closing.signal);
   }
 
   async connect(): Promise<Session> {
@@ -111,11 +118,25 @@ export class HttpTransport implements ReelTransport {
   async listVideos(conversation: string, owner: string): Promise<Video[]> {
     this.check(conversation);
     validateId(owner, 'owner');
-    const { videos } = await this.api.json<{ videos: Video[] }>(
-      'GET',
-      `${conversationPath(conversation)}/videos?owner=${encodeURIComponent(owner)}`,
-    );
-    return videos.map((video) => this.resolveUrls(video));
+    // Paged like messages: the newest page first, then older ones through `before=next`,
+    // until `next` is null (a server without paging sends everything and no `next`).
+    const base = `${conversationPath(conversation)}/videos?owner=${encodeURIComponent(owner)}`;
+    let pages: Video[][] = [];
+    const seen = new Set<string>();
+    let before: string | null | undefined;
+    for (let page = 0; page < MAX_VIDEO_PAGES; page++) {
+      const query = new URLSearchParams({ limit: String(VIDEO_PAGE) });
+      if (before) query.set('before', before);
+      const { videos, next } = await this.api.json<{ videos: Video[]; next?: string | null }>(
+        'GET',
+        `${base}&${query}`,
+      );
+      pages = [videos.filter((video) => !seen.has(video.id)), ...pages];
+      for (const video of videos) seen.add(video.id);
+      if (!next || next === before) break;
+      before = next;
+    }
+    return pages.flat().map((video) => this.resolveUrls(video));
   }
 
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
@@ -151,6 +172,7 @@ export class HttpTransport implements ReelTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.closing.abort();
     for (const stream of this.streams) stream.close();
     this.streams.clear();
     for (const upload of this.uploads) upload.abort();

@@ -2,7 +2,7 @@ import type { DetailedError, Upload, UploadOptions as TusOptions } from 'tus-js-
 import { ReelError } from '../errors.js';
 import { isResumable, streamOf } from '../upload-source.js';
 import type { ResumableSource, UploadSource } from '../types.js';
-import { errorFromStatus, type ApiClient } from './api-client.js';
+import { errorFromStatus, isTryAgain, MAX_RETRY_WAIT_MS, type ApiClient } from './api-client.js';
 
 /** Bytes per PATCH while recording: small enough that little is left when the person presses stop. */
 const LIVE_CHUNK_BYTES = 128 * 1024;
@@ -10,6 +10,8 @@ const LIVE_CHUNK_BYTES = 128 * 1024;
 const RETRY_DELAYS = [
   0, 500, 1000, 2000, 4000, 8000, 10_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000,
 ];
+/** The waits without progress stay within that span even when the server asks for longer ones. */
+const RETRY_SPAN_MS = RETRY_DELAYS.reduce((sum, delay) => sum + delay, 0);
 
 /**
  * tus-js-client's view of a chunk stream. Unlike its own stream source, this one can go
@@ -139,6 +141,8 @@ export class TusUpload {
     const { conversation, clientId, type, signal, closing, onProgress } = this.options;
     const live = !(this.source instanceof Blob);
     let chunks: ChunkSource | undefined;
+    /** Waited since the offset last moved (tus-js-client then counts attempts from 0 again). */
+    let waited = 0;
     return new Promise<string>((resolve, reject) => {
       const onAbort = () => {
         settle();
@@ -171,14 +175,32 @@ export class TusUpload {
         onBeforeRequest: async (request) => {
           request.setHeader('Authorization', `Bearer ${await this.api.currentToken()}`);
         },
-        onShouldRetry: (error: DetailedError) => {
+        onShouldRetry: (error: DetailedError, attempt: number, current: TusOptions) => {
           const status = error.originalResponse?.getStatus() ?? 0;
           if (status === 401) {
             void this.api.currentToken(true).catch(() => {});
             return true;
           }
-          // Network failures and server faults are worth retrying; refusals are not.
-          return status === 0 || status >= 500 || status === 423 || status === 429;
+          const method = error.originalRequest?.getMethod();
+          // A PATCH at an offset the server no longer has (it kept more of a cut request
+          // than we knew): a retry asks HEAD for the offset first, as tus-js-client's default does.
+          const offsetMoved = status === 409 && method === 'PATCH';
+          if (!shouldRetryUpload(status) && !offsetMoved) return false;
+          const asked = toReelError(error).retryAfter;
+          if (asked !== undefined && asked > MAX_RETRY_WAIT_MS) return false;
+          // tus-js-client reads the next delay from these options once this returns: a
+          // server that names its wait (Retry-After) gets at least that. (A termination's
+          // retries use a shrinking copy of the delays: left as they are.)
+          if (method !== 'DELETE') {
+            const delay = Math.max(RETRY_DELAYS[attempt] ?? 0, asked ?? 0);
+            if (attempt === 0) waited = 0;
+            if (waited + delay > RETRY_SPAN_MS) return false;
+            waited += delay;
+            current.retryDelays = RETRY_DELAYS.map((base, index) =>
+              index === attempt ? delay : base,
+            );
+          }
+          return true;
         },
         onChunkComplete: (_size, accepted, total) => onProgress?.(accepted, total ?? undefined),
         onUploadUrlAvailable: () => {
@@ -217,6 +239,18 @@ export class TusUpload {
   }
 }
 
+/**
+ * Whether an upload request that failed with this status is worth repeating (after a HEAD
+ * for the server's offset, so nothing is sent twice): no answer at all, a timeout (408, a
+ * long upload cut by the server or a proxy), a lock (423), "too early" (425), "slow down"
+ * (429), a fault or an unavailable server (5xx, except "not implemented" and "HTTP version
+ * not supported", which no retry changes). Other refusals are final.
+ */
+export function shouldRetryUpload(status: number): boolean {
+  if (status === 0 || status === 423 || isTryAgain(status)) return true;
+  return status >= 500 && status !== 501 && status !== 505;
+}
+
 function conflictUploadId(error: unknown): string | undefined {
   if (!(error instanceof ReelError) || error.code !== 'conflict') return undefined;
   const id = (error.cause as { upload?: unknown } | undefined)?.upload;
@@ -229,5 +263,10 @@ function toReelError(error: unknown): ReelError {
   const response = (error as Partial<DetailedError>).originalResponse;
   // No answer at all: the network, not the server, said no.
   if (!response || response.getStatus() === 0) return ReelError.from(error, 'network');
-  return errorFromStatus(response.getStatus(), response.getBody() ?? '', String(error));
+  return errorFromStatus(
+    response.getStatus(),
+    response.getBody() ?? '',
+    String(error),
+    response.getHeader('Retry-After'),
+  );
 }
