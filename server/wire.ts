@@ -1,39 +1,21 @@
-// The JSON the API answers, mirroring src/transport/types.ts (Message, Video) field for
-// field — the browser's http transport passes these through unchanged. The server cannot
-// import from src/ (separate build), so keep the two in step by hand.
+// The JSON the API answers, built from our records. The shapes are the protocol's, defined
+// once in the browser library (src/transport/wire.ts) and imported here as types only: a
+// field that changes on one side fails the other's typecheck.
+import type { WireEvent, WireMessage, WireVideo } from '../src/transport/wire.js';
 import type { MediaSigner } from './auth/media-tokens.js';
-import type { MessageRecord, VideoRecord } from './store/types.js';
+import type { MessageRecord, StoredEvent, VideoRecord } from './store/types.js';
 
-export type VideoState = 'processing' | 'ready' | 'failed';
+export type {
+  VideoState,
+  WireError,
+  WireMessagePage,
+  WireSession,
+  WireVideoPage,
+} from '../src/transport/wire.js';
 
-export interface VideoJson {
-  id: string;
-  owner: string;
-  conversation: string;
-  state: VideoState;
-  reason?: string;
-  duration?: number;
-  width?: number;
-  height?: number;
-  bytes?: number;
-  sha256?: string;
-  playlist?: string;
-  poster?: string;
-  mediaType: 'hls';
-  createdAt: string;
-  readyAt?: string;
-}
-
-export interface MessageJson {
-  id: string;
-  conversation: string;
-  clientId: string;
-  author: string;
-  authorName?: string;
-  text?: string;
-  video?: string;
-  createdAt: string;
-}
+/** The reference server serves HLS only. */
+export type VideoJson = WireVideo & { mediaType: 'hls' };
+export type MessageJson = WireMessage;
 
 export function messageJson(message: MessageRecord): MessageJson {
   const json: MessageJson = {
@@ -72,4 +54,12 @@ export function videoJson(video: VideoRecord, signer: MediaSigner): VideoJson {
     if (video.readyAt !== null) json.readyAt = video.readyAt;
   }
   return json;
+}
+
+/** The `data` of the event's SSE frame; its `id` is the event's place in the log. */
+export function eventJson(event: StoredEvent, signer: MediaSigner): WireEvent {
+  const id = String(event.seq);
+  return event.type === 'message.created'
+    ? { type: event.type, id, message: messageJson(event.message) }
+    : { type: event.type, id, video: videoJson(event.video, signer) };
 }

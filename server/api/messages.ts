@@ -7,7 +7,7 @@ import { isId, newId } from '../ids.js';
 import type { TokenBuckets } from '../limits/token-bucket.js';
 import { VideoTakenError } from '../store/sqlite.js';
 import { UnknownCursorError, type MessageRecord } from '../store/types.js';
-import { messageJson } from '../wire.js';
+import { messageJson, type WireMessagePage } from '../wire.js';
 import { memberOf, type ApiContext } from './context.js';
 import { pageQuery } from './paging.js';
 
@@ -31,7 +31,11 @@ export async function listMessages(api: ApiContext, ctx: RequestContext): Promis
   const page = pageQuery(ctx.query, 'a message id');
   try {
     const result = await api.store.listMessages(conversation, page);
-    sendJson(ctx.res, 200, { messages: result.messages.map(messageJson), next: result.next });
+    const answer: WireMessagePage = {
+      messages: result.messages.map(messageJson),
+      next: result.next,
+    };
+    sendJson(ctx.res, 200, answer);
   } catch (error) {
     if (error instanceof UnknownCursorError) throw badRequest(error.message);
     throw error;

@@ -3,15 +3,17 @@ import { signToken } from '../auth/tokens.js';
 import { badRequest, sendJson } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
+import type { WireSession } from '../wire.js';
 import { authenticate, type ApiContext } from './context.js';
 
 export async function getSession(api: ApiContext, ctx: RequestContext): Promise<void> {
   const identity = await authenticate(api, ctx);
-  sendJson(ctx.res, 200, {
+  const session: WireSession = {
     user: identity.user,
     name: identity.name,
     conversations: identity.conversations,
-  });
+  };
+  sendJson(ctx.res, 200, session);
 }
 
 /** Hands out a token for anyone who asks: only mounted when dev tokens are on. */

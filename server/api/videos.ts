@@ -3,7 +3,7 @@ import { badRequest, notFound, sendJson } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import { UnknownCursorError } from '../store/types.js';
-import { videoJson } from '../wire.js';
+import { videoJson, type WireVideoPage } from '../wire.js';
 import { canSeeVideo, memberOf, type ApiContext } from './context.js';
 import { pageQuery } from './paging.js';
 
@@ -18,7 +18,11 @@ export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<
   const page = pageQuery(ctx.query, 'a video id');
   try {
     const { videos, next } = await api.store.listSharedVideos(conversation, { owner, ...page });
-    sendJson(ctx.res, 200, { videos: videos.map((video) => videoJson(video, api.signer)), next });
+    const answer: WireVideoPage = {
+      videos: videos.map((video) => videoJson(video, api.signer)),
+      next,
+    };
+    sendJson(ctx.res, 200, answer);
   } catch (error) {
     if (error instanceof UnknownCursorError) throw badRequest(error.message);
     throw error;

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { HttpError } from '../http/errors.js';
 import type { MetadataStore, StoredEvent } from '../store/types.js';
-import { messageJson, videoJson } from '../wire.js';
+import { eventJson } from '../wire.js';
 import type { EventFanout } from './fanout.js';
 
 const REPLAY_BATCH = 500;
@@ -229,12 +229,8 @@ export class SseHub {
   private frame(event: StoredEvent): Buffer {
     let frame = this.frames.get(event);
     if (frame) return frame;
-    const id = String(event.seq);
-    const data =
-      event.type === 'message.created'
-        ? { type: event.type, id, message: messageJson(event.message) }
-        : { type: event.type, id, video: videoJson(event.video, this.signer) };
-    frame = Buffer.from(`id: ${id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    const data = eventJson(event, this.signer);
+    frame = Buffer.from(`id: ${data.id}\nevent: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
     this.frames.set(event, frame);
     return frame;
   }

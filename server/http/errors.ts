@@ -1,17 +1,11 @@
 // Every error the API answers is `{ error: { code, message } }`, where code is one of the
 // browser library's ReelErrorCode names, so the http transport maps it 1:1.
 import type { ServerResponse } from 'node:http';
+import type { ReelErrorCode } from '../../src/transport/errors.js';
+import type { WireError } from '../wire.js';
 
-export type ErrorCode =
-  | 'bad-request'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'not-found'
-  | 'conflict'
-  | 'too-large'
-  | 'quota-exceeded'
-  | 'unsupported'
-  | 'internal';
+/** The codes the API answers with: the library's own list, so both ends agree. */
+export type ErrorCode = ReelErrorCode;
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'bad-request',
@@ -59,7 +53,7 @@ export class HttpError extends Error {
     this.headers = options.headers ?? {};
   }
 
-  toJSON(): { error: Record<string, unknown> } {
+  toJSON(): WireError {
     return { error: { code: this.code, message: this.message, ...this.extra } };
   }
 }

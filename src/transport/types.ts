@@ -3,51 +3,15 @@
  * Every implementation (http, memory, a site's own) passes `contract.ts`.
  */
 
-export type VideoState = 'processing' | 'ready' | 'failed';
+import type { WireEvent, WireMessage, WireVideo } from './wire.js';
 
-/** A clip as the backend stores it. Times are ISO 8601 strings, sizes in bytes, durations in seconds. */
-export interface Video {
-  id: string;
-  /** User id of the person who recorded it. */
-  owner: string;
-  conversation: string;
-  state: VideoState;
-  /** Why conversion failed, for people to read (only when `state` is `failed`). */
-  reason?: string;
-  duration?: number;
-  width?: number;
-  height?: number;
-  bytes?: number;
-  /**
-   * SHA-256 (hex) of the uploaded file, where the backend reports it (the reference
-   * server does once the video is ready), so a client can check its bytes arrived intact.
-   */
-  sha256?: string;
-  /**
-   * What a player loads: an HLS media playlist URL, or — for in-page transports —
-   * a direct media URL (`blob:`). `mediaType` tells which.
-   */
-  playlist?: string;
-  /** `hls` (default) or `file` (a plain video file the browser plays itself). */
-  mediaType?: 'hls' | 'file';
-  poster?: string;
-  createdAt: string;
-  readyAt?: string;
-}
+export type { VideoState } from './wire.js';
 
-export interface Message {
-  id: string;
-  conversation: string;
-  /** The sender's idempotency key: the same clientId never makes a second message. */
-  clientId: string;
-  /** User id of the sender. */
-  author: string;
-  authorName?: string;
-  text?: string;
-  /** Id of the attached video, for video messages. */
-  video?: string;
-  createdAt: string;
-}
+/** A clip as the backend stores it (the protocol's JSON, `src/transport/wire.ts`). */
+export type Video = WireVideo;
+
+/** A text or video message (the protocol's JSON, `src/transport/wire.ts`). */
+export type Message = WireMessage;
 
 export type MessageDraft =
   | { clientId: string; text: string; video?: undefined }
@@ -110,8 +74,7 @@ export interface UploadOptions {
 export type ConnectionState = 'online' | 'offline';
 
 export type ReelEvent =
-  | { type: 'message.created'; id: string; message: Message }
-  | { type: 'video.updated'; id: string; video: Video }
+  | WireEvent
   /** Not from the backend's log: the transport's own view of its connection. */
   | { type: 'connection'; state: ConnectionState };
 

@@ -13,6 +13,7 @@ import type {
   UploadSource,
   Video,
 } from '../types.js';
+import type { WireEvent, WireMessagePage, WireSession, WireVideoPage } from '../wire.js';
 import { ApiClient } from './api-client.js';
 import { EventStream } from './event-stream.js';
 import { TusUpload } from './tus-upload.js';
@@ -55,7 +56,7 @@ export class HttpTransport implements ReelTransport {
 
   async connect(): Promise<Session> {
     this.check();
-    const session = await this.api.json<{ user: string; name?: string }>('GET', '/v1/session');
+    const session = await this.api.json<WireSession>('GET', '/v1/session');
     return { user: session.user, name: session.name };
   }
 
@@ -65,7 +66,7 @@ export class HttpTransport implements ReelTransport {
     const query = new URLSearchParams({ limit: String(limit) });
     if (options.after !== undefined) query.set('after', options.after);
     if (options.before !== undefined) query.set('before', options.before);
-    const page = await this.api.json<{ messages: Message[]; next: string | null }>(
+    const page = await this.api.json<WireMessagePage>(
       'GET',
       `${conversationPath(conversation)}/messages?${query}`,
     );
@@ -127,10 +128,7 @@ export class HttpTransport implements ReelTransport {
     for (let page = 0; page < MAX_VIDEO_PAGES; page++) {
       const query = new URLSearchParams({ limit: String(VIDEO_PAGE) });
       if (before) query.set('before', before);
-      const { videos, next } = await this.api.json<{ videos: Video[]; next?: string | null }>(
-        'GET',
-        `${base}&${query}`,
-      );
+      const { videos, next } = await this.api.json<WireVideoPage>('GET', `${base}&${query}`);
       pages = [videos.filter((video) => !seen.has(video.id)), ...pages];
       for (const video of videos) seen.add(video.id);
       if (!next || next === before) break;
@@ -201,7 +199,7 @@ function conversationPath(conversation: string): string {
 /** A server event's JSON, checked for the fields the elements rely on. */
 function parseEvent(data: string): Exclude<ReelEvent, { type: 'connection' }> | undefined {
   try {
-    const event = JSON.parse(data) as Exclude<ReelEvent, { type: 'connection' }>;
+    const event = JSON.parse(data) as WireEvent;
     if (event.type === 'message.created' && typeof event.message?.id === 'string') return event;
     if (event.type === 'video.updated' && typeof event.video?.id === 'string') return event;
   } catch {
