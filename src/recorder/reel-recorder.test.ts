@@ -604,6 +604,8 @@ describe('<reel-recorder>', function () {
     el.remove();
 
     const next = await recorder(setup());
+    // The device choices appear once the devices are listed, which may follow the preview.
+    await waitUntil(() => part(next, 'microphone-select'), 'no microphone choice');
     const chosen = part(next, 'microphone-select') as HTMLSelectElement;
     expect(chosen.value).to.equal(other.value);
   });
