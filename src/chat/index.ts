@@ -1,7 +1,8 @@
-// reelchat/chat: the <reel-chat> element.
+// reelchat/chat: the <reel-chat> element. What it shows later loads when first needed: the
+// recorder and the player when the person opens one (src/internal/lazy-elements.ts), the
+// shipped transports (`http`, `memory`) when the chat first asks for one by name
+// (src/internal/transport-controller.ts).
 import { defineElement } from '../internal/define.js';
-// Registers the shipped transports, so transport="http" and transport="memory" work.
-import '../transport/index.js';
 import { ReelChat } from './reel-chat.js';
 
 export { ReelChat } from './reel-chat.js';
