@@ -2,8 +2,7 @@ import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
-import { chromeLauncher } from '@web/test-runner-chrome';
-import { chromiumArgs, requireChromium } from './scripts/chromium.mjs';
+import { testBrowsers } from './scripts/browsers.mjs';
 import { makeFixtures } from './scripts/fixtures.mjs';
 import { startFaultProxy } from './scripts/fault-proxy.mjs';
 import { startReferenceServer } from './scripts/reference-server.mjs';
@@ -196,9 +195,13 @@ export default {
       tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)),
     }),
   ],
-  browsers: [
-    chromeLauncher({
-      launchOptions: { executablePath: requireChromium(), headless: true, args: chromiumArgs },
-    }),
-  ],
+  // Every file runs in Chromium; these in Firefox and WebKit too (scripts/browsers.mjs says
+  // how, and how REELCHAT_ENGINES and --files change that). One browser at a time.
+  concurrentBrowsers: 1,
+  ...testBrowsers({
+    everyEngine: [
+      'src/player/reel-player.test.ts',
+      'src/player/stitcher.test.ts',
+    ],
+  }),
 };

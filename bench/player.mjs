@@ -33,19 +33,24 @@ const arg = (name, fallback) => {
 };
 const RUNS = arg('runs', 3);
 const SWAP_RUNS = arg('swap-runs', 1);
-const CLIPS = 4;
-const CLIP_S = 6;
+export const CLIPS = 4;
+export const CLIP_S = 6;
 const GOAL_JOIN_MS = 50;
 const GOAL_FIRST_FRAME_MS = 300;
 
-// Everything is bounded: the whole benchmark gives up after this long.
-const deadline = setTimeout(() => {
-  console.error('bench/player: gave up after 8 minutes');
-  process.exit(2);
-}, 8 * 60_000);
-deadline.unref();
+// Run on its own (bench/engines.mjs imports the page, clips and analysis from here).
+const runDirectly = process.argv[1] === fileURLToPath(import.meta.url);
 
-async function bundle() {
+// Everything is bounded: the whole benchmark gives up after this long.
+if (runDirectly) {
+  const deadline = setTimeout(() => {
+    console.error('bench/player: gave up after 8 minutes');
+    process.exit(2);
+  }, 8 * 60_000);
+  deadline.unref();
+}
+
+export async function bundle() {
   const common = {
     entryPoints: [join(root, 'src/player/index.ts')],
     bundle: true,
@@ -77,7 +82,7 @@ async function bundle() {
   };
 }
 
-async function makeClips() {
+export async function makeClips() {
   const ffmpeg = process.env.FFMPEG_PATH || 'ffmpeg';
   for (let n = 1; n <= CLIPS; n++) {
     const dir = join(out, 'media', `clip${n}`);
@@ -163,7 +168,7 @@ async function makeClips() {
 }
 
 /** Seconds of each clip as its playlist says (the stitched timeline is built from these). */
-function playlistDurations() {
+export function playlistDurations() {
   return Array.from({ length: CLIPS }, (_, i) => {
     const text = readFileSync(join(out, 'media', `clip${i + 1}`, 'index.m3u8'), 'utf8');
     return [...text.matchAll(/#EXTINF:([\d.]+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -178,7 +183,7 @@ const TYPES = {
   '.m4s': 'video/iso.segment',
 };
 
-function serve() {
+export function serve() {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname)).replace(
       /^(\.\.[/\\])+/,
@@ -214,7 +219,7 @@ function serve() {
 }
 
 /** Runs in the page: plays the reel once, returns every frame of the visible video. */
-async function playReel({ clips, limitMs }) {
+export async function playReel({ clips, limitMs }) {
   await customElements.whenDefined('reel-player');
   const el = document.createElement('reel-player');
   el.style.width = '640px';
@@ -281,7 +286,7 @@ async function playReel({ clips, limitMs }) {
 }
 
 /** The largest frame interval around each join, from the frames of the visible video. */
-function analyse(result, mode, durations) {
+export function analyse(result, mode, durations) {
   const { frames } = result;
   const intervals = frames.map((f, i) => {
     if (i === 0) return 0;
@@ -311,8 +316,8 @@ function analyse(result, mode, durations) {
   return { joins, steadyMax, steadyMaxAt: at ? round(at.mt) : undefined, frames: frames.length };
 }
 
-const round = (n) => Math.round(n * 10) / 10;
-const median = (list) => {
+export const round = (n) => Math.round(n * 10) / 10;
+export const median = (list) => {
   const sorted = [...list].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -441,10 +446,11 @@ async function main() {
   console.log(JSON.stringify(summary));
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+if (runDirectly)
+  main().then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );

@@ -40,6 +40,8 @@ export interface PlaybackEngine {
   append(clips: readonly Clip[]): Promise<void>;
   /** Moves to clip `index` (or the next playable one), keeping play / pause as it was. */
   seek(index: number, offset?: number): void;
+  /** Moves the clock a hair on, which gets a stalled media pipeline going again. */
+  nudge(): void;
   destroy(): void;
 }
 
@@ -49,4 +51,11 @@ export function resetVideo(video: HTMLVideoElement): void {
   video.removeAttribute('src');
   video.removeAttribute('poster');
   video.load();
+}
+
+/** Seconds a stalled `<video>` is moved on by: enough for a seek, too little to see. */
+const NUDGE_S = 0.01;
+
+export function nudgeVideo(video: HTMLVideoElement): void {
+  video.currentTime = video.currentTime + NUDGE_S;
 }

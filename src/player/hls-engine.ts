@@ -14,11 +14,21 @@ export function loadHls(): Promise<HlsClass> {
   return loading;
 }
 
-/** True where Media Source Extensions can play H.264/AAC, i.e. where hls.js works. */
+/**
+ * The Media Source Extensions hls.js plays through here: `MediaSource` where the browser has
+ * it (Chromium, Firefox, desktop Safari, WebKitGTK), else `ManagedMediaSource` (iPhone Safari
+ * 17.1+ has only that). hls.js makes the same choice with `preferManagedMediaSource: false`.
+ */
+export function mediaSourceClass(): typeof MediaSource | undefined {
+  return (
+    globalThis.MediaSource ??
+    (globalThis as { ManagedMediaSource?: typeof MediaSource }).ManagedMediaSource
+  );
+}
+
+/** True where that MSE can play H.264/AAC, i.e. where hls.js and the stitched reel work. */
 export function mseSupported(): boolean {
-  const source =
-    (globalThis as { ManagedMediaSource?: typeof MediaSource }).ManagedMediaSource ??
-    globalThis.MediaSource;
+  const source = mediaSourceClass();
   return (
     typeof source?.isTypeSupported === 'function' &&
     source.isTypeSupported('video/mp4; codecs="avc1.42E01E,mp4a.40.2"')
@@ -45,6 +55,16 @@ export interface HlsEngineOptions {
 
 const MAX_NETWORK_RETRIES = 3;
 const MAX_SEGMENT_FAILURES = 4;
+/** Seconds hls.js buffers ahead once playback is under way (and hls.js's own ceiling). */
+const BUFFER_S = 20;
+const MAX_BUFFER_S = 600;
+/**
+ * Seconds it buffers ahead until the first frames have played. WebKit's media pipeline can
+ * stall for good before its first frame (`readyState` 1 with seconds buffered, `play()` never
+ * settling) when later clips' init segments are appended that early; with this little ahead,
+ * nothing past the first clip's first segments is.
+ */
+const START_BUFFER_S = 2;
 
 /**
  * Owns one hls.js instance: loads the library, creates the instance on a `<video>`, registers
@@ -62,6 +82,8 @@ export class HlsEngine {
   private failing = false;
   private failedSegment?: number | 'initSegment';
   private segmentFailures = 0;
+  /** Where the clock stood when `playing` last fired, while the buffer is still short. */
+  private playingFrom?: number;
 
   constructor(
     readonly video: HTMLVideoElement,
@@ -76,7 +98,10 @@ export class HlsEngine {
       this.hls = new HlsCtor({
         startPosition,
         backBufferLength: 30,
-        maxBufferLength: 20,
+        maxBufferLength: START_BUFFER_S,
+        maxMaxBufferLength: START_BUFFER_S,
+        // MediaSource where there is one, ManagedMediaSource only where not (mseSupported).
+        preferManagedMediaSource: false,
         enableWorker: false,
         xhrSetup: this.options.request ? this.xhrSetup : undefined,
       });
@@ -88,6 +113,7 @@ export class HlsEngine {
     }
     this.networkRetries = 0;
     this.failing = false;
+    this.bufferLittleUntilPlaying();
     this.hls.loadSource(url);
   }
 
@@ -101,6 +127,7 @@ export class HlsEngine {
     if (this.destroyed) return;
     this.destroyed = true;
     this.timers.clearAll();
+    this.stopWatchingStart();
     if (this.hls) {
       this.unregisterListeners();
       this.hls.destroy();
@@ -108,6 +135,40 @@ export class HlsEngine {
       HlsEngine.live--;
     }
   }
+
+  private bufferLittleUntilPlaying(): void {
+    const config = this.hls!.config;
+    config.maxBufferLength = START_BUFFER_S;
+    config.maxMaxBufferLength = START_BUFFER_S;
+    this.playingFrom = undefined;
+    this.video.addEventListener('playing', this.onPlaying);
+    this.video.addEventListener('timeupdate', this.onStartProgress);
+  }
+
+  private stopWatchingStart(): void {
+    this.video.removeEventListener('playing', this.onPlaying);
+    this.video.removeEventListener('timeupdate', this.onStartProgress);
+  }
+
+  private readonly onPlaying = (): void => {
+    this.playingFrom = this.video.currentTime;
+  };
+
+  /** Frames are playing (the clock moves on from where `playing` fired): buffer normally. */
+  private readonly onStartProgress = (): void => {
+    const video = this.video;
+    if (
+      this.playingFrom === undefined ||
+      video.paused ||
+      video.seeking ||
+      video.currentTime < this.playingFrom + 0.05
+    )
+      return;
+    this.stopWatchingStart();
+    if (!this.hls) return;
+    this.hls.config.maxBufferLength = BUFFER_S;
+    this.hls.config.maxMaxBufferLength = MAX_BUFFER_S;
+  };
 
   private readonly xhrSetup = (xhr: XMLHttpRequest, url: string): void => {
     if (url.startsWith('blob:')) return;

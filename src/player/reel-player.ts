@@ -15,7 +15,7 @@ import { StitchEngine } from './stitch-engine.js';
 import { playerStrings, type PlayerStrings } from './strings.js';
 import { SwapEngine } from './swap-engine.js';
 import { Timers } from './timers.js';
-import { Watchdog } from './watchdog.js';
+import { bufferedAhead, Watchdog, type Stall } from './watchdog.js';
 
 const RATES = [1, 1.5, 2];
 const HOLD_MS = 300;
@@ -109,8 +109,9 @@ export class ReelPlayer extends ConnectedElement {
       time: this.engine?.video.currentTime ?? 0,
       active: !!this.engine && !this.paused && !this.ended && !this.held,
       remaining: (this.durations[this.index] ?? Infinity) - this.offset,
+      ahead: bufferedAhead(this.engine?.video),
     }),
-    () => this.onStall(),
+    (stall) => this.onStall(stall),
   );
   private readonly controller = new TransportController(
     this,
@@ -504,10 +505,26 @@ export class ReelPlayer extends ConnectedElement {
     if (!reported) this.fail(error);
   }
 
-  private onStall(): void {
-    // Stuck at a join or on a last segment that never finishes: move on.
-    this.markWatched(this.index);
-    this.engine?.seek(this.index + 1);
+  /** Playback stopped moving although it should not (watchdog.ts): get it going, and say so. */
+  private onStall(stall: Stall): void {
+    const where = `${this.offset.toFixed(1)} s into clip ${this.index + 1}`;
+    if (stall.nearEnd || stall.repeat > 0) {
+      // Stuck at a join, on a last segment that never finishes, or still stuck after a nudge.
+      this.fail(new ReelError('media', `Playback stalled ${where}; went on to the next clip.`));
+      if (stall.nearEnd) this.markWatched(this.index);
+      // Skipping a clip stuck mid-way is not watching it.
+      this.navigating = true;
+      try {
+        this.engine?.seek(this.index + 1);
+      } finally {
+        this.navigating = false;
+      }
+      return;
+    }
+    // Stuck with media buffered ahead (WebKit, now and then, before its first frame): moving
+    // the clock a hair gets the pipeline going.
+    this.fail(new ReelError('media', `Playback stalled ${where}; nudged it on.`));
+    this.engine?.nudge();
   }
 
   private markWatched(index: number): void {

@@ -1,6 +1,6 @@
 import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
-import { resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
+import { nudgeVideo, resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
 import { HlsEngine, loadHls } from './hls-engine.js';
 import {
   fetchMediaPlaylist,
@@ -89,6 +89,10 @@ export class StitchEngine implements PlaybackEngine {
       return;
     }
     this.video.currentTime = at;
+  }
+
+  nudge(): void {
+    nudgeVideo(this.video);
   }
 
   destroy(): void {

@@ -2,7 +2,7 @@ import { expect } from '@open-wc/testing';
 import { ReelError } from '../transport/errors.js';
 import { fetchMediaPlaylist, parseMediaPlaylist, partAt, pickVariant, stitch } from './stitcher.js';
 import { Timers } from './timers.js';
-import { Watchdog } from './watchdog.js';
+import { bufferedAhead, Watchdog, type Stall, type WatchdogProbe } from './watchdog.js';
 
 const clipText = (map = 'init.mp4') => `#EXTM3U
 #EXT-X-VERSION:7
@@ -91,24 +91,79 @@ describe('playlist stitcher', () => {
 });
 
 describe('watchdog', () => {
-  it('moves on when the clock stops near the end of a clip, not elsewhere', async () => {
+  const watch = (probe: () => WatchdogProbe) => {
     const timers = new Timers();
-    let probe = { time: 2.8, active: true, remaining: 0.2 };
-    let stalls = 0;
-    const dog = new Watchdog(
-      timers,
-      () => probe,
-      () => stalls++,
-      { interval: 20, stallMs: 100 },
-    );
+    const stalls: Stall[] = [];
+    const dog = new Watchdog(timers, probe, (stall) => stalls.push(stall), {
+      interval: 20,
+      stallMs: 100,
+    });
     dog.start();
-    await new Promise((r) => setTimeout(r, 250));
-    expect(stalls).to.be.greaterThan(0);
-    stalls = 0;
-    probe = { time: 1, active: true, remaining: 2 };
-    await new Promise((r) => setTimeout(r, 250));
-    expect(stalls).to.equal(0);
+    return { timers, stalls, dog };
+  };
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('reports a still clock near the end of a clip, whatever is buffered', async () => {
+    const { stalls, dog, timers } = watch(() => ({
+      time: 2.8,
+      active: true,
+      remaining: 0.2,
+      ahead: 0,
+    }));
+    await wait(250);
     dog.stop();
+    expect(stalls.length).to.be.greaterThan(0);
+    expect(stalls[0]).to.deep.equal({ time: 2.8, nearEnd: true, repeat: 0 });
     expect(timers.size).to.equal(0);
+  });
+
+  it('reports a still clock anywhere in a clip with media buffered ahead, again if it stays stuck', async () => {
+    let probe: WatchdogProbe = { time: 0, active: true, remaining: 3, ahead: 10 };
+    const { stalls, dog } = watch(() => probe);
+    await wait(150);
+    expect(stalls[0]).to.deep.equal({ time: 0, nearEnd: false, repeat: 0 });
+    // A nudge moves the clock a hair; still stuck there, it is the same stall again.
+    probe = { ...probe, time: 0.01 };
+    await wait(150);
+    expect(stalls.at(-1)).to.deep.include({ time: 0.01, repeat: 1 });
+    // Once playback gets well on, a later stall is a new one.
+    probe = { ...probe, time: 1.5 };
+    stalls.length = 0;
+    await wait(150);
+    dog.stop();
+    expect(stalls[0]).to.deep.equal({ time: 1.5, nearEnd: false, repeat: 0 });
+  });
+
+  it('leaves a clock waiting for data, or paused, alone', async () => {
+    let probe: WatchdogProbe = { time: 1, active: true, remaining: 2, ahead: 0.1 };
+    const { stalls, dog } = watch(() => probe);
+    await wait(250);
+    expect(stalls).to.deep.equal([]);
+    probe = { time: 1, active: false, remaining: 2, ahead: 10 };
+    await wait(250);
+    dog.stop();
+    expect(stalls).to.deep.equal([]);
+  });
+
+  it('measures what is buffered ahead of the clock', () => {
+    const ranges = (list: [number, number][]) =>
+      ({
+        length: list.length,
+        start: (i: number) => list[i][0],
+        end: (i: number) => list[i][1],
+      }) as TimeRanges;
+    const video = (time: number, list: [number, number][]) =>
+      ({ currentTime: time, buffered: ranges(list) }) as HTMLVideoElement;
+    expect(bufferedAhead(video(1, [[0, 4]]))).to.equal(3);
+    expect(bufferedAhead(video(0, [[0.05, 2]]))).to.be.closeTo(2, 1e-9);
+    expect(
+      bufferedAhead(
+        video(5, [
+          [0, 4],
+          [6, 8],
+        ]),
+      ),
+    ).to.equal(0);
+    expect(bufferedAhead(undefined)).to.equal(0);
   });
 });

@@ -1,6 +1,6 @@
 import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
-import { resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
+import { nudgeVideo, resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
 import { HlsEngine, mseSupported, nativeHlsSupported } from './hls-engine.js';
 
 interface Slot {
@@ -95,6 +95,10 @@ export class SwapEngine implements PlaybackEngine {
     this.options.events.time(target, target === index ? offset : 0);
     if (playing) this.video.play().catch(() => undefined);
     this.preloadAfter(target);
+  }
+
+  nudge(): void {
+    nudgeVideo(this.video);
   }
 
   destroy(): void {
