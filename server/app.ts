@@ -9,13 +9,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamEvents } from './api/events.js';
 import { authenticate, MemberLog, type ApiContext } from './api/context.js';
-import { listMessages, postMessage } from './api/messages.js';
+import { deleteMessage, listMessages, postMessage } from './api/messages.js';
 import { devToken, getSession } from './api/session.js';
-import { getVideo, listVideos } from './api/videos.js';
+import { getVideo, listVideos, markWatched } from './api/videos.js';
 import { MediaSigner } from './auth/media-tokens.js';
 import { TokenVerifier } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { Converter } from './convert/index.js';
+import { LiveConversions, type LiveStats } from './convert/live-pool.js';
 import { LocalFanout } from './events/fanout.js';
 import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
@@ -24,6 +25,7 @@ import { serveStatic } from './http/files.js';
 import { applyIdleTimeout, requestDeadline, serverOptions } from './limits/timeouts.js';
 import { TokenBuckets } from './limits/token-bucket.js';
 import { Router, splitUrl, type RequestContext } from './http/router.js';
+import { RetentionSweeper } from './jobs/retention.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { serveMedia } from './media/routes.js';
 import { LocalMediaStore } from './media/store.js';
@@ -36,6 +38,8 @@ export interface App {
   server: http.Server;
   /** Stops accepting, ends event streams and conversions, closes the database. */
   close(): Promise<void>;
+  /** What the conversions while uploading did (undefined when that is off). */
+  liveStats?: LiveStats;
 }
 
 export interface AppOptions {
@@ -75,7 +79,14 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   );
   const media = new LocalMediaStore(mediaDir);
   const members = new MemberLog(store);
-  const api: ApiContext = { config, store, media, signer, tokens, members };
+  // A video whose rows are gone (unsent, expired): stop its conversion, then drop its files.
+  const discardVideo = async (videoId: string) => {
+    live?.cancel(videoId);
+    worker.cancel(videoId);
+    await media.remove(videoId);
+    await uploads.datastore.discard(videoId);
+  };
+  const api: ApiContext = { config, store, media, signer, tokens, members, discardVideo };
   const cors = new Cors(config.allowedOrigins);
 
   const converter =
@@ -98,6 +109,22 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     concurrency: config.convertConcurrency,
     perOwner: config.convertPerOwner,
   });
+  // Recordings converted while they upload; not when a test replaced the converter.
+  const live: LiveConversions | undefined =
+    config.liveConvert.max > 0 && !options.converter
+      ? new LiveConversions({
+          ffmpegPath: config.ffmpegPath,
+          ffprobePath: config.ffprobePath,
+          maxDurationS: config.maxDurationS,
+          limits: config.clipLimits,
+          max: config.liveConvert.max,
+          perOwner: config.liveConvert.perOwner,
+          finishTimeoutMs: config.liveConvert.finishS * 1000,
+          idleTimeoutMs: config.liveConvert.idleS * 1000,
+          uploadPath: (id): string => uploads.path(id),
+          outputDir: (id): string => media.outputDir(id),
+        })
+      : undefined;
   const uploads = new Uploads({
     directory: uploadsDir,
     maxUploadBytes: config.maxUploadBytes,
@@ -106,8 +133,15 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     store,
     media,
     cors,
-    onQueued: () => worker.kick(),
+    onQueued: (id) => {
+      // Converted while it arrived: recorded once finished; the job waits for that.
+      const converted = live?.completed(id);
+      if (converted) worker.recordConverted(id, converted);
+      worker.kick();
+    },
     onTerminating: (id) => worker.cancel(id),
+    onWritten: live ? (id, owner) => live.written(id, owner) : undefined,
+    onRemoving: (id) => live?.cancel(id),
     touchMember: (identity, conversation) => members.seen(identity, conversation),
   });
   const sse = new SseHub(store, fanout, signer, { ...config.sse, retryMs: SSE_RETRY_MS });
@@ -131,8 +165,10 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
         })
       : undefined;
   route('POST', '/v1/conversations/:c/messages', postMessage(messageRate));
+  route('DELETE', '/v1/conversations/:c/messages/:id', deleteMessage);
   route('GET', '/v1/conversations/:c/videos', listVideos);
   route('GET', '/v1/conversations/:c/videos/:id', getVideo);
+  route('PUT', '/v1/conversations/:c/videos/:id/watched', markWatched);
   route('POST', UPLOADS_PATH, async (a, ctx) =>
     uploads.create(ctx.req, ctx.res, await authenticate(a, ctx)),
   );
@@ -219,13 +255,25 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   sweepStale();
   const sweeper = setInterval(sweepStale, Math.min(config.uploadExpiryS, 3600) * 1000);
   sweeper.unref();
+  const retention = config.retentionDays
+    ? new RetentionSweeper({ store, days: config.retentionDays, discardVideo })
+    : undefined;
+  const sweepOld = () =>
+    void retention
+      ?.sweep()
+      .catch((error) => console.error('reelchat: the retention sweep failed', error));
+  sweepOld();
+  const retentionTimer = retention && setInterval(sweepOld, config.retentionSweepS * 1000);
+  retentionTimer?.unref();
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(sweeper);
+      clearInterval(retentionTimer);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       sse.closeAll();
+      await live?.close();
       await worker.close();
       await (options.converter ? options.converter.close?.() : (converter as Converter).close());
       // Connections whose last response (an event stream) just ended are idle now.
@@ -233,10 +281,11 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       const force = setTimeout(() => server.closeAllConnections(), 2_000);
       await stopped;
       clearTimeout(force);
+      await retention?.settled();
       await store.close();
     })());
 
-  return { url, server, close };
+  return { url, server, close, liveStats: live?.stats };
 }
 
 /** Converters write into dot-folders beside the final one; a killed server leaves them. */

@@ -35,4 +35,15 @@ describe('readConfig', () => {
     );
     assert.equal(readConfig({}, ['--demo']).devTokens, true);
   });
+
+  it('keeps everything for ever unless REELCHAT_RETENTION_DAYS says otherwise', () => {
+    assert.equal(readConfig({ REELCHAT_JWT_SECRET: SECRET }).retentionDays, undefined);
+    const config = readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_RETENTION_DAYS: '90' });
+    assert.deepEqual([config.retentionDays, config.retentionSweepS], [90, 3600]);
+    for (const days of ['0', '1.5', 'forever'])
+      assert.throws(
+        () => readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_RETENTION_DAYS: days }),
+        /REELCHAT_RETENTION_DAYS must be a whole number of at least 1/,
+      );
+  });
 });

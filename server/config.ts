@@ -30,6 +30,12 @@ export interface ServerConfig {
   convertPerOwner: number;
   /** What one clip may cost ffmpeg: picture, pixel budget, output size, memory. */
   clipLimits: ClipLimits;
+  /**
+   * Converting recordings while they upload (docs/conversion.md): at most `max` at once (0:
+   * off), `perOwner` of one owner; each has `finishS` after the last byte to be done and
+   * gives up after `idleS` without new bytes (the stored bytes are then converted as usual).
+   */
+  liveConvert: { max: number; perOwner: number; finishS: number; idleS: number };
   /** How long a database write waits for another connection's lock before failing. */
   dbBusyWaitMs: number;
   /** Serve the demo pages and the built library at / (npm start). */
@@ -57,6 +63,10 @@ export interface ServerConfig {
   /** Messages one user may post at once, then `messagesPerMinute` sustained (0 = no limit). */
   messagesBurst: number;
   messagesPerMinute: number;
+  /** Messages and clips older than this many days are removed (undefined: kept for ever). */
+  retentionDays?: number;
+  /** How often the retention sweep runs, in seconds. */
+  retentionSweepS: number;
   /** Socket and request timeouts of the HTTP server, in seconds (0 = none). */
   timeouts: {
     /** Until the request's headers are complete (slowloris). */
@@ -112,7 +122,7 @@ export function readConfig(
   return {
     port: integer(env, 'PORT', 8080),
     host: env.HOST || '127.0.0.1',
-    dataDir: resolve(env.REELCHAT_DATA_DIR || './data'),
+    dataDir: dataDirOf(env),
     jwtSecret,
     jwtPublicKey,
     devTokens: devTokens || demo,
@@ -129,6 +139,12 @@ export function readConfig(
     convertConcurrency: integer(env, 'REELCHAT_CONVERT_CONCURRENCY', availableParallelism(), 1),
     convertPerOwner: integer(env, 'REELCHAT_CONVERT_PER_OWNER', 1, 1),
     clipLimits: readClipLimits(env),
+    liveConvert: {
+      max: integer(env, 'REELCHAT_LIVE_CONVERT', availableParallelism()),
+      perOwner: integer(env, 'REELCHAT_LIVE_CONVERT_PER_OWNER', 1, 1),
+      finishS: integer(env, 'REELCHAT_LIVE_FINISH_S', 10, 1),
+      idleS: integer(env, 'REELCHAT_LIVE_IDLE_S', 30, 1),
+    },
     dbBusyWaitMs: integer(env, 'REELCHAT_DB_BUSY_WAIT_MS', 10_000),
     demo,
     uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
@@ -147,6 +163,10 @@ export function readConfig(
     },
     messagesBurst: integer(env, 'REELCHAT_RATE_MESSAGES_BURST', 30, 1),
     messagesPerMinute: integer(env, 'REELCHAT_RATE_MESSAGES_PER_MINUTE', 60),
+    retentionDays: env.REELCHAT_RETENTION_DAYS
+      ? integer(env, 'REELCHAT_RETENTION_DAYS', 0, 1)
+      : undefined,
+    retentionSweepS: integer(env, 'REELCHAT_RETENTION_SWEEP_S', 3600, 1),
     timeouts: {
       headersS: integer(env, 'REELCHAT_HEADERS_TIMEOUT_S', 30, 1),
       requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
@@ -154,6 +174,11 @@ export function readConfig(
       keepAliveS: integer(env, 'REELCHAT_KEEP_ALIVE_TIMEOUT_S', 10, 1),
     },
   };
+}
+
+/** The data folder (REELCHAT_DATA_DIR), also for commands that need nothing else (erase-user). */
+export function dataDirOf(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.REELCHAT_DATA_DIR || './data');
 }
 
 /** What one clip may cost ffmpeg; defaults and their reasons in server/convert/types.ts. */

@@ -2,11 +2,22 @@
 // Entry point: `reelchat-server [--demo]` (the bin of the reelchat-server package; from the
 // repository, `npm run server` or `npm start` run the bundle `server/dist/main.js`).
 // Reads the configuration, refuses to start without ffmpeg, and shuts down cleanly.
+// `reelchat-server erase-user <id>` erases one person's data instead (server/erase.ts).
 import { createApp } from './app.js';
-import { ConfigError, readConfig } from './config.js';
+import { ConfigError, dataDirOf, readConfig } from './config.js';
 import { checkTools, ToolsMissingError } from './convert/index.js';
+import { describeErasure, EraseError, eraseUser } from './erase.js';
+
+/** `erase-user <id>`: works on the configured data folder; needs no keys or ffmpeg. */
+async function eraseCommand(args: string[]): Promise<void> {
+  if (args.length !== 1) throw new EraseError('Usage: reelchat-server erase-user <user-id>');
+  const summary = await eraseUser(dataDirOf(process.env), args[0]!);
+  console.log(describeErasure(summary));
+}
 
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === 'erase-user') return eraseCommand(rest);
   const config = readConfig(process.env, process.argv.slice(2));
   const tools = await checkTools(config.ffmpegPath, config.ffprobePath);
   console.error(`reelchat: using ffmpeg ${tools.ffmpeg}, ffprobe ${tools.ffprobe}`);
@@ -35,7 +46,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof ToolsMissingError) {
+  if (
+    error instanceof ConfigError ||
+    error instanceof ToolsMissingError ||
+    error instanceof EraseError
+  ) {
     console.error(`reelchat: ${error.message}`);
   } else {
     console.error('reelchat: could not start', error);

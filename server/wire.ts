@@ -28,11 +28,30 @@ export function messageJson(message: MessageRecord): MessageJson {
   };
   if (message.text !== null) json.text = message.text;
   if (message.video !== null) json.video = message.video;
+  if (message.deletedAt !== null) {
+    json.deleted = true;
+    json.deletedAt = message.deletedAt;
+  }
   return json;
 }
 
-/** Playlist and poster URLs are relative to the server root and carry a fresh media token. */
-export function videoJson(video: VideoRecord, signer: MediaSigner): VideoJson {
+/**
+ * Who watched the video, as `viewer` may know it: its owner is told everyone, any other
+ * member only whether they themselves have.
+ */
+export function watchedByFor(video: VideoRecord, viewer: string, watchers: string[]): string[] {
+  return video.owner === viewer ? watchers : watchers.filter((user) => user === viewer);
+}
+
+/**
+ * Playlist and poster URLs are relative to the server root and carry a fresh media token.
+ * `watchedBy` (see watchedByFor) is given for one asker; events, shared by many, go without.
+ */
+export function videoJson(
+  video: VideoRecord,
+  signer: MediaSigner,
+  watchedBy?: string[],
+): VideoJson {
   const json: VideoJson = {
     id: video.id,
     owner: video.owner,
@@ -53,13 +72,20 @@ export function videoJson(video: VideoRecord, signer: MediaSigner): VideoJson {
     json.poster = `/media/${video.id}/poster.jpg?t=${t}`;
     if (video.readyAt !== null) json.readyAt = video.readyAt;
   }
+  if (watchedBy !== undefined) json.watchedBy = watchedBy;
   return json;
 }
 
 /** The `data` of the event's SSE frame; its `id` is the event's place in the log. */
 export function eventJson(event: StoredEvent, signer: MediaSigner): WireEvent {
   const id = String(event.seq);
-  return event.type === 'message.created'
-    ? { type: event.type, id, message: messageJson(event.message) }
-    : { type: event.type, id, video: videoJson(event.video, signer) };
+  switch (event.type) {
+    case 'message.created':
+    case 'message.deleted':
+      return { type: event.type, id, message: messageJson(event.message) };
+    case 'video.updated':
+      return { type: event.type, id, video: videoJson(event.video, signer) };
+    case 'video.watched':
+      return { type: event.type, id, watch: { ...event.watch } };
+  }
 }

@@ -15,6 +15,11 @@ export interface ApiContext {
   signer: MediaSigner;
   tokens: TokenVerifier;
   members: MemberLog;
+  /**
+   * Removes the files of a video whose rows are gone (unsend): stops its conversion, then
+   * removes its media and upload bytes.
+   */
+  discardVideo(videoId: string): Promise<void>;
 }
 
 /** The caller, from `Authorization: Bearer` (401 without a valid token). */

@@ -1,6 +1,13 @@
 // GET and POST /v1/conversations/:c/messages.
 import type { Identity } from '../auth/tokens.js';
-import { HttpError, badRequest, quotaExceeded, sendJson } from '../http/errors.js';
+import {
+  HttpError,
+  badRequest,
+  forbidden,
+  notFound,
+  quotaExceeded,
+  sendJson,
+} from '../http/errors.js';
 import { readJson } from '../http/body.js';
 import type { RequestContext } from '../http/router.js';
 import { isId, newId } from '../ids.js';
@@ -76,6 +83,24 @@ export function postMessage(
   };
 }
 
+/**
+ * DELETE …/messages/:id — the author unsends a message: 204, also when it was unsent
+ * already; 403 for someone else's, 404 for none. Its video's rows go in the same
+ * transaction (so no conversion can make it ready again), then its files.
+ */
+export async function deleteMessage(api: ApiContext, ctx: RequestContext): Promise<void> {
+  const { identity, conversation } = await memberOf(api, ctx);
+  const id = ctx.params.id!;
+  if (!isId(id)) throw badRequest('Not a message id.');
+  const result = await api.store.deleteMessage(conversation, id, identity.user);
+  if (result.outcome === 'not-found') throw notFound('No such message in this conversation.');
+  if (result.outcome === 'forbidden') throw forbidden('Only its author can unsend a message.');
+  if (result.outcome === 'deleted' && result.video !== null) await api.discardVideo(result.video);
+  ctx.res.statusCode = 204;
+  ctx.res.setHeader('Cache-Control', 'no-store');
+  ctx.res.end();
+}
+
 /** The message the body asks for, or undefined once an earlier one with its clientId was answered. */
 async function newMessage(
   api: ApiContext,
@@ -108,6 +133,7 @@ async function newMessage(
     text: null,
     video: null,
     createdAt: new Date().toISOString(),
+    deletedAt: null,
   };
   if (text !== undefined) {
     if (typeof text !== 'string') throw badRequest('"text" must be a non-empty string.');

@@ -13,6 +13,7 @@
 // makes it SIGKILL ffmpeg when `timeout` dies (killed with the server, by our own kill(),
 // or at its limit). Each part is skipped, with one log line, where the tool is missing.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { setPriority } from 'node:os';
@@ -39,6 +40,16 @@ export interface FfmpegProcessOptions {
   onStdoutLine?: (line: string) => void;
   /** Collected stdout above this size fails the run (a malformed file can be chatty). */
   maxStdoutBytes?: number;
+  /**
+   * When given, the child's stdin is a pipe, handed over once spawned (the live conversion
+   * feeds it the uploaded bytes); otherwise stdin is closed.
+   */
+  onStdin?: (stdin: Writable) => void;
+  /**
+   * Niceness (default 10: conversions yield to the HTTP server). The live conversion's light
+   * runs use 0: they do little work, but what is left when the upload ends is the wait.
+   */
+  niceness?: number;
 }
 
 /** The child exited unsuccessfully, or was killed by its time limit. */
@@ -75,8 +86,9 @@ export class FfmpegProcess {
     const executable = await findExecutable(command, args);
     const tools = await lifetimeTools();
     signal?.throwIfAborted();
-    const argv = guardedCommand(tools, executable, args, timeoutMs);
-    return this.spawnAndWait(argv, tools.nice !== undefined);
+    const niceness = this.options.niceness ?? LOW_PRIORITY;
+    const argv = guardedCommand(tools, executable, args, timeoutMs, niceness);
+    return this.spawnAndWait(argv, tools.nice !== undefined || niceness === 0);
   }
 
   /** Stops the child at once; run() then settles after it has exited. */
@@ -91,8 +103,17 @@ export class FfmpegProcess {
     const { command, cwd, timeoutMs, signal, onStdoutLine } = this.options;
     const maxStdoutBytes = this.options.maxStdoutBytes ?? 16 * 1024 * 1024;
     return new Promise<string>((resolve, reject) => {
-      const child = spawn(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+      const { onStdin } = this.options;
+      const child = spawn(argv[0]!, argv.slice(1), {
+        cwd,
+        stdio: [onStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
       this.child = child;
+      if (onStdin && child.stdin) {
+        // A child that exits early closes its end: EPIPE then, reported by its exit instead.
+        child.stdin.on('error', () => undefined);
+        onStdin(child.stdin);
+      }
       const startedAt = Date.now();
       let failure: unknown;
       let timedOut = false;
@@ -133,7 +154,8 @@ export class FfmpegProcess {
       child.once('spawn', () => {
         if (niced) return; // `nice` already lowered it, before ffmpeg started
         try {
-          if (child.pid !== undefined) setPriority(child.pid, LOW_PRIORITY);
+          if (child.pid !== undefined)
+            setPriority(child.pid, this.options.niceness ?? LOW_PRIORITY);
         } catch {
           // It may already have exited; priority is a courtesy, not a requirement.
         }
@@ -220,9 +242,10 @@ function guardedCommand(
   executable: string,
   args: string[],
   timeoutMs: number,
+  niceness: number,
 ): string[] {
   const dieWithParent = tools.setpriv ? [tools.setpriv, '--pdeathsig', 'KILL', '--'] : [];
-  const niced = tools.nice ? [tools.nice, '-n', String(LOW_PRIORITY)] : [];
+  const niced = tools.nice && niceness !== 0 ? [tools.nice, '-n', String(niceness)] : [];
   const limitS = Math.ceil(timeoutMs / 1000) + HARD_LIMIT_GRACE_S;
   // `timeout` forks: the inner setpriv ties ffmpeg to it in turn.
   const limited = tools.timeout

@@ -18,6 +18,8 @@ export class MemoryWatch {
     private readonly directory: string,
     private readonly maxBytes: number,
     private readonly onExceeded: (bytes: number) => void,
+    /** How often to look (the peak may pass the limit by what is allocated meanwhile). */
+    private readonly pollMs = POLL_MS,
   ) {}
 
   start(): void {
@@ -31,7 +33,7 @@ export class MemoryWatch {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.poll(), POLL_MS);
+    this.timer = setTimeout(() => void this.poll(), this.pollMs);
     this.timer.unref();
   }
 

@@ -3,13 +3,13 @@
 // in one run and decodes the first seconds for the poster in another, beside it.
 // See docs/conversion.md for why each option is there.
 import type { ProbedVideo } from './probe.js';
-import { safeInputArgs } from './safe-input.js';
+import { safeInputArgs, safePipeInputArgs } from './safe-input.js';
 
 /** Every clip gets the same audio, so the player can stitch clips into one playlist. */
 const AUDIO = { codec: 'aac', rate: 48000, channels: 2, bitrate: '128k' } as const;
-const SEGMENT_S = 2;
+export const SEGMENT_S = 2;
 /** The poster is picked from this much of the start, and fits this box. */
-const POSTER_WINDOW_S = 3;
+export const POSTER_WINDOW_S = 3;
 const POSTER_MAX_SIDE = 640;
 /**
  * Threads, fixed rather than one per core, because each decoder thread holds frames of its
@@ -94,31 +94,44 @@ export function planOutput(probed: ProbedVideo, maxOutputShortSide: number): Out
  * A transcode writes the poster too, from the same decoded frames.
  */
 export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: OutputPlan): string[] {
-  const end = probed.durationS.toFixed(3);
+  return hlsRunArgs(probed, safeInputArgs(probed.container, absoluteInput), plan, false);
+}
+
+/**
+ * The live variant (live.ts): the upload is read from stdin as it arrives, so the length is
+ * not known yet. Audio is padded with silence without an end and the output stops with the
+ * video (-shortest) instead of at a probed length; the poster is a run of its own (posterArgs
+ * on the stored bytes), as beside a remux, because -shortest holds back every other output
+ * of the run until the end. Everything else is the same command line.
+ */
+export function liveHlsArgs(probed: ProbedVideo, plan: OutputPlan): string[] {
+  return hlsRunArgs(probed, safePipeInputArgs(probed.container), plan, true);
+}
+
+function hlsRunArgs(
+  probed: ProbedVideo,
+  input: string[],
+  plan: OutputPlan,
+  live: boolean,
+): string[] {
   // Audio is padded with silence (or made of it) and cut to the video's length, so audio
   // and video end together and joins between clips do not drift.
+  const end = live ? '' : `,atrim=end=${probed.durationS.toFixed(3)}`;
   const audio = probed.audio
-    ? [
-        '-map',
-        `0:${probed.audio.index}`,
-        '-af',
-        `aresample=async=1:first_pts=0,apad,atrim=end=${end}`,
-      ]
-    : [
-        '-filter_complex',
-        `anullsrc=r=${AUDIO.rate}:cl=stereo,atrim=end=${end}[silence]`,
-        '-map',
-        '[silence]',
-      ];
+    ? ['-map', `0:${probed.audio.index}`, '-af', `aresample=async=1:first_pts=0,apad${end}`]
+    : ['-filter_complex', `anullsrc=r=${AUDIO.rate}:cl=stereo${end}[silence]`, '-map', '[silence]'];
   const poster = fitPoster(plan);
+  const withPoster = !plan.copyVideo && !live;
   // Scaled first, to the output size: nothing downstream ever holds a full-size frame.
   // Square pixels and even sides, as 4:2:0 H.264 needs; rotation is applied before this by
   // ffmpeg (autorotate), which also drops the rotation flag. One branch feeds the
   // poster: of the first seconds, the frame most like the others (see posterArgs).
-  const frames =
-    `[0:${probed.video.index}]scale=${plan.width}:${plan.height},setsar=1,split=2[video][thumbs];` +
-    `[thumbs]trim=duration=${POSTER_WINDOW_S},scale=${poster.width}:${poster.height},` +
-    `thumbnail=n=${POSTER_WINDOW_S * 30}[poster]`;
+  const scaled = `[0:${probed.video.index}]scale=${plan.width}:${plan.height},setsar=1`;
+  const frames = withPoster
+    ? `${scaled},split=2[video][thumbs];` +
+      `[thumbs]trim=duration=${POSTER_WINDOW_S},scale=${poster.width}:${poster.height},` +
+      `thumbnail=n=${POSTER_WINDOW_S * 30}[poster]`
+    : `${scaled}[video]`;
   const video = plan.copyVideo
     ? ['-map', `0:${probed.video.index}`, '-c:v', 'copy']
     : [
@@ -151,7 +164,10 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: Output
   return [
     ...globalArgs(),
     ...decoderArgs(probed),
-    ...safeInputArgs(probed.container, absoluteInput),
+    // Read from a pipe, ffmpeg would wait for 5 s of it before writing anything; the
+    // streams are known from the container's header (probed from the first part).
+    ...(live ? ['-analyzeduration', '1000000'] : []),
+    ...input,
     ...video,
     ...audio,
     '-c:a',
@@ -167,6 +183,7 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: Output
     '-1',
     '-map_chapters',
     '-1',
+    ...(live ? ['-shortest'] : []),
     '-f',
     'hls',
     '-hls_time',
@@ -182,7 +199,7 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: Output
     '-hls_flags',
     'independent_segments',
     OUTPUT.playlist,
-    ...(plan.copyVideo ? [] : ['-map', '[poster]', ...posterOutput()]),
+    ...(withPoster ? ['-map', '[poster]', ...posterOutput()] : []),
   ];
 }
 

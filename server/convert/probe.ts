@@ -4,7 +4,8 @@
 import { ConvertError } from './errors.js';
 import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
 import { checkFrameRate, checkPicture, displayedSize } from './limits.js';
-import { safeInputArgs } from './safe-input.js';
+import type { Writable } from 'node:stream';
+import { safeInputArgs, safePipeInputArgs } from './safe-input.js';
 import type { Container } from './sniff.js';
 import type { ClipLimits } from './types.js';
 
@@ -43,6 +44,12 @@ interface ProbeOptions {
   limits: ClipLimits;
   /** Aborting kills the running ffprobe. */
   signal?: AbortSignal;
+  /**
+   * The first part of an upload still arriving (live.ts): it ends mid-way, so demuxer
+   * errors and a header's length are not judged; the packets of the complete file are
+   * scanned at the end (scanPipedVideoPackets).
+   */
+  partial?: boolean;
 }
 
 interface FfprobeStream {
@@ -94,12 +101,14 @@ export async function probeVideo(
   const headerDuration = Number(info.format?.duration);
   if (headerDuration > limit + DURATION_GRACE_S) throw new ConvertError(`Longer than ${limit} s`);
 
-  const packets = await scanVideoPackets(container, absolutePath, video.index, options);
+  const input = safeInputArgs(container, absolutePath);
+  const packets = await scanVideoPackets(input, video.index, options);
   if (packets.count === 0) throw new ConvertError('The video has no frames');
   checkFrameRate(packets.count, packets.durationS, options.limits);
   // Recorded WebM has no duration in its header; where there is one, the packets must
   // reach it, or the file was cut off in transfer.
   if (
+    !options.partial &&
     headerDuration > 0 &&
     packets.durationS < headerDuration - Math.max(0.5, headerDuration / 10)
   ) {
@@ -151,7 +160,7 @@ async function readStreams(
   }
 }
 
-interface PacketSummary {
+export interface PacketSummary {
   count: number;
   durationS: number;
   /** A packet came with an earlier time than one before it: frames are reordered. */
@@ -165,10 +174,13 @@ interface PacketSummary {
  * holds more frames than the frame-rate limit allows in that length.
  */
 async function scanVideoPackets(
-  container: Container,
-  absolutePath: string,
+  input: string[],
   streamIndex: number,
-  options: ProbeOptions,
+  options: ProbeOptions & {
+    onStdin?: (stdin: Writable) => void;
+    timeoutMs?: number;
+    niceness?: number;
+  },
 ): Promise<PacketSummary> {
   const limit = options.maxDurationS + DURATION_GRACE_S;
   const maxFrames = options.limits.maxFrameRate * limit;
@@ -184,7 +196,7 @@ async function scanVideoPackets(
     args: [
       '-v',
       'error',
-      ...safeInputArgs(container, absolutePath),
+      ...input,
       '-select_streams',
       String(streamIndex),
       '-show_entries',
@@ -192,8 +204,10 @@ async function scanVideoPackets(
       '-of',
       'compact=p=0',
     ],
-    timeoutMs: PROBE_TIMEOUT_MS * 4,
+    timeoutMs: options.timeoutMs ?? PROBE_TIMEOUT_MS * 4,
     signal: options.signal,
+    onStdin: options.onStdin,
+    niceness: options.niceness,
     onStdoutLine: (line) => {
       const fields = new Map(line.split('|').map((pair) => pair.split('=') as [string, string]));
       const pts = Number(fields.get('pts_time'));
@@ -224,11 +238,38 @@ async function scanVideoPackets(
     );
   }
   if (tooLong) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
+  // The demuxer gave up part-way on bytes that are not the container (garbage after good
+  // frames); a last block cut short (a recorder stopped mid-write) is kept, as before.
+  const damage = ffprobe.stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/File ended prematurely/.test(line));
+  if (!options.partial && damage.length > 0) {
+    const readS = count > 0 ? latest - first : 0;
+    throw new ConvertError(
+      `The file is damaged (it stops being a video after ${readS.toFixed(1)} s)`,
+    );
+  }
   // Recorded WebM blocks carry no duration; the last frame then lasts an average frame.
   const averageFrameS = count > 1 ? (latest - first) / (count - 1) : 0;
   const durationS = count === 0 ? 0 : latest + (latestFrameS ?? averageFrameS) - first;
   if (durationS > limit) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
   return { count, durationS, reordered };
+}
+
+/**
+ * The same packet scan, of bytes fed on stdin as they arrive (live.ts): it ends as soon as
+ * the last byte is in, with the same checks (length, frame rate, damage).
+ */
+export function scanPipedVideoPackets(
+  container: Container,
+  streamIndex: number,
+  options: ProbeOptions & {
+    onStdin: (stdin: Writable) => void;
+    timeoutMs: number;
+    niceness?: number;
+  },
+): Promise<PacketSummary> {
+  return scanVideoPackets(safePipeInputArgs(container), streamIndex, options);
 }
 
 function unreadable(error: unknown): unknown {

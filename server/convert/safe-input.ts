@@ -21,3 +21,13 @@ export function safeInputArgs(container: Container, absolutePath: string): strin
     `file:${absolutePath}`,
   ];
 }
+
+/**
+ * The same rules for an input fed on stdin (the live conversion, reading an upload as its
+ * bytes arrive): the same forced container and MP4 options, and only the pipe protocol, so
+ * not even a file can be opened.
+ */
+export function safePipeInputArgs(container: Container): string[] {
+  const movOptions = container === 'mov' ? ['-enable_drefs', '0', '-use_absolute_path', '0'] : [];
+  return ['-protocol_whitelist', 'pipe', '-f', container, ...movOptions, '-i', 'pipe:0'];
+}

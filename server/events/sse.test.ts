@@ -39,6 +39,7 @@ function eventLog(count: number, textLength: number): Pick<MetadataStore, 'event
           text,
           video: null,
           createdAt: new Date(0).toISOString(),
+          deletedAt: null,
         };
         return { seq, conversation: 'c', audience: null, type: 'message.created', message };
       }) satisfies StoredEvent[],

@@ -3,7 +3,7 @@
 // also keeps a foreign page from causing side effects with a request it cannot read.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const ALLOW_METHODS = 'GET, HEAD, POST, PATCH, DELETE, OPTIONS';
+const ALLOW_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOW_HEADERS = [
   'Authorization',
   'Content-Type',

@@ -168,6 +168,38 @@ describe('ConversionWorker bookkeeping', () => {
     assert.equal(fakes.jobs.size, 0);
   });
 
+  // Converted while uploading (server/convert/live.ts): recorded without a slot, once.
+  const LIVE = { ...RESULT, sha256: 'ab' };
+  const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 30));
+
+  it('a live result is recorded once; its job, claimed meanwhile, converts nothing', async () => {
+    fakes.add('v1');
+    const converter = new FakeConverter(async () => RESULT);
+    start(converter).recordConverted('v1', later(LIVE));
+    await until(() => fakes.ready.length === 1, 'the video to be ready');
+    await until(() => fakes.jobs.size === 0, 'the job to end');
+    assert.deepEqual(fakes.ready, ['v1']);
+    assert.equal(converter.calls, 0);
+  });
+
+  it('a live conversion that gave up leaves the job to convert the stored bytes', async () => {
+    fakes.add('v1');
+    const converter = new FakeConverter(async () => RESULT);
+    start(converter).recordConverted('v1', later(undefined));
+    await until(() => fakes.ready.length === 1, 'the video to be ready');
+    assert.equal(converter.calls, 1);
+  });
+
+  it('a live result whose saving fails is saved by its job, not converted again', async () => {
+    fakes.add('v1');
+    fakes.failures.markVideoReady = 1;
+    const converter = new FakeConverter(async () => RESULT);
+    start(converter).recordConverted('v1', later(LIVE));
+    await until(() => fakes.ready.length === 1, 'the video to be ready');
+    assert.deepEqual(fakes.ready, ['v1']);
+    assert.equal(converter.calls, 0);
+  });
+
   it('a failed publish is retried the same way', async () => {
     fakes.add('v1');
     fakes.failures.publish = 1;

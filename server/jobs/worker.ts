@@ -61,6 +61,8 @@ export class ConversionWorker {
   /** Consecutive failures of the queue itself (claim, nextDue), for backoff. */
   private queueFailures = 0;
   private readonly settled = new Set<Promise<void>>();
+  /** Conversions done outside a job (live, while uploading) being recorded: true once recorded. */
+  private readonly recording = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: WorkerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -100,6 +102,34 @@ export class ConversionWorker {
       });
   }
 
+  /**
+   * Records a conversion that was done outside a job (server/convert/live.ts, while the
+   * upload arrived) as soon as it is finished, without waiting for a slot, through the same
+   * bookkeeping as a job's. Its job, should it run meanwhile, waits for this and ends when it
+   * is recorded; when `converted` is undefined (the live conversion gave up), or recording
+   * fails, the job goes on as usual (converts the stored bytes, or records the outcome).
+   */
+  recordConverted(videoId: string, converted: Promise<ReadyMeta | undefined>): void {
+    const recorded = (async () => {
+      const meta = await converted;
+      if (!meta || this.stopped) return false;
+      this.outcomes.set(videoId, { ready: meta });
+      await this.recordReady(videoId, meta);
+      return true;
+    })().catch((error: unknown) => {
+      console.error(
+        `reelchat: recording the conversion of ${videoId} failed; its job records it`,
+        error,
+      );
+      return false;
+    });
+    this.recording.set(videoId, recorded);
+    void recorded.finally(() => {
+      if (this.recording.get(videoId) === recorded) this.recording.delete(videoId);
+      this.kick();
+    });
+  }
+
   /** Stops the conversion of a video that is being terminated. */
   cancel(videoId: string): void {
     this.outcomes.delete(videoId);
@@ -111,7 +141,7 @@ export class ConversionWorker {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const controller of this.running.values()) controller.abort(new Error('Server stopping.'));
-    await Promise.all(this.settled);
+    await Promise.all([...this.settled, ...this.recording.values()]);
   }
 
   private async pump(): Promise<void> {
@@ -150,6 +180,8 @@ export class ConversionWorker {
   }
 
   private async run({ videoId, attempts }: Job, signal: AbortSignal): Promise<void> {
+    // Converted while uploading and being recorded: done once that is (the job is gone).
+    if (await this.recording.get(videoId)) return;
     let outcome = this.outcomes.get(videoId);
     if (!outcome) {
       try {
@@ -164,6 +196,9 @@ export class ConversionWorker {
         }
         outcome = { failed: failure };
       }
+      // Claimed in the moment between the upload's completion and its live result being
+      // handed over: that one is recorded, not this.
+      if (await this.recording.get(videoId)) return;
       this.outcomes.set(videoId, outcome);
     }
     try {

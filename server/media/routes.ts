@@ -26,6 +26,9 @@ export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<
   if (t !== null) {
     if (!api.signer.verify(videoId, t))
       throw unauthorized('The media link has expired or is not valid.');
+    // A link signed before the clip was unsent (or expired by retention) is still within
+    // its lifetime: the video's row decides, not only whether its files are gone yet.
+    if (!(await api.store.getVideo(videoId))) throw notFound();
   } else {
     if (req.headers.authorization === undefined) throw unauthorized();
     const identity = await api.tokens.fromRequest(req);

@@ -97,6 +97,28 @@ const MIGRATIONS: string[] = [
   CREATE INDEX job_turns_by_time ON job_turns (started_at);
   CREATE INDEX jobs_by_state ON jobs (state, run_at);
   `,
+  // Unsend, seen by, retention and erasure (issue 15). A deleted message keeps its row (its
+  // place in the timeline) with deleted_at set and text/video cleared. Who watched which
+  // video. Each event names its subject (the message or video it is about), so the events
+  // of a message or video can be rewritten or removed without reading every event's JSON.
+  `
+  ALTER TABLE messages ADD COLUMN deleted_at TEXT;
+  CREATE INDEX messages_by_author ON messages (author);
+  CREATE INDEX messages_by_time ON messages (created_at);
+  CREATE TABLE watched (
+    video_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    watched_at TEXT NOT NULL,
+    PRIMARY KEY (video_id, user)
+  );
+  CREATE INDEX watched_by_user ON watched (user);
+  ALTER TABLE events ADD COLUMN subject TEXT;
+  UPDATE events SET subject = json_extract(data, '$.id');
+  CREATE INDEX events_by_subject ON events (subject);
+  CREATE INDEX events_by_audience ON events (audience) WHERE audience IS NOT NULL;
+  CREATE INDEX events_by_time ON events (created_at);
+  CREATE INDEX uploads_by_owner ON uploads (owner);
+  `,
 ];
 
 export function migrate(db: Database): void {

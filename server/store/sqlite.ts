@@ -1,5 +1,6 @@
 // The default metadata store and job queue: one SQLite file (better-sqlite3, WAL) in the
-// data folder. better-sqlite3 is synchronous, so each transaction runs to completion without
+// data folder. This file holds members, messages, uploads, videos and the event log; the job
+// queue is sqlite-jobs.ts, unsend/retention/erasure sqlite-removal.ts, row mapping rows.ts. better-sqlite3 is synchronous, so each transaction runs to completion without
 // interleaving; several rows that change together change in one transaction. A write that
 // finds the database locked by another connection waits asynchronously (busy-retry.ts).
 import { randomBytes } from 'node:crypto';
@@ -8,24 +9,33 @@ import type { Job, JobQueue } from '../jobs/queue.js';
 import { BusyRetry, SYNC_BUSY_WAIT_MS } from './busy-retry.js';
 import { migrate } from './migrations.js';
 import {
+  eventPayload,
+  now,
+  toEvent,
+  toMessage,
+  toUpload,
+  toVideo,
+  type NewEvent,
+  type Row,
+  type Transact,
+} from './rows.js';
+import { SqliteJobs } from './sqlite-jobs.js';
+import { SqliteRemoval } from './sqlite-removal.js';
+import {
   UnknownCursorError,
+  type DeleteOutcome,
+  type ErasureReport,
   type MessagePage,
   type MessageRecord,
   type MetadataStore,
   type NewUpload,
   type ReadyMeta,
+  type RetentionReport,
   type StoredEvent,
   type UploadRecord,
   type VideoPage,
   type VideoRecord,
 } from './types.js';
-
-type Row = Record<string, unknown>;
-type NewEvent = StoredEvent extends infer E
-  ? E extends StoredEvent
-    ? Omit<E, 'seq'>
-    : never
-  : never;
 
 /** Thrown by createMessage when the video is already attached to another message. */
 export class VideoTakenError extends Error {
@@ -36,6 +46,8 @@ export class SqliteStore implements MetadataStore, JobQueue {
   private readonly db: Db;
   private readonly sql;
   private readonly writes: BusyRetry;
+  private readonly jobs: SqliteJobs;
+  private readonly removal: SqliteRemoval;
 
   constructor(
     path: string,
@@ -104,7 +116,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
         `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
       ),
       insertEvent: p(
-        'INSERT INTO events (conversation, audience, type, data, created_at) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       eventsAfter:
         p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
@@ -115,27 +127,10 @@ export class SqliteStore implements MetadataStore, JobQueue {
         `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
       ),
       deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
-      requeueRunning: p(`UPDATE jobs SET state = 'queued', run_at = ? WHERE state = 'running'`),
-      jobsForOrphans: p(`INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at)
-        SELECT v.id, 'queued', 0, ? FROM videos v JOIN uploads u ON u.id = v.id
-        WHERE v.state = 'processing' AND u.complete = 1`),
-      // Fair across owners: only owners below their share of running jobs, and of those
-      // the one served least recently (job_turns), then its oldest due job.
-      dueJob: p(`SELECT j.video_id, j.attempts, v.owner FROM jobs j
-        JOIN videos v ON v.id = j.video_id LEFT JOIN job_turns t ON t.owner = v.owner
-        WHERE j.state = 'queued' AND j.run_at <= @at AND v.owner NOT IN (
-          SELECT rv.owner FROM jobs r JOIN videos rv ON rv.id = r.video_id
-          WHERE r.state = 'running' GROUP BY rv.owner HAVING COUNT(*) >= @perOwner)
-        ORDER BY COALESCE(t.started_at, 0), j.run_at, j.rowid LIMIT 1`),
-      startJob: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE video_id = ?`),
-      takeTurn: p(`INSERT INTO job_turns (owner, started_at) VALUES (?, ?)
-        ON CONFLICT (owner) DO UPDATE SET started_at = excluded.started_at`),
-      forgetTurns: p('DELETE FROM job_turns WHERE started_at < ?'),
-      retryJob: p(
-        `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`,
-      ),
-      nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued' AND run_at > ?`),
     };
+    const transact: Transact = (fn) => this.transact(fn);
+    this.jobs = new SqliteJobs(this.db, this.writes, transact);
+    this.removal = new SqliteRemoval(this.db, transact);
   }
 
   /**
@@ -146,12 +141,13 @@ export class SqliteStore implements MetadataStore, JobQueue {
   private async transact<T>(fn: (append: (event: NewEvent) => void) => T): Promise<T> {
     let appended: StoredEvent[] = [];
     const append = (event: NewEvent) => {
-      const data = event.type === 'message.created' ? event.message : event.video;
+      const { data, subject } = eventPayload(event);
       const info = this.sql.insertEvent.run(
         event.conversation,
         event.audience,
         event.type,
         JSON.stringify(data),
+        subject,
         now(),
       );
       appended.push({ ...event, seq: Number(info.lastInsertRowid) } as StoredEvent);
@@ -372,17 +368,27 @@ export class SqliteStore implements MetadataStore, JobQueue {
     limit: number,
   ): Promise<StoredEvent[]> {
     const rows = this.sql.eventsAfter.all(seq, JSON.stringify(conversations), user, limit) as Row[];
-    return rows.map((row) => {
-      const data = JSON.parse(row.data as string) as MessageRecord & VideoRecord;
-      const base = {
-        seq: row.seq as number,
-        conversation: row.conversation as string,
-        audience: row.audience as string | null,
-      };
-      return row.type === 'message.created'
-        ? { ...base, type: 'message.created', message: data }
-        : { ...base, type: 'video.updated', video: data };
-    });
+    return rows.map(toEvent);
+  }
+
+  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome> {
+    return this.removal.deleteMessage(conversation, id, author);
+  }
+
+  markWatched(video: VideoRecord, user: string): Promise<boolean> {
+    return this.removal.markWatched(video, user);
+  }
+
+  watchers(videoIds: string[]): Promise<Map<string, string[]>> {
+    return this.removal.watchers(videoIds);
+  }
+
+  expireBefore(cutoff: string): Promise<RetentionReport> {
+    return this.removal.expireBefore(cutoff);
+  }
+
+  eraseUser(user: string): Promise<ErasureReport> {
+    return this.removal.eraseUser(user);
   }
 
   async secret(name: string): Promise<Buffer> {
@@ -390,36 +396,22 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return (this.sql.secret.get(name) as { value: Buffer }).value;
   }
 
-  // JobQueue
+  // JobQueue (sqlite-jobs.ts)
 
-  async recover(): Promise<void> {
-    await this.transact(() => {
-      const at = Date.now();
-      this.sql.requeueRunning.run(at);
-      this.sql.jobsForOrphans.run(at);
-      // A turn a day old counts as none; keeps the table to recent owners.
-      this.sql.forgetTurns.run(at - 24 * 3600_000);
-    });
+  recover(): Promise<void> {
+    return this.jobs.recover();
   }
 
-  async claim(at: number, perOwner: number): Promise<Job | undefined> {
-    return this.transact(() => {
-      const row = this.sql.dueJob.get({ at, perOwner }) as
-        { video_id: string; attempts: number; owner: string } | undefined;
-      if (!row) return undefined;
-      this.sql.startJob.run(row.video_id);
-      this.sql.takeTurn.run(row.owner, at);
-      return { videoId: row.video_id, attempts: row.attempts + 1 };
-    });
+  claim(at: number, perOwner: number): Promise<Job | undefined> {
+    return this.jobs.claim(at, perOwner);
   }
 
-  async retry(videoId: string, runAt: number, error: string): Promise<void> {
-    await this.writes.run(() => this.sql.retryJob.run(runAt, error, videoId));
+  retry(videoId: string, runAt: number, error: string): Promise<void> {
+    return this.jobs.retry(videoId, runAt, error);
   }
 
-  async nextDue(after: number): Promise<number | undefined> {
-    const row = this.sql.nextDue.get(after) as { due: number | null };
-    return row.due ?? undefined;
+  nextDue(after: number): Promise<number | undefined> {
+    return this.jobs.nextDue(after);
   }
 
   async close(): Promise<void> {
@@ -445,53 +437,4 @@ export class SqliteStore implements MetadataStore, JobQueue {
     const row = this.sql.videoById.get(id) as Row | undefined;
     return row && toVideo(row);
   }
-}
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function toMessage(row: Row): MessageRecord {
-  return {
-    id: row.id as string,
-    conversation: row.conversation as string,
-    clientId: row.client_id as string,
-    author: row.author as string,
-    authorName: row.author_name as string,
-    text: row.text as string | null,
-    video: row.video as string | null,
-    createdAt: row.created_at as string,
-  };
-}
-
-function toVideo(row: Row): VideoRecord {
-  return {
-    id: row.id as string,
-    owner: row.owner as string,
-    conversation: row.conversation as string,
-    state: row.state as VideoRecord['state'],
-    reason: row.reason as string | null,
-    duration: row.duration as number | null,
-    width: row.width as number | null,
-    height: row.height as number | null,
-    bytes: row.bytes as number | null,
-    sha256: (row.sha256 as string | null | undefined) ?? null,
-    videoCodec: row.video_codec as string | null,
-    audioCodec: row.audio_codec as string | null,
-    createdAt: row.created_at as string,
-    readyAt: row.ready_at as string | null,
-  };
-}
-
-function toUpload(row: Row): UploadRecord {
-  return {
-    id: row.id as string,
-    owner: row.owner as string,
-    conversation: row.conversation as string,
-    clientId: row.client_id as string,
-    filetype: row.filetype as string,
-    size: row.size as number | null,
-    complete: row.complete === 1,
-    createdAt: row.created_at as string,
-  };
 }

@@ -15,6 +15,8 @@ export interface MessageRecord {
   text: string | null;
   video: string | null;
   createdAt: string;
+  /** When the author unsent it (text and video are null then), or null. */
+  deletedAt: string | null;
 }
 
 export interface VideoRecord {
@@ -56,7 +58,46 @@ export interface UploadRecord {
 export type StoredEvent = { seq: number; conversation: string; audience: string | null } & (
   | { type: 'message.created'; message: MessageRecord }
   | { type: 'video.updated'; video: VideoRecord }
+  | { type: 'message.deleted'; message: MessageRecord }
+  | { type: 'video.watched'; watch: WatchRecord }
 );
+
+/** One member having watched a video. */
+export interface WatchRecord {
+  video: string;
+  conversation: string;
+  user: string;
+  watchedAt: string;
+}
+
+/** What deleteMessage did. */
+export type DeleteOutcome =
+  /** Unsent now; `video` is the id of the video whose files the caller must remove. */
+  | { outcome: 'deleted'; message: MessageRecord; video: string | null }
+  | { outcome: 'already-deleted'; message: MessageRecord }
+  | { outcome: 'not-found' }
+  | { outcome: 'forbidden' };
+
+/** What a retention sweep removed. */
+export interface RetentionReport {
+  /** Messages removed (text and video messages older than the cutoff). */
+  messages: number;
+  /** Videos removed (rows gone): the caller removes their media and upload bytes. */
+  videos: string[];
+  /** Events older than the cutoff removed from the log. */
+  events: number;
+}
+
+/** What eraseUser removed, by kind: counts, and the ids whose files the caller removes. */
+export interface ErasureReport {
+  user: string;
+  messages: number;
+  videos: string[];
+  uploads: string[];
+  watchedMarks: number;
+  events: number;
+  memberships: number;
+}
 
 export interface MessagePage {
   messages: MessageRecord[];
@@ -138,6 +179,32 @@ export interface MetadataStore {
     conversation: string,
     options: { owner?: string; after?: string; before?: string; limit: number },
   ): Promise<VideoPage>;
+  /**
+   * Unsends the author's message: keeps it as deleted (text and video cleared), removes its
+   * video's rows (video, upload, job, watched marks) and the earlier events' contents, and
+   * appends message.deleted. Idempotent (`already-deleted`).
+   */
+  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome>;
+  /**
+   * Records that `user` watched the video; when new, appends video.watched for the owner
+   * (and for the watcher's other devices). Returns whether it was new.
+   */
+  markWatched(video: VideoRecord, user: string): Promise<boolean>;
+  /** Who watched each of these videos, in the order they first did. */
+  watchers(videoIds: string[]): Promise<Map<string, string[]>>;
+  /**
+   * Retention: removes messages created before `cutoff` (ISO time), their videos, unattached
+   * videos created before it, and log events older than it; appends message.deleted for
+   * each message removed, so open dialogs drop them.
+   */
+  expireBefore(cutoff: string): Promise<RetentionReport>;
+  /**
+   * Erasure: every row of `user` — messages, videos, uploads, jobs, watched marks (theirs,
+   * and others' of their videos), memberships, events about any of these or meant for them.
+   * The database's freed pages are overwritten (secure delete, checkpoint, vacuum).
+   */
+  eraseUser(user: string): Promise<ErasureReport>;
+
   /** Undefined when the video no longer exists (terminated meanwhile). */
   markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
   markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;

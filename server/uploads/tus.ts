@@ -34,6 +34,13 @@ export interface UploadsOptions {
   onQueued(videoId: string): void;
   /** Stops a running conversion (termination of a complete upload). */
   onTerminating(videoId: string): void;
+  /**
+   * Bytes of an unfinished deferred-length upload (a recording) were stored; called after
+   * each PATCH that did not complete it. The live conversion reads them (convert/live.ts).
+   */
+  onWritten?(videoId: string, owner: string): void;
+  /** An unfinished upload is being removed (terminated or expired). */
+  onRemoving?(videoId: string): void;
   touchMember(identity: Identity, conversation: string): Promise<void>;
 }
 
@@ -150,6 +157,8 @@ export class Uploads {
       } finally {
         state.release?.();
       }
+      if (req.method === 'PATCH') await this.written(id, upload.owner);
+      else if (req.method === 'DELETE') this.options.onRemoving?.(id);
       return;
     }
     const size = upload.size ?? 0;
@@ -181,10 +190,18 @@ export class Uploads {
     const cutoff = new Date(Date.now() - this.options.expiryS * 1000).toISOString();
     const stale = await this.options.store.staleUploads(cutoff);
     for (const upload of stale) {
+      this.options.onRemoving?.(upload.id);
       await this.datastore.discard(upload.id);
       await this.options.store.expireUpload(upload.id, 'The upload was not finished in time.');
     }
     return stale.length;
+  }
+
+  /** Tells the live conversion about stored bytes of a deferred upload still unfinished. */
+  private async written(id: string, owner: string): Promise<void> {
+    if (!this.options.onWritten) return;
+    const stored = await this.datastore.getUpload(id).catch(() => undefined);
+    if (stored && stored.size === undefined) this.options.onWritten(id, owner);
   }
 
   private async terminateComplete(id: string): Promise<void> {

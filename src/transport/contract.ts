@@ -286,6 +286,112 @@ export function transportContract(harness: ContractHarness): void {
       );
     });
 
+    it('unsends a message: it keeps its place as deleted, its clip is gone, everyone hears it', async () => {
+      const sample = await harness.sampleVideo();
+      const theirs = record(bob, conversation);
+      await waitUntil(() => online(theirs.events), 'subscription online', { timeout: 10_000 });
+      const video = await alice.upload(conversation, sample, {
+        clientId: nanoid(),
+        type: sample.type || 'video/webm',
+      });
+      await readyVideo(alice, conversation, video.id, [], harness.readyTimeout);
+      const clientId = nanoid();
+      const clip = await alice.sendMessage(conversation, { clientId, video: video.id });
+      const after = await alice.sendMessage(conversation, { clientId: nanoid(), text: 'after' });
+      expect((await bob.listVideos(conversation, 'alice')).map((v) => v.id)).to.deep.equal([
+        video.id,
+      ]);
+
+      await unsendOf(alice)(conversation, clip.id);
+      await waitUntil(() => deletedIds(theirs.events).includes(clip.id), 'message.deleted', {
+        timeout: 10_000,
+      });
+      const heard = theirs.events.find(
+        (event) => event.type === 'message.deleted' && event.message.id === clip.id,
+      );
+      expect(heard?.type === 'message.deleted' && heard.message).to.deep.include({
+        id: clip.id,
+        author: 'alice',
+        deleted: true,
+      });
+      // In its place in the timeline, without its clip; the clip itself is gone.
+      const page = await bob.listMessages(conversation);
+      expect(page.items.map((m) => m.id)).to.deep.equal([clip.id, after.id]);
+      expect(page.items[0]).to.include({ id: clip.id, deleted: true });
+      expect(page.items[0].deletedAt).to.be.a('string');
+      expect(page.items[0].video).to.equal(undefined);
+      expect(page.items[0].text).to.equal(undefined);
+      await expectReelError(bob.getVideo(conversation, video.id), 'not-found');
+      await expectReelError(alice.getVideo(conversation, video.id), 'not-found');
+      expect(await bob.listVideos(conversation, 'alice')).to.deep.equal([]);
+
+      // Idempotent, and a retry of the original send does not bring it back.
+      await unsendOf(alice)(conversation, clip.id);
+      const resent = await alice.sendMessage(conversation, { clientId, video: video.id });
+      expect(resent).to.include({ id: clip.id, deleted: true });
+      expect(resent.video).to.equal(undefined);
+      // Only the author may; an unknown id is not found.
+      await expectReelError(unsendOf(bob)(conversation, after.id), 'forbidden');
+      await expectReelError(unsendOf(alice)(conversation, nanoid()), 'not-found');
+      expect((await bob.listMessages(conversation)).items[1]).to.include({ text: 'after' });
+      theirs.unsubscribe();
+    });
+
+    it('records who watched a clip: the owner hears it and sees everyone, others see themselves', async () => {
+      const sample = await harness.sampleVideo();
+      const carol = await world.transportFor('carol', [conversation]);
+      const bobElsewhere = await world.transportFor('bob', [conversation]);
+      try {
+        const video = await alice.upload(conversation, sample, {
+          clientId: nanoid(),
+          type: sample.type || 'video/webm',
+        });
+        await readyVideo(alice, conversation, video.id, [], harness.readyTimeout);
+        await alice.sendMessage(conversation, { clientId: nanoid(), video: video.id });
+        const owner = record(alice, conversation);
+        const otherDevice = record(bobElsewhere, conversation);
+        await waitUntil(() => online(owner.events) && online(otherDevice.events), 'online', {
+          timeout: 10_000,
+        });
+        expect((await bob.getVideo(conversation, video.id)).watchedBy).to.deep.equal([]);
+
+        await watchOf(bob)(conversation, video.id);
+        await watchOf(bob)(conversation, video.id);
+        await waitUntil(() => watchedBy(owner.events, video.id).includes('bob'), 'video.watched', {
+          timeout: 10_000,
+        });
+        // Bob's other device hears it too, so both start "play all" at the same place.
+        await waitUntil(
+          () => watchedBy(otherDevice.events, video.id).includes('bob'),
+          'video.watched on the other device',
+          { timeout: 10_000 },
+        );
+        expect((await alice.getVideo(conversation, video.id)).watchedBy).to.deep.equal(['bob']);
+        expect((await bob.getVideo(conversation, video.id)).watchedBy).to.deep.equal(['bob']);
+        const reel = await bobElsewhere.listVideos(conversation, 'alice');
+        expect(reel.map((v) => [v.id, v.watchedBy])).to.deep.equal([[video.id, ['bob']]]);
+        expect((await carol.getVideo(conversation, video.id)).watchedBy).to.deep.equal([]);
+
+        await watchOf(carol)(conversation, video.id);
+        await waitUntil(() => watchedBy(owner.events, video.id).includes('carol'), 'carol', {
+          timeout: 10_000,
+        });
+        expect((await alice.getVideo(conversation, video.id)).watchedBy).to.deep.equal([
+          'bob',
+          'carol',
+        ]);
+        expect((await carol.getVideo(conversation, video.id)).watchedBy).to.deep.equal(['carol']);
+        // Marked twice, heard once; a clip nobody can see is not found.
+        expect(watchedBy(owner.events, video.id)).to.deep.equal(['bob', 'carol']);
+        await expectReelError(watchOf(bob)(conversation, nanoid()), 'not-found');
+        owner.unsubscribe();
+        otherDevice.unsubscribe();
+      } finally {
+        await carol.close();
+        await bobElsewhere.close();
+      }
+    });
+
     it('keeps people out of conversations they do not belong to', async () => {
       const outsider = await world.transportFor('mallory', [`c-${nanoid(8)}`]);
       try {
@@ -300,6 +406,27 @@ export function transportContract(harness: ContractHarness): void {
       }
     });
   });
+}
+
+function unsendOf(transport: ReelTransport): NonNullable<ReelTransport['deleteMessage']> {
+  if (!transport.deleteMessage) throw new Error('This transport does not implement deleteMessage.');
+  return transport.deleteMessage.bind(transport);
+}
+
+function watchOf(transport: ReelTransport): NonNullable<ReelTransport['markWatched']> {
+  if (!transport.markWatched) throw new Error('This transport does not implement markWatched.');
+  return transport.markWatched.bind(transport);
+}
+
+function deletedIds(events: ReelEvent[]): string[] {
+  return events.flatMap((event) => (event.type === 'message.deleted' ? [event.message.id] : []));
+}
+
+/** The watchers named by one video's video.watched events, in order. */
+function watchedBy(events: ReelEvent[], id: string): string[] {
+  return events.flatMap((event) =>
+    event.type === 'video.watched' && event.watch.video === id ? [event.watch.user] : [],
+  );
 }
 
 function online(events: ReelEvent[]): boolean {

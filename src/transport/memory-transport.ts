@@ -46,6 +46,8 @@ class Room {
   readonly videos = new Map<string, Video>();
   /** Upload idempotency: `${owner}\n${clientId}` → video id. */
   readonly uploads = new Map<string, string>();
+  /** Who watched each video (video id → user ids, in the order they first did). */
+  readonly watched = new Map<string, string[]>();
   readonly listeners = new Set<Listener>();
   online = true;
   private seq = 0;
@@ -87,6 +89,29 @@ class Room {
       { type: 'video.updated', video: structuredClone(video) },
       this.isAttached(video) ? undefined : video.owner,
     );
+  }
+
+  /**
+   * The video as `user` may know it: the owner is told everyone who watched it, anyone else
+   * only whether they have (as the reference server answers).
+   */
+  viewFor(video: Video, user: string): Video {
+    const watchers = this.watched.get(video.id) ?? [];
+    return structuredClone({
+      ...video,
+      watchedBy: video.owner === user ? watchers : watchers.filter((u) => u === user),
+    });
+  }
+
+  /** Unsend: the clip and everything of it go; a conversion still running cannot bring it back. */
+  removeVideo(id: string): void {
+    const video = this.videos.get(id);
+    if (!video) return;
+    this.videos.delete(id);
+    this.watched.delete(id);
+    for (const [key, value] of this.uploads) if (value === id) this.uploads.delete(key);
+    if (video.mediaType === 'file' && video.playlist?.startsWith('blob:'))
+      URL.revokeObjectURL(video.playlist);
   }
 
   private isAttached(video: Video): boolean {
@@ -246,7 +271,7 @@ export class MemoryTransport implements ReelTransport {
     }
     const key = `${this.user}\n${options.clientId}`;
     const done = this.room.uploads.get(key);
-    if (done) return structuredClone(this.room.videos.get(done)!);
+    if (done) return this.room.viewFor(this.room.videos.get(done)!, this.user);
 
     const blob = await readUploadSource(source, {
       signal: options.signal,
@@ -271,12 +296,14 @@ export class MemoryTransport implements ReelTransport {
     this.room.uploads.set(key, video.id);
     this.room.publishVideo(video);
     setTimeout(() => {
+      // Unsent while "converting": nothing comes back (as on the server).
+      if (this.room.videos.get(video.id) !== video) return;
       // The room keeps the URL for as long as the page lives, as a server keeps the file.
       const url = URL.createObjectURL(blob);
       Object.assign(video, { state: 'ready', playlist: url, readyAt: new Date().toISOString() });
       this.room.publishVideo(video);
     }, this.processingDelay);
-    return structuredClone(video);
+    return this.room.viewFor(video, this.user);
   }
 
   async getVideo(conversation: string, id: string): Promise<Video> {
@@ -285,7 +312,7 @@ export class MemoryTransport implements ReelTransport {
     // Another member's clip not yet attached to a message is not found, as on the server.
     if (!video || video.conversation !== conversation || !this.room.canSee(video, this.user))
       throw new ReelError('not-found', `No video "${id}".`);
-    return structuredClone(video);
+    return this.room.viewFor(video, this.user);
   }
 
   async listVideos(conversation: string, owner: string): Promise<Video[]> {
@@ -293,9 +320,47 @@ export class MemoryTransport implements ReelTransport {
     const shared = this.room
       .conversationMessages(conversation)
       .filter((message) => message.author === owner && message.video !== undefined)
-      .map((message) => this.room.videos.get(message.video!)!)
-      .filter((video) => video.state === 'ready');
-    return structuredClone([...new Map(shared.map((video) => [video.id, video])).values()]);
+      .map((message) => this.room.videos.get(message.video!))
+      .filter((video): video is Video => video?.state === 'ready');
+    return [...new Map(shared.map((video) => [video.id, video])).values()].map((video) =>
+      this.room.viewFor(video, this.user),
+    );
+  }
+
+  async deleteMessage(conversation: string, id: string): Promise<void> {
+    this.check(conversation);
+    validateId(id, 'message');
+    const list = this.room.conversationMessages(conversation);
+    const index = list.findIndex((message) => message.id === id);
+    if (index < 0) throw new ReelError('not-found', `No message "${id}" in this conversation.`);
+    const message = list[index];
+    if (message.author !== this.user)
+      throw new ReelError('forbidden', 'Only its author can unsend a message.');
+    if (message.deleted) return;
+    // What is left keeps its place: id, author, time; the text or the clip is gone.
+    const { text: _text, video, ...kept } = message;
+    const deleted: Message = { ...kept, deleted: true, deletedAt: new Date().toISOString() };
+    list[index] = deleted;
+    if (video !== undefined) this.room.removeVideo(video);
+    this.room.publish(conversation, { type: 'message.deleted', message: structuredClone(deleted) });
+  }
+
+  async markWatched(conversation: string, videoId: string): Promise<void> {
+    validateId(videoId, 'video');
+    // Not found for a clip the caller may not see, exactly as getVideo answers.
+    const { owner } = await this.getVideo(conversation, videoId);
+    const watchers = this.room.watched.get(videoId) ?? [];
+    if (watchers.includes(this.user)) return;
+    this.room.watched.set(videoId, [...watchers, this.user]);
+    const watch = {
+      video: videoId,
+      conversation,
+      user: this.user,
+      watchedAt: new Date().toISOString(),
+    };
+    // To the owner, and to the watcher's other transports (their other devices).
+    for (const audience of new Set([owner, this.user]))
+      this.room.publish(conversation, { type: 'video.watched', watch }, audience);
   }
 
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {

@@ -90,7 +90,11 @@ export interface ReelTransport {
   sendMessage(conversation: string, draft: MessageDraft): Promise<Message>;
   upload(conversation: string, source: UploadSource, options: UploadOptions): Promise<Video>;
   getVideo(conversation: string, id: string): Promise<Video>;
-  /** That member's shared clips (attached to messages), oldest first. */
+  /**
+   * That member's shared clips (attached to messages), oldest first; each with `watchedBy`
+   * where the backend records watching (so "play all" can start at the first one the
+   * caller has not watched on any device).
+   */
   listVideos(conversation: string, owner: string): Promise<Video[]>;
   /**
    * Live events for one conversation until the returned function is called. Events flow
@@ -98,6 +102,20 @@ export interface ReelTransport {
    * report a caller catches up with `listMessages({after})` for anything sent before.
    */
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void;
+  /**
+   * Unsends the caller's own message: it stays in the timeline as deleted (`deleted: true`,
+   * no text or video), its clip and media are gone, and every member hears
+   * `message.deleted`. Idempotent; `forbidden` for someone else's, `not-found` for none.
+   * Optional: a backend without it offers no unsend (the elements hide the action).
+   */
+  deleteMessage?(conversation: string, id: string): Promise<void>;
+  /**
+   * Records that the caller watched a clip (to its end, or most of it), on every device:
+   * the clip's `watchedBy` includes them from now on and its owner hears `video.watched`.
+   * Idempotent; `not-found` for a clip the caller cannot see. Optional, like deleteMessage
+   * (without it, watched state stays in the browser).
+   */
+  markWatched?(conversation: string, videoId: string): Promise<void>;
   /** Extra request options (auth) for fetching media URLs this transport handed out. */
   mediaRequest?(url: string): RequestInit;
   close(): Promise<void>;

@@ -36,6 +36,12 @@ export interface WireVideo {
   poster?: string;
   createdAt: string;
   readyAt?: string;
+  /**
+   * Who has watched the clip (user ids, in the order they first watched it), as the asker
+   * may know it: the owner is told everyone, any other member only whether they themselves
+   * have (`[]` or `[their id]`). Absent where the backend does not say (events).
+   */
+  watchedBy?: string[];
 }
 
 export interface WireMessage {
@@ -50,6 +56,21 @@ export interface WireMessage {
   /** Id of the attached video, for video messages. */
   video?: string;
   createdAt: string;
+  /**
+   * An unsent message: it keeps its place in the timeline (id, author, time) but has no
+   * `text` or `video` any more; its video and media are gone.
+   */
+  deleted?: true;
+  deletedAt?: string;
+}
+
+/** One person having watched a clip (`video.watched`). */
+export interface WireWatch {
+  video: string;
+  conversation: string;
+  /** Who watched it. */
+  user: string;
+  watchedAt: string;
 }
 
 /** `GET /v1/session`. */
@@ -75,7 +96,11 @@ export interface WireVideoPage {
 /** The `data` of a server-sent event; `id` is also the SSE event id. */
 export type WireEvent =
   | { type: 'message.created'; id: string; message: WireMessage }
-  | { type: 'video.updated'; id: string; video: WireVideo };
+  | { type: 'video.updated'; id: string; video: WireVideo }
+  /** The author unsent a message (or it outlived the retention period): `message` is what is left. */
+  | { type: 'message.deleted'; id: string; message: WireMessage }
+  /** To the clip's owner, and to the watcher's other devices. */
+  | { type: 'video.watched'; id: string; watch: WireWatch };
 
 /** Every refusal: a fixed code to branch on, a message for people, and extra fields where noted. */
 export interface WireError {

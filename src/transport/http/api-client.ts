@@ -191,6 +191,8 @@ export class ApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal,
       });
+      // 204 (unsend, watched): no body to read.
+      if (response.status === 204) return undefined as T;
       if (response.ok) return (await response.json()) as T;
       const error = await errorFromResponse(response);
       const delay = retryWait(error, attempt, waited);

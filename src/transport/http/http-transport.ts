@@ -137,6 +137,18 @@ export class HttpTransport implements ReelTransport {
     return pages.flat().map((video) => this.resolveUrls(video));
   }
 
+  async deleteMessage(conversation: string, id: string): Promise<void> {
+    this.check(conversation);
+    validateId(id, 'message');
+    await this.api.json<void>('DELETE', `${conversationPath(conversation)}/messages/${id}`);
+  }
+
+  async markWatched(conversation: string, videoId: string): Promise<void> {
+    this.check(conversation);
+    validateId(videoId, 'video');
+    await this.api.json<void>('PUT', `${conversationPath(conversation)}/videos/${videoId}/watched`);
+  }
+
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
     this.check(conversation);
     const stream = new EventStream(
@@ -201,7 +213,9 @@ function parseEvent(data: string): Exclude<ReelEvent, { type: 'connection' }> | 
   try {
     const event = JSON.parse(data) as WireEvent;
     if (event.type === 'message.created' && typeof event.message?.id === 'string') return event;
+    if (event.type === 'message.deleted' && typeof event.message?.id === 'string') return event;
     if (event.type === 'video.updated' && typeof event.video?.id === 'string') return event;
+    if (event.type === 'video.watched' && typeof event.watch?.video === 'string') return event;
   } catch {
     // A malformed event is dropped, not fatal to the stream.
   }
