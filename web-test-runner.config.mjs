@@ -199,6 +199,10 @@ export default {
   // how, and how REELCHAT_ENGINES and --files change that). One browser at a time.
   concurrentBrowsers: 1,
   ...testBrowsers({
-    everyEngine: ['src/player/reel-player.test.ts', 'src/player/stitcher.test.ts'],
+    everyEngine: [
+      'src/player/reel-player.test.ts',
+      'src/player/stitcher.test.ts',
+      'src/recorder/reel-recorder.test.ts',
+    ],
   }),
 };

@@ -86,6 +86,28 @@ const specs = [
       out,
     ],
   },
+  // What WebKit's and Safari's MediaRecorder write (video/mp4;codecs=avc1.42E01E,mp4a.40.2):
+  // H.264 Constrained Baseline 3.0 and AAC-LC in a fragmented MP4, one fragment a second. The
+  // recorder's element tests feed it through the element where WebKit's recorder gives no bytes.
+  // No mfra index at the end: a recorder writing a stream cannot go back to write one.
+  {
+    out: 'video/webkit-recording.mp4',
+    args: (out) => [
+      ...sources(12, { size: '640x360' }),
+      ...h264Aac,
+      '-level:v',
+      '3.0',
+      '-g',
+      '30',
+      '-keyint_min',
+      '30',
+      '-sc_threshold',
+      '0',
+      '-movflags',
+      'frag_keyframe+empty_moov+default_base_moof+skip_trailer',
+      out,
+    ],
+  },
   {
     out: 'video/sample.mp4',
     args: (out) => [...sources(2, { size: '320x240' }), ...h264Aac, '-movflags', '+faststart', out],

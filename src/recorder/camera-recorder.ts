@@ -28,6 +28,12 @@ export function pickRecordingType(): string {
 export const TIMESLICE_MS = 1000;
 /** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
 export const KEYFRAME_INTERVAL_MS = 2000;
+/**
+ * How long stop waits for the recorder's `stop` event. Chromium and Firefox flush the last
+ * chunk well within a second, WebKitGTK here in ~2.4 s (with 0 bytes); a recorder that never
+ * ends must not leave the element recording for ever.
+ */
+export const STOP_TIMEOUT_MS = 6000;
 
 export interface DeviceChoice {
   camera?: string;
@@ -209,16 +215,33 @@ export class CameraRecorder {
   /**
    * Stops recording. Resolves after the last chunk has been handed to `onChunk`; returns
    * the recording's length in seconds. With `discard`, no further chunks are delivered.
+   * Rejects with `media` when the recorder does not finish within `STOP_TIMEOUT_MS` (the
+   * take may lack its end); a discarded take just stops waiting.
    */
-  async stop(options: { discard?: boolean } = {}): Promise<number> {
+  async stop(options: { discard?: boolean; timeoutMs?: number } = {}): Promise<number> {
     const recorder = this.recorder;
     const duration = this.elapsed;
     if (!recorder) return duration;
     if (options.discard) this.handlers = undefined;
     if (recorder.state !== 'inactive') recorder.stop();
     else this.stopped?.resolve();
-    await this.stopped?.promise;
+    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      this.stopped?.promise.then(() => true) ?? true,
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    // Nothing more is taken from a recorder that did not finish: its late chunks would
+    // land after the take was judged.
+    this.handlers = undefined;
     this.releaseRecorder();
+    if (!finished && !options.discard) {
+      throw new ReelError(
+        'media',
+        `The browser's recorder did not finish the recording (no stop within ${timeoutMs} ms).`,
+      );
+    }
     return duration;
   }
 

@@ -307,7 +307,12 @@ export class ReelRecorder extends ConnectedElement {
     this.busy = true;
     try {
       this.stopTimers();
-      const duration = await this.camera.stop();
+      let unfinished: ReelError | undefined;
+      const recorded = this.camera.elapsed;
+      const duration = await this.camera.stop().catch((error: unknown) => {
+        unfinished = ReelError.from(error, 'media');
+        return recorded;
+      });
       take.duration = duration;
       this.elapsed = duration;
       this.openGeneration++;
@@ -317,8 +322,17 @@ export class ReelRecorder extends ConnectedElement {
       // The recorder handed over no bytes at all (it drops empty chunks): there is nothing
       // to review, and sending it would only fail on the server.
       if (take.bytes === 0) {
-        const empty = new ReelError('media', 'The recording is empty: the camera gave no data.');
+        const empty = new ReelError(
+          'media',
+          `The recording is empty: the camera gave no data.${unfinished ? ` ${unfinished.message}` : ''}`,
+          { cause: unfinished },
+        );
         await this.takeFailed(take, empty, 'errorEmpty');
+        return;
+      }
+      // Bytes, but the recorder never said it had finished: the take may lack its end.
+      if (unfinished) {
+        await this.takeFailed(take, unfinished);
         return;
       }
       take.approved = this.noConfirm;
