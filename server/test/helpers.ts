@@ -371,3 +371,27 @@ export async function startChildServer(env: Record<string, string> = {}): Promis
     },
   };
 }
+
+/** A server started by startChild: its process and URL. */
+export interface Child {
+  process: ChildProcess;
+  url: string;
+}
+
+/** Starts `server/main.ts` (via tsx) on `dataDir`, which it keeps, so a test can kill and restart it. */
+export function startChild(dataDir: string): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    env: { ...process.env, ...testEnv(dataDir) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /reelchat server listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve({ process: child, url: match[1]! });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
+  });
+}

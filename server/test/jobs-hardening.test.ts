@@ -2,7 +2,7 @@
 // connection while a result is saved (issue 10, item 2), and a server killed with -9 in the
 // middle of a conversion, whose ffmpeg must not run on (item 9).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import {
   SECRET,
   SseReader,
   startServer,
-  testEnv,
+  startChild,
   uploadBytes,
   waitFor,
 } from './helpers.js';
@@ -167,28 +167,6 @@ async function until(check: () => boolean, what: string, timeoutMs = 30_000): Pr
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(20);
   }
-}
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-}
-
-function startChild(dataDir: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, ...testEnv(dataDir) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /reelchat server listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ process: child, url: match[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
-  });
 }
 
 /** Fields of /proc/<pid>/stat (comm may hold spaces and parentheses). */

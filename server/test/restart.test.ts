@@ -1,7 +1,7 @@
 // A server killed with SIGKILL in the middle of a conversion finishes it after a restart
 // on the same data folder: conversion jobs are durable.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,32 +15,10 @@ import {
   probeDuration,
   removeClips,
   SECRET,
-  testEnv,
+  startChild,
   uploadBytes,
   waitFor,
 } from './helpers.js';
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-}
-
-function startChild(dataDir: string): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { ...process.env, ...testEnv(dataDir) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /reelchat server listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolve({ process: child, url: match[1]! });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}):\n${output}`)));
-  });
-}
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
