@@ -4,11 +4,8 @@
 // The converter here waits for the test's go, so each test decides whether a clip is
 // attached before or after it is ready.
 import assert from 'node:assert/strict';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ConvertResult } from '../convert/index.js';
-import type { VideoConverter } from '../jobs/worker.js';
+import { HeldConverter } from './held-converter.js';
 import {
   auth,
   json,
@@ -20,48 +17,6 @@ import {
   type TestServer,
 } from './helpers.js';
 
-/** Writes a tiny HLS set for a clip once the test releases it; the bytes are not looked at. */
-class GatedConverter implements VideoConverter {
-  private readonly released = new Set<string>();
-  private readonly waiting = new Map<string, () => void>();
-
-  release(videoId: string): void {
-    this.released.add(videoId);
-    this.waiting.get(videoId)?.();
-  }
-
-  async convert(
-    inputPath: string,
-    outputDir: string,
-    signal?: AbortSignal,
-  ): Promise<ConvertResult> {
-    const videoId = basename(outputDir);
-    if (!this.released.has(videoId)) {
-      await new Promise<void>((resolve, reject) => {
-        this.waiting.set(videoId, resolve);
-        signal?.addEventListener('abort', () => reject(signal.reason as Error));
-      });
-    }
-    await mkdir(outputDir, { recursive: true });
-    await writeFile(
-      join(outputDir, 'index.m3u8'),
-      '#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-TARGETDURATION:2\n#EXT-X-MAP:URI="init.mp4"\n' +
-        '#EXTINF:2.0,\nseg0.m4s\n#EXT-X-ENDLIST\n',
-    );
-    for (const name of ['init.mp4', 'seg0.m4s', 'poster.jpg'])
-      await writeFile(join(outputDir, name), 'media bytes');
-    return {
-      duration: 2,
-      width: 320,
-      height: 240,
-      bytes: (await stat(inputPath)).size,
-      videoCodec: 'vp8',
-      audioCodec: 'opus',
-      remuxed: false,
-    };
-  }
-}
-
 interface VideoBody {
   id: string;
   state: string;
@@ -69,7 +24,7 @@ interface VideoBody {
 }
 
 describe('visibility of clips not yet attached to a message', () => {
-  const converter = new GatedConverter();
+  const converter = new HeldConverter({ hold: true });
   let server: TestServer;
   let alice: string;
   let bob: string;
