@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamEvents } from './api/events.js';
@@ -28,6 +29,8 @@ import { Router, splitUrl, type RequestContext } from './http/router.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { serveMedia } from './media/routes.js';
+import { JsonLog, pathOnly, requestIdOf } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
 import { LocalMediaStore } from './media/store.js';
 import { isDatabaseBusy } from './store/busy-retry.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -87,6 +90,13 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     await uploads.datastore.discard(videoId);
   };
   const api: ApiContext = { config, store, media, signer, tokens, members, discardVideo };
+  const metrics = new Metrics();
+  const log = new JsonLog(config.log, {
+    instance: `${hostname()}:${process.pid}`,
+    role: config.role,
+  });
+  const serving = config.role !== 'worker';
+  const converting = config.role !== 'api';
   const cors = new Cors(config.allowedOrigins);
 
   const converter =
@@ -108,10 +118,17 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     discardUpload: (id) => uploads.datastore.discard(id),
     concurrency: config.convertConcurrency,
     perOwner: config.convertPerOwner,
+    onRecorded: (videoId, outcome) => {
+      metrics.conversions.inc({ state: outcome.state, path: outcome.path });
+      if (outcome.seconds !== undefined) {
+        metrics.conversionSeconds.observe(outcome.seconds, { path: outcome.path });
+      }
+      log.event('job', { video: videoId, ...outcome });
+    },
   });
   // Recordings converted while they upload; not when a test replaced the converter.
   const live: LiveConversions | undefined =
-    config.liveConvert.max > 0 && !options.converter
+    config.liveConvert.max > 0 && !options.converter && config.role === 'all'
       ? new LiveConversions({
           ffmpegPath: config.ffmpegPath,
           ffprobePath: config.ffprobePath,
@@ -151,35 +168,58 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const route = (method: string, pattern: string, handler: ApiHandler) =>
     router.add(method, pattern, (ctx) => handler(api, ctx));
 
+  // Every role answers these three on its PORT (docs/scaling.md).
   route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
-  route('GET', '/v1/session', getSession);
-  if (devSecret !== undefined) route('GET', '/v1/dev/token', devToken(devSecret));
-  route('GET', '/v1/events', streamEvents(sse));
-  route('GET', '/v1/conversations/:c/messages', listMessages);
-  // Each author's new messages: a burst, then a steady rate (a person, not a script).
-  const messageRate =
-    config.messagesPerMinute > 0
-      ? new TokenBuckets({
-          capacity: config.messagesBurst,
-          ratePerS: config.messagesPerMinute / 60,
-        })
-      : undefined;
-  route('POST', '/v1/conversations/:c/messages', postMessage(messageRate));
-  route('DELETE', '/v1/conversations/:c/messages/:id', deleteMessage);
-  route('GET', '/v1/conversations/:c/videos', listVideos);
-  route('GET', '/v1/conversations/:c/videos/:id', getVideo);
-  route('PUT', '/v1/conversations/:c/videos/:id/watched', markWatched);
-  route('POST', UPLOADS_PATH, async (a, ctx) =>
-    uploads.create(ctx.req, ctx.res, await authenticate(a, ctx)),
-  );
-  route('OPTIONS', UPLOADS_PATH, (_a, ctx) => uploads.discovery(ctx.req, ctx.res));
-  for (const method of ['HEAD', 'PATCH', 'DELETE']) {
-    route(method, `${UPLOADS_PATH}/:id`, async (a, ctx) =>
-      uploads.resume(ctx.req, ctx.res, await authenticate(a, ctx), ctx.params.id!),
+  route('GET', '/readyz', async (_api, ctx) => {
+    const failed = await readiness(store);
+    if (failed) ctx.res.setHeader('Retry-After', '5');
+    sendJson(ctx.res, failed ? 503 : 200, { ok: !failed, ...(failed ? { failed } : {}) });
+  });
+  route('GET', '/metrics', (_api, ctx) => {
+    ctx.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    ctx.res.end(metrics.render());
+  });
+  if (serving) addApiRoutes();
+  function addApiRoutes(): void {
+    route('GET', '/v1/session', getSession);
+    if (devSecret !== undefined) route('GET', '/v1/dev/token', devToken(devSecret));
+    route('GET', '/v1/events', streamEvents(sse));
+    route('GET', '/v1/conversations/:c/messages', listMessages);
+    // Each author's new messages: a burst, then a steady rate (a person, not a script).
+    const messageRate =
+      config.messagesPerMinute > 0
+        ? new TokenBuckets({
+            capacity: config.messagesBurst,
+            ratePerS: config.messagesPerMinute / 60,
+          })
+        : undefined;
+    route('POST', '/v1/conversations/:c/messages', postMessage(messageRate));
+    route('DELETE', '/v1/conversations/:c/messages/:id', deleteMessage);
+    route('GET', '/v1/conversations/:c/videos', listVideos);
+    route('GET', '/v1/conversations/:c/videos/:id', getVideo);
+    route('PUT', '/v1/conversations/:c/videos/:id/watched', markWatched);
+    route('POST', UPLOADS_PATH, async (a, ctx) =>
+      uploads.create(ctx.req, ctx.res, await authenticate(a, ctx)),
     );
+    route('OPTIONS', UPLOADS_PATH, (_a, ctx) => uploads.discovery(ctx.req, ctx.res));
+    for (const method of ['HEAD', 'PATCH', 'DELETE']) {
+      route(method, `${UPLOADS_PATH}/:id`, async (a, ctx) =>
+        uploads.resume(ctx.req, ctx.res, await authenticate(a, ctx), ctx.params.id!),
+      );
+    }
+    route('GET', '/media/:video/:file', serveMedia);
   }
-  route('GET', '/media/:video/:file', serveMedia);
-  if (config.demo) {
+  metrics.gauge(
+    'reelchat_event_streams_open',
+    'Event streams open on this instance.',
+    () => sse.openStreams,
+  );
+  metrics.gauge(
+    'reelchat_conversions_running',
+    'Conversions this instance runs now.',
+    () => worker.runningCount,
+  );
+  if (config.demo && serving) {
     const root = options.packageRoot ?? findPackageRoot();
     route('GET', '/dist/*', (_a, ctx) =>
       serveStatic(ctx.req, ctx.res, join(root, 'dist'), ctx.params['*']!),
@@ -190,6 +230,30 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = requestIdOf(req.headers['x-request-id']);
+    const started = process.hrtime.bigint();
+    let pattern = 'unmatched';
+    res.setHeader('X-Request-Id', requestId);
+    res.once('close', () => {
+      const status = res.statusCode;
+      metrics.requests.inc({
+        method: req.method ?? '',
+        route: pattern,
+        status: `${Math.floor(status / 100)}xx`,
+      });
+      if (req.method === 'PATCH' && pattern.startsWith(UPLOADS_PATH)) {
+        metrics.uploadBytes.inc({}, Number(req.headers['content-length']) || 0);
+      }
+      log.event('request', {
+        id: requestId,
+        method: req.method,
+        route: pattern,
+        path: pathOnly(req.url),
+        status,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        finished: res.writableFinished,
+      });
+    });
     try {
       const verdict = cors.verdict(req);
       if (cors.apply(req, res, verdict)) return;
@@ -204,6 +268,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
         res.setHeader('Allow', match.allow.join(', '));
         throw new HttpError(405, `${req.method} is not allowed here.`);
       }
+      pattern = match.pattern;
       await match.handler({ req, res, params: match.params, query, path });
     } catch (error) {
       // A client that hung up mid-request is not a fault of ours.
@@ -247,7 +312,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
 
-  await worker.start();
+  if (converting) await worker.start();
   const sweepStale = () =>
     void uploads
       .removeStale()
@@ -286,6 +351,19 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     })());
 
   return { url, server, close, liveStats: live?.stats };
+}
+
+/** Why this instance is not ready (its database does not answer), or undefined when it is. */
+async function readiness(store: {
+  secret(name: string): Promise<Buffer>;
+}): Promise<string | undefined> {
+  try {
+    await store.secret('media-url-key');
+    return undefined;
+  } catch (error) {
+    console.error('reelchat: readiness check failed (database)', error);
+    return 'database';
+  }
 }
 
 /** Converters write into dot-folders beside the final one; a killed server leaves them. */

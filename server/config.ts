@@ -3,6 +3,18 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { DEFAULT_CLIP_LIMITS, type ClipLimits } from './convert/types.js';
+import type { LogMode } from './observability/log.js';
+
+/** What one instance does in scaled mode: serve HTTP, convert, or both (docs/scaling.md). */
+export type ServerRole = 'all' | 'api' | 'worker';
+
+/** An S3-compatible bucket for converted media (credentials: the AWS SDK's default chain). */
+export interface S3Config {
+  bucket: string;
+  endpoint?: string;
+  region: string;
+  forcePathStyle: boolean;
+}
 
 export interface ServerConfig {
   port: number;
@@ -68,6 +80,12 @@ export interface ServerConfig {
   /** How often the retention sweep runs, in seconds. */
   retentionSweepS: number;
   /** Socket and request timeouts of the HTTP server, in seconds (0 = none). */
+  /** `api` serves HTTP and converts nothing; `worker` only converts (and answers health). */
+  role: ServerRole;
+  /** Converted media in this bucket instead of dataDir/media (needs REELCHAT_DATABASE_URL). */
+  s3?: S3Config;
+  /** One JSON line per request and job on stdout: on by default in scaled mode. */
+  log: LogMode;
   timeouts: {
     /** Until the request's headers are complete (slowloris). */
     headersS: number;
@@ -167,6 +185,7 @@ export function readConfig(
       ? integer(env, 'REELCHAT_RETENTION_DAYS', 0, 1)
       : undefined,
     retentionSweepS: integer(env, 'REELCHAT_RETENTION_SWEEP_S', 3600, 1),
+    ...readScaledConfig(env),
     timeouts: {
       headersS: integer(env, 'REELCHAT_HEADERS_TIMEOUT_S', 30, 1),
       requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
@@ -179,6 +198,49 @@ export function readConfig(
 /** The data folder (REELCHAT_DATA_DIR), also for commands that need nothing else (erase-user). */
 export function dataDirOf(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.REELCHAT_DATA_DIR || './data');
+}
+
+/** Role, bucket and logs: the parts of scaled mode that need PostgreSQL to be shared. */
+function readScaledConfig(env: NodeJS.ProcessEnv): Pick<ServerConfig, 'role' | 's3' | 'log'> {
+  const scaled = Boolean(env.REELCHAT_DATABASE_URL);
+  const role = (env.REELCHAT_ROLE || 'all') as ServerRole;
+  if (!['all', 'api', 'worker'].includes(role)) {
+    throw new ConfigError(`REELCHAT_ROLE must be all, api or worker, not "${env.REELCHAT_ROLE}".`);
+  }
+  if (role !== 'all' && !scaled) {
+    throw new ConfigError(
+      `REELCHAT_ROLE=${role} needs REELCHAT_DATABASE_URL: instances share work through PostgreSQL.`,
+    );
+  }
+  const bucket = env.REELCHAT_S3_BUCKET || undefined;
+  if (bucket !== undefined && !scaled) {
+    throw new ConfigError(
+      'REELCHAT_S3_BUCKET needs REELCHAT_DATABASE_URL: unfinished uploads are kept in PostgreSQL.',
+    );
+  }
+  if (bucket !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`REELCHAT_S3_BUCKET is not a bucket name: "${bucket}".`);
+  }
+  const endpoint = env.REELCHAT_S3_ENDPOINT || undefined;
+  if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+    throw new ConfigError(`REELCHAT_S3_ENDPOINT must be an http(s) URL, not "${endpoint}".`);
+  }
+  const log = (env.REELCHAT_LOG || (scaled ? 'json' : 'off')) as LogMode;
+  if (log !== 'json' && log !== 'off') {
+    throw new ConfigError(`REELCHAT_LOG must be json or off, not "${env.REELCHAT_LOG}".`);
+  }
+  return {
+    role,
+    s3: bucket
+      ? {
+          bucket,
+          endpoint,
+          region: env.REELCHAT_S3_REGION || 'us-east-1',
+          forcePathStyle: env.REELCHAT_S3_FORCE_PATH_STYLE === '1',
+        }
+      : undefined,
+    log,
+  };
 }
 
 /** What one clip may cost ffmpeg; defaults and their reasons in server/convert/types.ts. */

@@ -93,6 +93,11 @@ export class SseHub {
     private readonly options: SseOptions,
   ) {}
 
+  /** Event streams open now (for /metrics). */
+  get openStreams(): number {
+    return this.open.size;
+  }
+
   async stream({
     req,
     res,

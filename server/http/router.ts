@@ -21,10 +21,12 @@ interface Route {
   /** A trailing `*` parameter takes the rest of the path. */
   rest: boolean;
   handler: Handler;
+  /** As given to add(), for logs and metrics (no ids in it). */
+  pattern: string;
 }
 
 export type Match =
-  | { kind: 'found'; handler: Handler; params: Record<string, string> }
+  | { kind: 'found'; handler: Handler; params: Record<string, string>; pattern: string }
   | { kind: 'method-not-allowed'; allow: string[] }
   | { kind: 'not-found' };
 
@@ -35,20 +37,22 @@ export class Router {
     const segments = pattern.split('/').slice(1);
     const rest = segments.at(-1) === '*';
     if (rest) segments.pop();
-    this.routes.push({ method, segments, rest, handler });
+    this.routes.push({ method, segments, rest, handler, pattern });
     return this;
   }
 
   match(method: string, path: string): Match {
     const parts = path.split('/').slice(1);
     const allow = new Set<string>();
-    let found: { handler: Handler; params: Record<string, string> } | undefined;
+    let found: { handler: Handler; params: Record<string, string>; pattern: string } | undefined;
     for (const route of this.routes) {
       const params = matchSegments(route, parts);
       if (!params) continue;
       if (route.method === method || (method === 'HEAD' && route.method === 'GET')) {
         // An explicit HEAD route wins over the GET fallback.
-        if (!found || route.method === method) found = { handler: route.handler, params };
+        if (!found || route.method === method) {
+          found = { handler: route.handler, params, pattern: route.pattern };
+        }
         if (route.method === method) break;
       }
       allow.add(route.method);

@@ -40,6 +40,17 @@ export interface WorkerOptions {
    * failed) runs again; the last one repeats. Not counted against the retries.
    */
   bookkeepingDelaysMs?: number[];
+  /** Told of each outcome once recorded (for /metrics and the job log). */
+  onRecorded?(videoId: string, outcome: RecordedOutcome): void;
+}
+
+/** A recorded outcome: how it ended, whether a job or the live path converted it, how long the job took. */
+export interface RecordedOutcome {
+  state: 'ready' | 'failed';
+  path: 'job' | 'live';
+  /** From the job's claim to its outcome recorded (jobs only). */
+  seconds?: number;
+  reason?: string;
 }
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
@@ -50,6 +61,8 @@ type Outcome = { ready: ReadyMeta } | { failed: string };
 
 export class ConversionWorker {
   private readonly running = new Map<string, AbortController>();
+  /** When each running job was claimed, for its duration. */
+  private readonly claimedAt = new Map<string, number>();
   /** Outcomes not yet recorded (bookkeeping failed): the next run records them. */
   private readonly outcomes = new Map<string, Outcome>();
   private readonly retryDelaysMs: number[];
@@ -156,9 +169,15 @@ export class ConversionWorker {
     if (due !== undefined) this.wakeAt(due);
   }
 
+  /** Conversions this worker is running now (for /metrics). */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   private launch(job: Job): void {
     const controller = new AbortController();
     this.running.set(job.videoId, controller);
+    this.claimedAt.set(job.videoId, Date.now());
     const done: Promise<void> = this.run(job, controller.signal)
       .catch((error: unknown) => {
         // run() handles its own failures; this is the last line, never a crash.
@@ -166,6 +185,7 @@ export class ConversionWorker {
       })
       .finally(() => {
         this.running.delete(job.videoId);
+        this.claimedAt.delete(job.videoId);
         this.settled.delete(done);
         this.kick();
       });
@@ -250,6 +270,7 @@ export class ConversionWorker {
     await media.publish(videoId);
     const video = await store.markVideoReady(videoId, meta);
     this.outcomes.delete(videoId);
+    if (video) this.told(videoId, { state: 'ready' });
     // Recorded (the job is gone): what follows is tidying, worth a log line at most.
     try {
       if (!video) await media.remove(videoId); // terminated while converting
@@ -264,8 +285,20 @@ export class ConversionWorker {
     // Bytes go first, so a client that sees `failed` never finds anything left behind.
     await media.remove(videoId);
     await this.options.discardUpload(videoId);
-    await store.markVideoFailed(videoId, reason);
+    const video = await store.markVideoFailed(videoId, reason);
     this.outcomes.delete(videoId);
+    if (video) this.told(videoId, { state: 'failed', reason });
+  }
+
+  private told(videoId: string, outcome: Pick<RecordedOutcome, 'state' | 'reason'>): void {
+    const claimed = this.claimedAt.get(videoId);
+    const path = claimed === undefined ? 'live' : 'job';
+    const seconds = claimed === undefined ? undefined : (Date.now() - claimed) / 1000;
+    try {
+      this.options.onRecorded?.(videoId, { ...outcome, path, seconds });
+    } catch (error) {
+      console.error('reelchat: reporting a conversion outcome failed', error);
+    }
   }
 
   /**
