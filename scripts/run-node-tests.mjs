@@ -1,4 +1,4 @@
-// Runs Node's built-in test runner over every *.test.ts below the given folders.
+// Runs Node's built-in test runner over every *.test.ts below the given folders (or the given files).
 // Node 20's --test does not expand globs or pick up .ts files by itself, so we list them.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +13,11 @@ function findTests(dir) {
   });
 }
 
+// Folders are searched; a *.test.ts named directly is taken as it is.
 const folders = process.argv.slice(2);
-const files = folders.flatMap(findTests).sort();
+const files = folders
+  .flatMap((path) => (path.endsWith('.test.ts') ? [path] : findTests(path)))
+  .sort();
 if (files.length === 0) {
   console.error(`No *.test.ts files under ${folders.join(', ')}`);
   process.exit(1);

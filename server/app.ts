@@ -1,8 +1,6 @@
 // The reference server, assembled: stores, conversion worker, tus uploads, SSE and the
 // routes of docs/protocol.md on one node:http server. Tests start it in-process on port 0.
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rm } from 'node:fs/promises';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
@@ -18,22 +16,25 @@ import { TokenVerifier } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { Converter } from './convert/index.js';
 import { LiveConversions, type LiveStats } from './convert/live-pool.js';
-import { LocalFanout } from './events/fanout.js';
+import { LiveRelay } from './convert/live-relay.js';
 import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
 import { HttpError, notFound, sendError, sendJson } from './http/errors.js';
 import { serveStatic } from './http/files.js';
 import { applyIdleTimeout, requestDeadline, serverOptions } from './limits/timeouts.js';
-import { TokenBuckets } from './limits/token-bucket.js';
+import { pgRateLimits } from './limits/pg-token-buckets.js';
+import { memoryRateLimits } from './limits/rate-limit.js';
 import { Router, splitUrl, type RequestContext } from './http/router.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { serveMedia } from './media/routes.js';
 import { JsonLog, pathOnly, requestIdOf } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
-import { LocalMediaStore } from './media/store.js';
 import { isDatabaseBusy } from './store/busy-retry.js';
-import { SqliteStore } from './store/sqlite.js';
+import { openStore } from './store/open.js';
+import { PgLiveLeases } from './store/postgres-live.js';
+import { openStorage } from './storage.js';
+import { UPLOAD_WRITTEN_CHANNEL } from './uploads/pg-upload-store.js';
 import { Uploads, UPLOADS_PATH } from './uploads/tus.js';
 
 export interface App {
@@ -56,20 +57,18 @@ const SSE_RETRY_MS = 2_000;
 
 export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
   const uploadsDir = join(config.dataDir, 'uploads');
-  const mediaDir = join(config.dataDir, 'media');
-  await mkdir(uploadsDir, { recursive: true });
-  await mkdir(mediaDir, { recursive: true });
-  await removeTemporaryFolders(mediaDir);
-
-  const fanout = new LocalFanout();
-  const store = new SqliteStore(
-    join(config.dataDir, 'reelchat.db'),
-    (event) => fanout.publish(event),
-    { busyWaitMs: config.dbBusyWaitMs },
-  );
+  // SQLite and the in-process fan-out, or PostgreSQL shared by instances (store/open.ts);
+  // upload bytes and media in the data folder, or in PostgreSQL and the bucket (storage.ts).
+  const { store, queue, fanout, database, close: closeStore } = await openStore(config);
+  const storage = await openStorage(config, database).catch(async (error: unknown) => {
+    await closeStore();
+    throw error;
+  });
+  const media = storage.media;
   const signer = new MediaSigner(await store.secret('media-url-key'), config.mediaTokenTtlS);
+  // Kept with the data, so that every instance of scaled mode signs and checks the same tokens.
   const devSecret = config.devTokens
-    ? (config.jwtSecret ?? randomBytes(32).toString('hex'))
+    ? (await store.secret('dev-token-key')).toString('hex')
     : undefined;
   if (config.devTokens) {
     console.error(
@@ -80,14 +79,13 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     { secret: config.jwtSecret ?? devSecret, publicKey: config.jwtPublicKey },
     { maxLifetimeS: config.maxTokenLifetimeS },
   );
-  const media = new LocalMediaStore(mediaDir);
   const members = new MemberLog(store);
   // A video whose rows are gone (unsent, expired): stop its conversion, then drop its files.
   const discardVideo = async (videoId: string) => {
     live?.cancel(videoId);
     worker.cancel(videoId);
     await media.remove(videoId);
-    await uploads.datastore.discard(videoId);
+    await uploads.discard(videoId);
   };
   const api: ApiContext = { config, store, media, signer, tokens, members, discardVideo };
   const metrics = new Metrics();
@@ -110,12 +108,12 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     });
   // The worker and the uploads call each other (queue a job, discard converted bytes).
   const worker: ConversionWorker = new ConversionWorker({
-    queue: store,
+    queue,
     store,
     media,
     converter,
-    uploadPath: (id) => uploads.path(id),
-    discardUpload: (id) => uploads.datastore.discard(id),
+    uploadPath: (id) => uploads.localInput(id),
+    discardUpload: (id) => uploads.discard(id),
     concurrency: config.convertConcurrency,
     perOwner: config.convertPerOwner,
     onRecorded: (videoId, outcome) => {
@@ -128,7 +126,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   });
   // Recordings converted while they upload; not when a test replaced the converter.
   const live: LiveConversions | undefined =
-    config.liveConvert.max > 0 && !options.converter && config.role === 'all'
+    config.liveConvert.max > 0 && !options.converter && converting
       ? new LiveConversions({
           ffmpegPath: config.ffmpegPath,
           ffprobePath: config.ffprobePath,
@@ -142,8 +140,12 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
           outputDir: (id): string => media.outputDir(id),
         })
       : undefined;
+  // Per user, across every instance in scaled mode (else N instances would allow N× each).
+  const rateLimits = database ? pgRateLimits(database) : memoryRateLimits;
   const uploads = new Uploads({
     directory: uploadsDir,
+    rateLimits,
+    datastore: storage.uploadBytes,
     maxUploadBytes: config.maxUploadBytes,
     expiryS: config.uploadExpiryS,
     quota: config.quota,
@@ -151,16 +153,32 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     media,
     cors,
     onQueued: (id) => {
-      // Converted while it arrived: recorded once finished; the job waits for that.
-      const converted = live?.completed(id);
-      if (converted) worker.recordConverted(id, converted);
-      worker.kick();
+      // Converted while it arrived: recorded once finished; the job waits for that. (In
+      // scaled mode the live conversion runs on a worker, which learns of it by itself.)
+      const converted = relay ? undefined : live?.completed(id);
+      if (converted) void worker.recordConverted(id, converted);
+      // An api instance converts nothing: the workers hear of the job from the queue.
+      if (converting) worker.kick();
     },
     onTerminating: (id) => worker.cancel(id),
-    onWritten: live ? (id, owner) => live.written(id, owner) : undefined,
+    onWritten: live && !database ? (id, owner) => live.written(id, owner) : undefined,
     onRemoving: (id) => live?.cancel(id),
     touchMember: (identity, conversation) => members.seen(identity, conversation),
   });
+  // Scaled mode: the bytes reach an api instance; a worker hears of them and converts live.
+  const relay =
+    live && database && uploads.datastore.copyToLocal
+      ? new LiveRelay({
+          listen: (onId, onReconnect) => database.listen(UPLOAD_WRITTEN_CHANNEL, onId, onReconnect),
+          copyToLocal: (id, path) => uploads.datastore.copyToLocal!(id, path),
+          localPath: (id) => uploads.path(id),
+          store,
+          leases: new PgLiveLeases(database, `${hostname()}:${process.pid}`),
+          pool: live,
+          worker,
+          leaseMs: config.liveConvert.idleS * 1000,
+        })
+      : undefined;
   const sse = new SseHub(store, fanout, signer, { ...config.sse, retryMs: SSE_RETRY_MS });
 
   type ApiHandler = (api: ApiContext, ctx: RequestContext) => Promise<void> | void;
@@ -168,10 +186,13 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const route = (method: string, pattern: string, handler: ApiHandler) =>
     router.add(method, pattern, (ctx) => handler(api, ctx));
 
+  const pingDatabase = database
+    ? () => database.ping()
+    : () => store.secret('media-url-key').then(() => undefined);
   // Every role answers these three on its PORT (docs/scaling.md).
   route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
   route('GET', '/readyz', async (_api, ctx) => {
-    const failed = await readiness(store);
+    const failed = (await readiness(pingDatabase)) ?? (await storage.ready());
     if (failed) ctx.res.setHeader('Retry-After', '5');
     sendJson(ctx.res, failed ? 503 : 200, { ok: !failed, ...(failed ? { failed } : {}) });
   });
@@ -188,7 +209,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     // Each author's new messages: a burst, then a steady rate (a person, not a script).
     const messageRate =
       config.messagesPerMinute > 0
-        ? new TokenBuckets({
+        ? rateLimits('messages', {
             capacity: config.messagesBurst,
             ratePerS: config.messagesPerMinute / 60,
           })
@@ -313,6 +334,10 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const url = `http://${host}:${address.port}`;
 
   if (converting) await worker.start();
+  await relay?.start();
+  // Workers of scaled mode hear of new jobs from the queue's doorbell, or look every second.
+  const jobPoll = converting && database ? setInterval(() => worker.kick(), 1000) : undefined;
+  jobPoll?.unref();
   const sweepStale = () =>
     void uploads
       .removeStale()
@@ -338,6 +363,8 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       clearInterval(retentionTimer);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       sse.closeAll();
+      clearInterval(jobPoll);
+      await relay?.close();
       await live?.close();
       await worker.close();
       await (options.converter ? options.converter.close?.() : (converter as Converter).close());
@@ -347,29 +374,21 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       await stopped;
       clearTimeout(force);
       await retention?.settled();
-      await store.close();
+      await closeStore();
+      await storage.close();
     })());
 
   return { url, server, close, liveStats: live?.stats };
 }
 
 /** Why this instance is not ready (its database does not answer), or undefined when it is. */
-async function readiness(store: {
-  secret(name: string): Promise<Buffer>;
-}): Promise<string | undefined> {
+async function readiness(ping: () => Promise<void>): Promise<string | undefined> {
   try {
-    await store.secret('media-url-key');
+    await ping();
     return undefined;
   } catch (error) {
     console.error('reelchat: readiness check failed (database)', error);
     return 'database';
-  }
-}
-
-/** Converters write into dot-folders beside the final one; a killed server leaves them. */
-async function removeTemporaryFolders(mediaDir: string): Promise<void> {
-  for (const name of await readdir(mediaDir)) {
-    if (name.startsWith('.')) await rm(join(mediaDir, name), { recursive: true, force: true });
   }
 }
 

@@ -46,4 +46,21 @@ describe('readConfig', () => {
         /REELCHAT_RETENTION_DAYS must be a whole number of at least 1/,
       );
   });
+
+  it('uses PostgreSQL only when REELCHAT_DATABASE_URL names it, refusing anything else', () => {
+    assert.equal(readConfig({ REELCHAT_JWT_SECRET: SECRET }).databaseUrl, undefined);
+    for (const url of ['postgres://reelchat@db:5432/chat', 'postgresql://u:p@127.0.0.1/x'])
+      assert.equal(
+        readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_DATABASE_URL: url }).databaseUrl,
+        url,
+      );
+    for (const url of ['mysql://db/chat', 'db:5432', 'postgres://', 'sqlite:///data/reelchat.db'])
+      assert.throws(
+        () => readConfig({ REELCHAT_JWT_SECRET: SECRET, REELCHAT_DATABASE_URL: url }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          /REELCHAT_DATABASE_URL must be a PostgreSQL URL/.test(error.message),
+      );
+    assert.equal(readConfig({ REELCHAT_JWT_SECRET: SECRET }).jobLeaseS, 30);
+  });
 });

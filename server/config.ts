@@ -50,6 +50,10 @@ export interface ServerConfig {
   liveConvert: { max: number; perOwner: number; finishS: number; idleS: number };
   /** How long a database write waits for another connection's lock before failing. */
   dbBusyWaitMs: number;
+  /** PostgreSQL instead of SQLite (scaled mode, REELCHAT_DATABASE_URL), or undefined. */
+  databaseUrl?: string;
+  /** Scaled mode: how long a conversion's lease lasts without its worker's heartbeat. */
+  jobLeaseS: number;
   /** Serve the demo pages and the built library at / (npm start). */
   demo: boolean;
   /** Unfinished uploads are removed this long after they were created. */
@@ -164,6 +168,8 @@ export function readConfig(
       idleS: integer(env, 'REELCHAT_LIVE_IDLE_S', 30, 1),
     },
     dbBusyWaitMs: integer(env, 'REELCHAT_DB_BUSY_WAIT_MS', 10_000),
+    databaseUrl: databaseUrlOf(env),
+    jobLeaseS: integer(env, 'REELCHAT_JOB_LEASE_S', 30, 1),
     demo,
     uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
     maxTokenLifetimeS: integer(env, 'REELCHAT_MAX_TOKEN_LIFETIME_S', 24 * 3600, 1),
@@ -198,6 +204,11 @@ export function readConfig(
 /** The data folder (REELCHAT_DATA_DIR), also for commands that need nothing else (erase-user). */
 export function dataDirOf(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.REELCHAT_DATA_DIR || './data');
+}
+
+/** The bucket of scaled mode, if configured (also for commands such as erase-user). */
+export function s3ConfigOf(env: NodeJS.ProcessEnv = process.env): S3Config | undefined {
+  return readScaledConfig(env).s3;
 }
 
 /** Role, bucket and logs: the parts of scaled mode that need PostgreSQL to be shared. */
@@ -241,6 +252,25 @@ function readScaledConfig(env: NodeJS.ProcessEnv): Pick<ServerConfig, 'role' | '
       : undefined,
     log,
   };
+}
+
+/** REELCHAT_DATABASE_URL, when set: a postgres:// (or postgresql://) connection URL. */
+export function databaseUrlOf(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const raw = env.REELCHAT_DATABASE_URL;
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') || !url.host) {
+    // Not echoed: the URL may carry a password.
+    throw new ConfigError(
+      'REELCHAT_DATABASE_URL must be a PostgreSQL URL: postgres://user@host:port/database.',
+    );
+  }
+  return raw;
 }
 
 /** What one clip may cost ffmpeg; defaults and their reasons in server/convert/types.ts. */

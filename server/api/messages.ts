@@ -11,7 +11,7 @@ import {
 import { readJson } from '../http/body.js';
 import type { RequestContext } from '../http/router.js';
 import { isId, newId } from '../ids.js';
-import type { TokenBuckets } from '../limits/token-bucket.js';
+import type { RateLimit } from '../limits/rate-limit.js';
 import { VideoTakenError } from '../store/sqlite.js';
 import { UnknownCursorError, type MessageRecord } from '../store/types.js';
 import { messageJson, type WireMessagePage } from '../wire.js';
@@ -54,13 +54,13 @@ export async function listMessages(api: ApiContext, ctx: RequestContext): Promis
  * none: no limit). A retry of a message already sent answers it and costs nothing.
  */
 export function postMessage(
-  rate: TokenBuckets | undefined,
+  rate: RateLimit | undefined,
 ): (api: ApiContext, ctx: RequestContext) => Promise<void> {
   return async (api, ctx) => {
     const { identity, conversation } = await memberOf(api, ctx);
     const message = await newMessage(api, ctx, identity, conversation);
     if (!message) return;
-    const taken = rate?.take(identity.user);
+    const taken = await rate?.take(identity.user);
     if (taken && !taken.ok) {
       throw quotaExceeded(
         429,
@@ -72,12 +72,12 @@ export function postMessage(
     try {
       result = await api.store.createMessage(message);
     } catch (error) {
-      rate?.refund(identity.user);
+      await rate?.refund(identity.user);
       if (error instanceof VideoTakenError) throw new HttpError(409, error.message);
       throw error;
     }
     // The same clientId won a race with this request: nothing new was sent.
-    if (!result.created) rate?.refund(identity.user);
+    if (!result.created) await rate?.refund(identity.user);
     await api.members.seen(identity, conversation);
     answer(ctx, result.message, result.created, conversation);
   };

@@ -89,6 +89,11 @@ export class LiveConversions {
       });
   }
 
+  /** Whether a live conversion of this upload is running here. */
+  isConverting(videoId: string): boolean {
+    return this.running.has(videoId);
+  }
+
   /** The upload is gone (terminated, expired): stop its conversion. */
   cancel(videoId: string): void {
     this.passed.delete(videoId);

@@ -27,4 +27,11 @@ export interface JobQueue {
    * already but not claimed wait for a running job to end, which looks again anyway.
    */
   nextDue(now: number): Promise<number | undefined>;
+  /**
+   * Queues shared by several worker processes (PgJobs) lease each claimed job: the worker
+   * renews the leases of the jobs it runs every `heartbeatMs`, so a job whose worker died
+   * is claimed again once its lease lapses. A queue of one process (SqliteJobs) has none.
+   */
+  heartbeat?(videoIds: string[]): Promise<void>;
+  readonly heartbeatMs?: number;
 }

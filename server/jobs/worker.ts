@@ -26,8 +26,8 @@ export interface WorkerOptions {
   store: MetadataStore;
   media: MediaStore;
   converter: VideoConverter;
-  /** Where the uploaded file of a video is. */
-  uploadPath(videoId: string): string;
+  /** Where the uploaded file of a video is (scaled mode: copied to local scratch first). */
+  uploadPath(videoId: string): string | Promise<string>;
   /** Removes the uploaded bytes once they are no longer needed. */
   discardUpload(videoId: string): Promise<void>;
   concurrency: number;
@@ -68,6 +68,8 @@ export class ConversionWorker {
   private readonly retryDelaysMs: number[];
   private readonly bookkeepingDelaysMs: number[];
   private timer: NodeJS.Timeout | undefined;
+  /** Renews the running jobs' leases (queues that lease them: queue.heartbeat). */
+  private heartbeat: NodeJS.Timeout | undefined;
   private pumping = false;
   private again = false;
   private stopped = false;
@@ -83,7 +85,17 @@ export class ConversionWorker {
   }
 
   async start(): Promise<void> {
-    await this.options.queue.recover();
+    const { queue } = this.options;
+    await queue.recover();
+    if (queue.heartbeat) {
+      this.heartbeat = setInterval(() => {
+        if (this.running.size === 0) return;
+        queue.heartbeat!([...this.running.keys()]).catch((error: unknown) => {
+          console.error("reelchat: renewing the running jobs' leases failed", error);
+        });
+      }, queue.heartbeatMs ?? 5_000);
+      this.heartbeat.unref();
+    }
     this.kick();
   }
 
@@ -122,7 +134,7 @@ export class ConversionWorker {
    * is recorded; when `converted` is undefined (the live conversion gave up), or recording
    * fails, the job goes on as usual (converts the stored bytes, or records the outcome).
    */
-  recordConverted(videoId: string, converted: Promise<ReadyMeta | undefined>): void {
+  recordConverted(videoId: string, converted: Promise<ReadyMeta | undefined>): Promise<boolean> {
     const recorded = (async () => {
       const meta = await converted;
       if (!meta || this.stopped) return false;
@@ -141,6 +153,7 @@ export class ConversionWorker {
       if (this.recording.get(videoId) === recorded) this.recording.delete(videoId);
       this.kick();
     });
+    return recorded;
   }
 
   /** Stops the conversion of a video that is being terminated. */
@@ -153,6 +166,7 @@ export class ConversionWorker {
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     for (const controller of this.running.values()) controller.abort(new Error('Server stopping.'));
     await Promise.all([...this.settled, ...this.recording.values()]);
   }
@@ -162,7 +176,9 @@ export class ConversionWorker {
     const perOwner = this.options.perOwner ?? 1;
     while (!this.stopped && this.running.size < concurrency) {
       const job = await queue.claim(Date.now(), perOwner);
-      if (!job) break;
+      // Closed while claiming: close() no longer waits for new runs. The job stays marked
+      // running, so the next start's recover (or, shared, the lapsed lease) brings it back.
+      if (!job || this.stopped) break;
       this.launch(job);
     }
     const due = await queue.nextDue(Date.now());
@@ -238,7 +254,7 @@ export class ConversionWorker {
   /** Converts into the media folder; resolves with what markVideoReady needs. */
   private async convert(videoId: string, signal: AbortSignal): Promise<ReadyMeta> {
     const { media, converter } = this.options;
-    const input = this.options.uploadPath(videoId);
+    const input = await this.options.uploadPath(videoId);
     // A previous attempt may have left a complete folder (killed before recording it).
     await media.remove(videoId);
     // The checksum is read beside the conversion, so it costs no wall-clock time.
@@ -273,7 +289,9 @@ export class ConversionWorker {
     if (video) this.told(videoId, { state: 'ready' });
     // Recorded (the job is gone): what follows is tidying, worth a log line at most.
     try {
-      if (!video) await media.remove(videoId); // terminated while converting
+      // Terminated while converting: its files go. (Not when another worker's result was
+      // recorded first — the video is there, and its files are the ones being served.)
+      if (!video && !(await store.getVideo(videoId))) await media.remove(videoId);
       await this.options.discardUpload(videoId);
     } catch (error) {
       console.error(`reelchat: tidying up after converting ${videoId} failed`, error);

@@ -11,6 +11,14 @@ import { promisify } from 'node:util';
 import { createApp, type App, type AppOptions } from '../app.js';
 import { signToken } from '../auth/tokens.js';
 import { readConfig, type ServerConfig } from '../config.js';
+import {
+  dropTestDatabase,
+  prepareTestDatabase,
+  TEST_DATABASE_URL,
+  testDatabaseUrl,
+} from './test-databases.js';
+
+export { openTestDatabase, SERVICES_DATABASE_URL, TEST_DATABASE_URL } from './test-databases.js';
 
 const run = promisify(execFile);
 
@@ -34,6 +42,13 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Node
     REELCHAT_JWT_SECRET: SECRET,
     REELCHAT_ALLOWED_ORIGINS: ORIGIN,
     REELCHAT_CONVERT_CONCURRENCY: '1',
+    ...(TEST_DATABASE_URL
+      ? {
+          REELCHAT_DATABASE_URL: testDatabaseUrl(env.REELCHAT_DATA_DIR ?? dataDir),
+          // A killed worker's job is taken over when its lease lapses: soon, in tests.
+          REELCHAT_JOB_LEASE_S: '5',
+        }
+      : {}),
     ...env,
   };
 }
@@ -43,6 +58,7 @@ export async function startServer(
   options: AppOptions & { dataDir?: string } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'reelchat-test-')));
+  await prepareTestDatabase(dataDir);
   const config = readConfig(testEnv(dataDir, env));
   const app = await createApp(config, options);
   return {
@@ -53,7 +69,10 @@ export async function startServer(
     token: (user, conversations, name = user) => signToken(SECRET, { user, name, conversations }),
     async close() {
       await app.close();
-      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) {
+        await rm(dataDir, { recursive: true, force: true });
+        await dropTestDatabase(dataDir);
+      }
     },
   };
 }
@@ -332,6 +351,8 @@ export interface ChildServer {
 export async function startChildServer(env: Record<string, string> = {}): Promise<ChildServer> {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const dataDir = await mkdtemp(join(tmpdir(), 'reelchat-test-'));
+  // The test may name its own folder (REELCHAT_DATA_DIR in env), to restart on it.
+  await prepareTestDatabase(env.REELCHAT_DATA_DIR ?? dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/main.ts')], {
     cwd: root,
     env: { ...process.env, ...testEnv(dataDir, env) },
@@ -368,6 +389,8 @@ export async function startChildServer(env: Record<string, string> = {}): Promis
         clearTimeout(force);
       }
       await rm(dataDir, { recursive: true, force: true });
+      // A folder the test named is the test's to remove (with its database, on the next start).
+      if (env.REELCHAT_DATA_DIR === undefined) await dropTestDatabase(dataDir);
     },
   };
 }
@@ -379,7 +402,8 @@ export interface Child {
 }
 
 /** Starts `server/main.ts` (via tsx) on `dataDir`, which it keeps, so a test can kill and restart it. */
-export function startChild(dataDir: string): Promise<Child> {
+export async function startChild(dataDir: string): Promise<Child> {
+  await prepareTestDatabase(dataDir);
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { ...process.env, ...testEnv(dataDir) },
     stdio: ['ignore', 'pipe', 'pipe'],

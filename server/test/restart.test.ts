@@ -12,6 +12,7 @@ import {
   auth,
   json,
   makeClip,
+  openTestDatabase,
   probeDuration,
   removeClips,
   SECRET,
@@ -105,11 +106,11 @@ describe('restart', () => {
 });
 
 async function readVideoState(dataDir: string, id: string): Promise<string> {
-  const { default: Database } = await import('better-sqlite3');
-  const db = new Database(join(dataDir, 'reelchat.db'), { readonly: true });
+  const db = await openTestDatabase(dataDir);
   try {
-    return (db.prepare('SELECT state FROM videos WHERE id = ?').get(id) as { state: string }).state;
+    const [row] = await db.query<{ state: string }>('SELECT state FROM videos WHERE id = ?', id);
+    return row!.state;
   } finally {
-    db.close();
+    await db.close();
   }
 }

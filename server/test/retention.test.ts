@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { HeldConverter } from './held-converter.js';
 import {
   auth,
   json,
+  openTestDatabase,
   SseReader,
   startServer,
   uploadBytes,
@@ -69,18 +69,20 @@ describe('retention: REELCHAT_RETENTION_DAYS', () => {
 
     // Forty days pass for the old ones.
     const longAgo = new Date(Date.now() - 40 * 86_400_000).toISOString();
-    const db = new Database(join(server.dataDir, 'reelchat.db'));
-    db.prepare('UPDATE messages SET created_at = ? WHERE id IN (?, ?)').run(
+    const db = await openTestDatabase(server.dataDir);
+    await db.query(
+      'UPDATE messages SET created_at = ? WHERE id IN (?, ?)',
       longAgo,
       oldText.id,
       oldClipMessage.id,
     );
-    db.prepare('UPDATE videos SET created_at = ? WHERE id IN (?, ?)').run(
+    await db.query(
+      'UPDATE videos SET created_at = ? WHERE id IN (?, ?)',
       longAgo,
       oldClip.id,
       draft.id,
     );
-    db.close();
+    await db.close();
 
     const deleted = await waitFor(
       () => {

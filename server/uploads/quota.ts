@@ -4,11 +4,11 @@
 // written so far, which is why writes to deferred uploads are checked too. Each user's
 // checks run one at a time (KeyedLock), and a write in flight reserves the offset it may
 // reach, so parallel requests cannot each spend the same room.
+import type { DataStore } from '@tus/server';
 import { HttpError, quotaExceeded } from '../http/errors.js';
 import { KeyedLock } from '../limits/keyed-lock.js';
-import { TokenBuckets } from '../limits/token-bucket.js';
+import { memoryRateLimits, type RateLimit, type RateLimits } from '../limits/rate-limit.js';
 import type { MetadataStore } from '../store/types.js';
-import type { UploadFileStore } from './file-store.js';
 
 export interface UploadLimits {
   /** Each 0 = no limit. */
@@ -29,6 +29,8 @@ export interface AdmittedWrite {
   maxSize?: number;
   /** Set when `maxSize` is the quota's, not the size limit: how to refuse past it. */
   refusal?: HttpError;
+  /** The upload's length was still deferred when the write was admitted. */
+  deferred: boolean;
   release(): void;
 }
 
@@ -40,15 +42,18 @@ export class UploadQuota {
   private readonly lock = new KeyedLock();
   /** Offsets uploads may reach by requests in flight (creations, writes): id → reservation. */
   private readonly reserved = new Map<string, Reservation>();
-  private readonly creations?: TokenBuckets;
+  private readonly creations?: RateLimit;
 
   constructor(
     private readonly limits: UploadLimits,
     private readonly store: MetadataStore,
-    private readonly datastore: UploadFileStore,
+    /** Where tus keeps the bytes (a file store, or PostgreSQL in scaled mode). */
+    private readonly datastore: Pick<DataStore, 'getUpload'>,
+    /** Where the creation buckets live (memory, or shared in scaled mode). */
+    rateLimits: RateLimits = memoryRateLimits,
   ) {
     if (limits.uploadsPerHour > 0) {
-      this.creations = new TokenBuckets({
+      this.creations = rateLimits('uploads', {
         capacity: limits.uploadsBurst,
         ratePerS: limits.uploadsPerHour / 3600,
       });
@@ -85,7 +90,7 @@ export class UploadQuota {
           unfinished.map((upload) => upload.id).filter((u) => u !== id),
         );
         await this.checkBytes(owner, others, bytes);
-        const taken = this.creations?.take(owner);
+        const taken = await this.creations?.take(owner);
         if (taken && !taken.ok) {
           throw quotaExceeded(
             429,
@@ -115,7 +120,7 @@ export class UploadQuota {
     return this.lock.run(owner, async () => {
       const info = await this.datastore.getUpload(id).catch(() => undefined);
       // Unknown to tus (it answers that), or counted whole since creation.
-      if (!info || info.size !== undefined) return { release: () => undefined };
+      if (!info || info.size !== undefined) return { deferred: false, release: () => undefined };
       const offset = info.offset;
       const unfinished = await this.store.unfinishedUploads(owner);
       const others = await this.bytesOf(
@@ -125,15 +130,17 @@ export class UploadQuota {
       if (contentLength !== undefined) {
         const end = Math.max(offset + contentLength, declaredLength ?? 0);
         await this.checkBytes(owner, others, end);
-        return { release: this.reserve(id, end) };
+        return { deferred: true, release: this.reserve(id, end) };
       }
       // A body of unknown length: it may fill what is left, and no more.
       const room = await this.room(owner, others);
       const end = Math.min(room.bytes, this.limits.maxUploadBytes);
       await this.checkBytes(owner, others, Math.max(offset + 1, declaredLength ?? 0));
-      if (end >= this.limits.maxUploadBytes) return { release: this.reserve(id, end) };
+      if (end >= this.limits.maxUploadBytes) {
+        return { deferred: true, release: this.reserve(id, end) };
+      }
       const refusal = room.refusal(end + 1, `more than ${size(end)}`);
-      return { maxSize: end, refusal, release: this.reserve(id, end) };
+      return { maxSize: end, refusal, deferred: true, release: this.reserve(id, end) };
     });
   }
 

@@ -4,9 +4,10 @@
 // keep one upload per (owner, clientId), and start the conversion when the last byte lands.
 // Once an upload is complete its bytes go away after conversion, so HEAD/PATCH/DELETE of a
 // complete upload are answered from our rows instead of by tus.
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { Server, type Upload } from '@tus/server';
+import { Server, type DataStore, type Upload } from '@tus/server';
 import type { Identity } from '../auth/tokens.js';
 import { isMember } from '../auth/tokens.js';
 import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
@@ -15,18 +16,44 @@ import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
 import type { MetadataStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
+import type { LocalCopy } from './pg-upload-store.js';
+import type { RateLimits } from '../limits/rate-limit.js';
 import { UploadQuota, type UploadLimits } from './quota.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
 const VIDEO_TYPE = /^video\/[A-Za-z0-9.+-]+(\s*;.*)?$/;
 
-export interface UploadsOptions {
+/**
+ * Where the bytes of unfinished uploads live: files in `directory` (UploadFileStore, the
+ * default) or rows in PostgreSQL (PgUploadStore, scaled mode), which a worker copies to a
+ * local file to convert (`copyToLocal`).
+ */
+export interface UploadBytes extends DataStore {
+  /** Removes an upload's bytes; nothing there is fine. */
+  discard(id: string): Promise<void>;
+  /** Appends to `path` the bytes beyond its length (stores that are not local files). */
+  copyToLocal?(id: string, path: string): Promise<LocalCopy>;
+}
+
+/** What a datastore is made with; `onTerminated` removes our rows on a tus DELETE. */
+export interface UploadBytesSettings {
   directory: string;
+  expiryMs: number;
+  onTerminated(id: string): Promise<void>;
+}
+
+export interface UploadsOptions {
+  /** The upload files (default store), or local copies of uploads kept elsewhere. */
+  directory: string;
+  /** Makes the datastore (default: UploadFileStore in `directory`). */
+  datastore?: (settings: UploadBytesSettings) => UploadBytes;
   maxUploadBytes: number;
   expiryS: number;
   /** Per-user quotas (each 0 = no limit). */
   quota: Omit<UploadLimits, 'maxUploadBytes'>;
+  /** Where the creation rate's buckets live (default: this process's memory). */
+  rateLimits?: RateLimits;
   store: MetadataStore;
   media: MediaStore;
   cors: Cors;
@@ -59,20 +86,30 @@ interface RequestState {
 }
 
 export class Uploads {
-  readonly datastore: UploadFileStore;
+  readonly datastore: UploadBytes;
   private readonly quota: UploadQuota;
   private readonly tus: Server;
   private readonly requests = new WeakMap<IncomingMessage, RequestState>();
 
   constructor(private readonly options: UploadsOptions) {
     const { store } = options;
-    this.datastore = new UploadFileStore(options.directory, options.expiryS * 1000, (id) =>
-      store.deleteUpload(id),
-    );
+    const settings: UploadBytesSettings = {
+      directory: options.directory,
+      expiryMs: options.expiryS * 1000,
+      // Before tus answers 204: the clientId is free again, no local copy is left behind.
+      onTerminated: async (id) => {
+        await store.deleteUpload(id);
+        await this.removeLocalCopy(id);
+      },
+    };
+    this.datastore = options.datastore
+      ? options.datastore(settings)
+      : new UploadFileStore(settings.directory, settings.expiryMs, settings.onTerminated);
     this.quota = new UploadQuota(
       { ...options.quota, maxUploadBytes: options.maxUploadBytes },
       store,
       this.datastore,
+      options.rateLimits,
     );
     this.tus = new Server({
       path: UPLOADS_PATH,
@@ -92,9 +129,30 @@ export class Uploads {
     });
   }
 
-  /** Where the bytes of an upload are on disk. */
+  /**
+   * Where the bytes of an upload are on disk: the upload file itself, or — bytes kept
+   * elsewhere — the local copy that `localInput` brings up to date.
+   */
   path(id: string): string {
     return join(this.options.directory, id);
+  }
+
+  /** The local file with all bytes of the upload stored so far (copies what is new). */
+  async localInput(id: string): Promise<string> {
+    const path = this.path(id);
+    await this.datastore.copyToLocal?.(id, path);
+    return path;
+  }
+
+  /** Removes an upload's bytes, and their local copy when they are kept elsewhere. */
+  async discard(id: string): Promise<void> {
+    await this.datastore.discard(id);
+    await this.removeLocalCopy(id);
+  }
+
+  /** A copy `localInput` made of bytes kept elsewhere (the default store's file is the bytes). */
+  private async removeLocalCopy(id: string): Promise<void> {
+    if (this.datastore.copyToLocal) await rm(this.path(id), { force: true });
   }
 
   /** POST /v1/uploads (creation) and OPTIONS (tus discovery). */
@@ -142,6 +200,7 @@ export class Uploads {
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (!upload.complete) {
       const state: RequestState = { identity, id };
+      let deferred = false;
       if (req.method === 'PATCH') {
         const admitted = await this.quota.admitWrite(identity.user, id, {
           contentLength: headerNumber(req.headers['content-length']),
@@ -150,6 +209,7 @@ export class Uploads {
         state.release = admitted.release;
         state.maxSize = admitted.maxSize;
         state.quotaRefusal = admitted.refusal;
+        deferred = admitted.deferred;
       }
       this.requests.set(req, state);
       try {
@@ -157,8 +217,17 @@ export class Uploads {
       } finally {
         state.release?.();
       }
-      if (req.method === 'PATCH') await this.written(id, upload.owner);
-      else if (req.method === 'DELETE') this.options.onRemoving?.(id);
+      // Still deferred unless this request declared the length; gone (404/410): nothing to say.
+      if (
+        req.method === 'PATCH' &&
+        deferred &&
+        req.headers['upload-length'] === undefined &&
+        res.statusCode !== 404 &&
+        res.statusCode !== 410
+      ) {
+        this.options.onWritten?.(id, upload.owner);
+      }
+      if (req.method === 'DELETE') this.options.onRemoving?.(id);
       return;
     }
     const size = upload.size ?? 0;
@@ -191,23 +260,16 @@ export class Uploads {
     const stale = await this.options.store.staleUploads(cutoff);
     for (const upload of stale) {
       this.options.onRemoving?.(upload.id);
-      await this.datastore.discard(upload.id);
+      await this.discard(upload.id);
       await this.options.store.expireUpload(upload.id, 'The upload was not finished in time.');
     }
     return stale.length;
   }
 
-  /** Tells the live conversion about stored bytes of a deferred upload still unfinished. */
-  private async written(id: string, owner: string): Promise<void> {
-    if (!this.options.onWritten) return;
-    const stored = await this.datastore.getUpload(id).catch(() => undefined);
-    if (stored && stored.size === undefined) this.options.onWritten(id, owner);
-  }
-
   private async terminateComplete(id: string): Promise<void> {
     this.options.onTerminating(id);
     await this.options.store.deleteUpload(id);
-    await this.datastore.discard(id);
+    await this.discard(id);
     await this.options.media.remove(id);
   }
 
@@ -284,7 +346,7 @@ export class Uploads {
     // A creation that failed after our rows were written: the client never got a Location.
     if (state?.createdId && req.method === 'POST') {
       await this.options.store.deleteUpload(state.createdId);
-      await this.datastore.discard(state.createdId);
+      await this.discard(state.createdId);
     }
     const { status_code, body } = error as { status_code?: number; body?: string };
     const status = typeof status_code === 'number' ? status_code : 500;

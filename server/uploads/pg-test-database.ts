@@ -1,0 +1,45 @@
+// A throwaway PostgreSQL database for the upload tests: created fresh on the server named by
+// REELCHAT_TEST_DATABASE_URL (scripts/with-services.mjs sets it) and dropped afterwards. No
+// server, or an unreachable one, fails loudly, never skips.
+import { randomBytes } from 'node:crypto';
+import { PgDatabase } from '../store/pg-database.js';
+
+export const TEST_SERVER_URL =
+  process.env.REELCHAT_TEST_DATABASE_URL ?? '(REELCHAT_TEST_DATABASE_URL is not set)';
+
+export interface TestDatabase {
+  /** URL of the new database. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(prefix: string): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${randomBytes(3).toString('hex')}`;
+  let server: PgDatabase;
+  try {
+    server = await PgDatabase.connect(TEST_SERVER_URL, { max: 1 });
+  } catch (error) {
+    throw new Error(
+      `PostgreSQL at ${TEST_SERVER_URL} is unreachable (set REELCHAT_TEST_DATABASE_URL or run ` +
+        `scripts/services.mjs): ${String(error)}`,
+    );
+  }
+  try {
+    await server.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await server.close();
+  }
+  const url = new URL(TEST_SERVER_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const again = await PgDatabase.connect(TEST_SERVER_URL, { max: 1 });
+      try {
+        await again.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await again.close();
+      }
+    },
+  };
+}
