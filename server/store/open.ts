@@ -2,6 +2,7 @@
 // the data folder with the in-process fan-out (the embedded default), or, with
 // REELCHAT_DATABASE_URL, PostgreSQL shared by every instance — PgStore, PgJobs (leased jobs
 // for several workers) and PgFanout (events from the shared log).
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.js';
 import { LocalFanout, type EventFanout } from '../events/fanout.js';
@@ -27,6 +28,8 @@ export async function openStore(
   config: Pick<ServerConfig, 'dataDir' | 'dbBusyWaitMs' | 'databaseUrl' | 'jobLeaseS'>,
 ): Promise<OpenedStore> {
   if (config.databaseUrl === undefined) {
+    // A first start: the data folder may not exist yet.
+    await mkdir(config.dataDir, { recursive: true });
     const fanout = new LocalFanout();
     const store = new SqliteStore(
       join(config.dataDir, 'reelchat.db'),

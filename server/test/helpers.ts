@@ -42,6 +42,8 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Node
     REELCHAT_JWT_SECRET: SECRET,
     REELCHAT_ALLOWED_ORIGINS: ORIGIN,
     REELCHAT_CONVERT_CONCURRENCY: '1',
+    // No request log in test output (the tests of the log turn it on).
+    REELCHAT_LOG: 'off',
     ...(TEST_DATABASE_URL
       ? {
           REELCHAT_DATABASE_URL: testDatabaseUrl(env.REELCHAT_DATA_DIR ?? dataDir),
