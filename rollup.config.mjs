@@ -9,6 +9,7 @@ const entries = {
   recorder: 'src/recorder/index.ts',
   player: 'src/player/index.ts',
   transport: 'src/transport/index.ts',
+  outbox: 'src/outbox/index.ts',
 };
 
 const typescript = () => esbuild({ target: 'es2022', tsconfig: 'tsconfig.build.json' });

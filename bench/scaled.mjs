@@ -95,7 +95,7 @@ try {
       const ids = await Promise.all(
         tokens.map((token, i) =>
           sendPieces(cluster.url, token, body, `up-${i}`, 1024 * 1024).catch((error) =>
-            errors.push(String(error)),
+            errors.push(`${error} ${error?.cause ?? ''}`),
           ),
         ),
       );
@@ -187,7 +187,7 @@ try {
   }
   // 3. Object-store cost of one live take.
   {
-    const take = clip(`take-${TAKE_S}s.mkv`, [
+    const take = clip(`take-${TAKE_S}s-g60.mkv`, [
       '-f',
       'lavfi',
       '-i',
@@ -202,6 +202,9 @@ try {
       'ultrafast',
       '-bf',
       '0',
+      // A keyframe every 2 s, as the recorder asks for: 2 s segments.
+      '-g',
+      '60',
       '-b:v',
       '1200k',
       '-pix_fmt',

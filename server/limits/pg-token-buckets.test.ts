@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PgDatabase } from '../store/pg-database.js';
-import { freshDatabase, servicesEnv } from '../test/cluster.js';
+import { createTestDatabase } from '../uploads/pg-test-database.js';
 import { LIMITS_MIGRATIONS, pgRateLimits } from './pg-token-buckets.js';
 
 describe('token buckets shared in PostgreSQL', () => {
@@ -11,7 +11,7 @@ describe('token buckets shared in PostgreSQL', () => {
   let a: PgDatabase;
   let b: PgDatabase;
   before(async () => {
-    const database = await freshDatabase(servicesEnv().serverUrl);
+    const database = await createTestDatabase('reelchat_limits');
     drop = database.drop;
     a = await PgDatabase.connect(database.url);
     b = await PgDatabase.connect(database.url);

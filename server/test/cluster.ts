@@ -2,10 +2,9 @@
 // one fresh PostgreSQL database and one fresh bucket (from the services scripts/services.mjs
 // started, see scripts/with-services.mjs), behind a round-robin proxy. Instances can be
 // killed (-9) and replaced, as a load balancer's pool would see them.
-import { randomBytes } from 'node:crypto';
 import { startRoundRobinProxy } from '../../scripts/round-robin-proxy.mjs';
 import { S3ObjectStore } from '../objects/s3-object-store.js';
-import { PgDatabase } from '../store/pg-database.js';
+import { createTestDatabase } from '../uploads/pg-test-database.js';
 import { signToken } from '../auth/tokens.js';
 import { SECRET, startChildServer, type ChildServer } from './helpers.js';
 
@@ -54,39 +53,13 @@ export function servicesEnv(): { serverUrl: string; s3: Record<string, string> }
   return { serverUrl, s3 };
 }
 
-/** A fresh database on the services' PostgreSQL; resolves to its URL and a drop(). */
-export async function freshDatabase(
-  serverUrl: string,
-): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `reelchat_${randomBytes(6).toString('hex')}`;
-  const admin = await PgDatabase.connect(serverUrl, { max: 1 });
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.close();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const db = await PgDatabase.connect(serverUrl, { max: 1 });
-      try {
-        await db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await db.close();
-      }
-    },
-  };
-}
-
 export async function startCluster({
   apis = 2,
   workers = 1,
   env = {},
 }: { apis?: number; workers?: number; env?: Record<string, string> } = {}): Promise<Cluster> {
-  const { serverUrl, s3 } = servicesEnv();
-  const database = await freshDatabase(serverUrl);
+  const { s3 } = servicesEnv();
+  const database = await createTestDatabase('reelchat_cluster');
   // One bucket for every cluster of a run: video ids are unique, and the services are thrown away.
   const bucket = s3.REELCHAT_TEST_S3_BUCKET!;
   const objects = new S3ObjectStore({

@@ -1,60 +1,18 @@
 import { nanoid } from 'nanoid';
 import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
-import type { Message, MessageDraft, ReelEvent, ReelTransport, Video } from '../transport/types.js';
+import type { Message, MessageDraft, ReelEvent, Video } from '../transport/types.js';
+import { FRESH_MS } from './session-types.js';
+import type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
+import { BuddyReel } from './buddy-reel.js';
 import { Timeline } from './timeline.js';
-import { loadWatched, saveWatched } from './watched.js';
+import { WatchState } from './watch-state.js';
+
+export { clipOf, FRESH_MS, sameTarget } from './session-types.js';
+export type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
 
 /** Page size when catching up after a reconnect. */
 const CATCH_UP_PAGE = 100;
-/**
- * Media URLs may carry an expiring signature (the reference server signs them): a video
- * known for longer than this is read again before it is played.
- */
-export const FRESH_MS = 5 * 60_000;
-
-/** What one session is for: a change of any of these starts another. */
-export interface SessionTarget {
-  transport: ReelTransport;
-  conversation: string;
-  buddy?: string;
-  me: string;
-}
-
-/** This person's clip on its way: bytes sent, then the video once uploaded. */
-export interface Upload {
-  sent: number;
-  total?: number;
-  video?: Video;
-}
-
-/** What the session tells the element that shows it. */
-export interface ChatSessionHost {
-  /** Some state changed: render again. */
-  changed(): void;
-  /** Something failed. `visible`: the dialog shows it (`restartable`: with a way to start over). */
-  failed(error: ReelError, visible: boolean, restartable?: boolean): void;
-  /** New messages at the end of the list; `live` unless they are the first page. */
-  appended(added: readonly Message[], live: boolean): void;
-  /** A message that arrived or was stored (not history), to announce as `reel-message`. */
-  message(message: Message): void;
-  /** The first page is in the list. */
-  loaded(): void;
-}
-
-/** The clip a player needs for one video. */
-export function clipOf(video: Video, ownerName?: string, watched?: boolean): Clip {
-  return {
-    id: video.id,
-    src: video.playlist ?? '',
-    type: video.mediaType === 'file' ? 'file' : 'hls',
-    poster: video.poster,
-    owner: video.owner,
-    ownerName,
-    duration: video.duration,
-    ...(watched === undefined ? {} : { watched }),
-  };
-}
 
 /**
  * One conversation's state and its transitions, without a DOM: the connection, the history
@@ -70,11 +28,12 @@ export class ChatSession {
   upload?: Upload;
   /** Every video of a listed message (and this person's upload), by id. */
   readonly videos = new Map<string, Video>();
-  /** The buddy's ready clips they attached to a message in this conversation. */
-  readonly buddyClips = new Map<string, Video>();
-  /** The reel player's list while it is open: grows at its end, never rebuilt. */
-  reelClips: Clip[] = [];
-  watched: Set<string>;
+  /** What this person watched (on any device) and which of their clips were seen. */
+  readonly watch: WatchState;
+  /** The buddy's shared clips and the reel's list. */
+  readonly reel: BuddyReel;
+  /** This person's messages being unsent, or whose unsend was refused, by message id. */
+  readonly unsending = new Map<string, Unsending>();
   /** Set by `stop()`: a stopped session changes nothing any more. */
   stopped = false;
 
@@ -87,12 +46,10 @@ export class ChatSession {
   /** When each video was last read from the backend. */
   private readonly videoTimes = new Map<string, number>();
   private readonly videoRequests = new Set<string>();
-  /** Video ids the buddy attached to messages: only those are the buddy's shared clips. */
-  private readonly buddyMessageVideos = new Set<string>();
   /** Messages the nested recorder already announced with its own `reel-message`. */
   private readonly announced = new Set<string>();
-  private reelOpen = false;
-  private reelOwner?: string;
+  /** Clips of unsent messages: a late answer or event must not bring them back. */
+  private readonly removedVideos = new Set<string>();
 
   constructor(
     readonly target: SessionTarget,
@@ -101,9 +58,28 @@ export class ChatSession {
     private readonly pageSize = 30,
   ) {
     this.timeline = new Timeline(target.me);
-    this.watched = target.buddy
-      ? loadWatched(target.me, target.conversation, target.buddy)
-      : new Set();
+    this.watch = new WatchState(target, (error) => this.host.failed(error, false));
+    this.reel = new BuddyReel(target.buddy, this.watch.watched);
+  }
+
+  /** The buddy's ready clips they attached to a message in this conversation. */
+  get buddyClips(): ReadonlyMap<string, Video> {
+    return this.reel.clips;
+  }
+
+  /** The reel player's list while it is open. */
+  get reelClips(): Clip[] {
+    return this.reel.list;
+  }
+
+  /** Others' clips this person watched, here or on another device. */
+  get watched(): ReadonlySet<string> {
+    return this.watch.watched;
+  }
+
+  /** Whether this backend can unsend (the action is offered only then). */
+  get canUnsend(): boolean {
+    return typeof this.target.transport.deleteMessage === 'function';
   }
 
   /** Subscribes first, then loads: whatever happens in between arrives as an event. */
@@ -140,9 +116,7 @@ export class ChatSession {
   }
 
   get unwatchedCount(): number {
-    let count = 0;
-    for (const id of this.buddyClips.keys()) if (!this.watched.has(id)) count++;
-    return count;
+    return this.reel.unwatched;
   }
 
   // ——— history ———
@@ -203,15 +177,25 @@ export class ChatSession {
     }
   }
 
+  /**
+   * The buddy's shared clips as the backend lists them now: with their `watchedBy`, and
+   * without those unsent meanwhile (known before the request and not listed any more).
+   */
   private async loadBuddyClips(): Promise<void> {
     const { transport, conversation, buddy } = this.target;
+    const known = new Set(this.buddyClips.keys());
     try {
       const videos = await transport.listVideos(conversation, buddy!);
       if (this.stopped) return;
       for (const video of videos) {
-        this.buddyMessageVideos.add(video.id);
+        known.delete(video.id);
+        this.reel.attach(video.id);
         this.rememberVideo(video);
       }
+      for (const id of known) this.dropVideo(id);
+      // Marks made while the backend could not be told go now.
+      this.watch.sync(this.buddyClips.keys());
+      this.host.changed();
     } catch (error) {
       if (!this.stopped) this.host.failed(ReelError.from(error, 'network'), false);
     }
@@ -234,6 +218,12 @@ export class ChatSession {
       if (event.message.conversation === conversation) this.receive([event.message], live);
     } else if (event.type === 'video.updated') {
       if (event.video.conversation === conversation) this.rememberVideo(event.video);
+    } else if (event.type === 'message.deleted') {
+      if (event.message.conversation === conversation) this.deleted(event.message);
+    } else if (event.type === 'video.watched') {
+      if (event.watch.conversation !== conversation || !this.watch.onWatch(event.watch)) return;
+      this.reel.flag();
+      this.host.changed();
     }
   }
 
@@ -268,17 +258,15 @@ export class ChatSession {
             this.olderCursor = page.next;
             this.hasOlder = true;
           }
-          continue;
         }
-        for (;;) {
+        while (cursor !== undefined) {
           const page = await transport.listMessages(conversation, {
             after: cursor,
             limit: CATCH_UP_PAGE,
           });
           if (this.stopped) return;
           this.receive(page.items, true);
-          if (page.next === null || page.items.length === 0) break;
-          cursor = page.next;
+          cursor = page.next === null || page.items.length === 0 ? undefined : page.next;
         }
         // Videos may have finished (or failed) while we were away.
         for (const video of [...this.videos.values()]) {
@@ -316,7 +304,7 @@ export class ChatSession {
     for (const message of messages) {
       if (!message.video) continue;
       if (message.author === this.target.buddy) {
-        this.buddyMessageVideos.add(message.video);
+        this.reel.attach(message.video);
         const known = this.videos.get(message.video);
         if (known) this.rememberVideo(known);
       }
@@ -345,27 +333,62 @@ export class ChatSession {
   }
 
   rememberVideo(video: Video): void {
+    if (this.removedVideos.has(video.id)) return;
+    this.watch.noteVideo(video);
     this.videos.set(video.id, video);
     this.videoTimes.set(video.id, Date.now());
     if (this.upload?.video?.id === video.id) this.upload = { ...this.upload, video };
-    const buddy = this.target.buddy;
-    if (this.buddyClips.has(video.id)) this.buddyClips.set(video.id, video);
-    else if (
-      buddy &&
-      video.owner === buddy &&
-      video.state === 'ready' &&
-      this.buddyMessageVideos.has(video.id)
-    ) {
-      this.buddyClips.set(video.id, video);
-      if (this.reelOpen) {
-        // Grows at its end; the flags follow what was watched meanwhile (the player keeps its place).
-        this.reelClips = [
-          ...this.reelClips.map((clip) => ({ ...clip, watched: this.watched.has(clip.id) })),
-          clipOf(video, this.reelOwner, false),
-        ];
-      }
+    this.reel.note(video);
+    this.host.changed();
+  }
+
+  // ——— unsending ———
+
+  /**
+   * Unsends one of this person's messages; true once done. A refusal is kept in
+   * `unsending` with the backend's reason (and reported, not shown as the dialog's problem).
+   */
+  async unsend(id: string): Promise<boolean> {
+    const { transport, conversation } = this.target;
+    if (this.stopped || !transport.deleteMessage) return false;
+    if (this.unsending.has(id) && !this.unsending.get(id)!.error) return false;
+    this.unsending.set(id, {});
+    this.host.changed();
+    try {
+      await transport.deleteMessage(conversation, id);
+      // The event follows (or came first): applying it again changes nothing.
+      if (!this.stopped) this.deleted({ id });
+      return true;
+    } catch (error) {
+      if (this.stopped) return false;
+      const reelError = ReelError.from(error, 'network');
+      this.unsending.set(id, { error: reelError.message });
+      this.host.changed();
+      this.host.failed(reelError, false);
+      return false;
+    }
+  }
+
+  /** A message was unsent (here, by `message.deleted`, or found so in a listing). */
+  private deleted(message: Pick<Message, 'id'> & Partial<Message>): void {
+    this.unsending.delete(message.id);
+    const was = this.timeline.markDeleted(message.id);
+    if (was?.video) this.dropVideo(was.video);
+    else if (!was && message.author === this.target.buddy && !this.timeline.has(message.id)) {
+      // Older than the pages loaded: which clip it had is not known here, the listing knows.
+      void this.loadBuddyClips();
     }
     this.host.changed();
+  }
+
+  /** An unsent message's clip: out of the cache, the buddy's clips and a playing reel. */
+  private dropVideo(id: string): void {
+    this.removedVideos.add(id);
+    this.videos.delete(id);
+    this.videoTimes.delete(id);
+    this.reel.drop(id);
+    this.watch.forget(id);
+    if (this.upload?.video?.id === id) this.upload = undefined;
   }
 
   private isStale(id: string): boolean {
@@ -457,30 +480,28 @@ export class ChatSession {
 
   /** The reel's clips, oldest first, with what this person watched (re-read when stale). */
   async openReel(ownerName: string): Promise<Clip[] | undefined> {
-    if (this.stopped || this.reelOpen) return undefined;
+    if (this.stopped || this.reel.open) return undefined;
     if ([...this.buddyClips.keys()].some((id) => this.isStale(id))) {
       await this.loadBuddyClips();
       if (this.stopped) return undefined;
     }
-    this.reelOwner = ownerName;
-    this.reelClips = [...this.buddyClips.values()]
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      .map((video) => clipOf(video, ownerName, this.watched.has(video.id)));
-    this.reelOpen = true;
+    const clips = this.reel.start(ownerName);
     this.host.changed();
-    return this.reelClips;
+    return clips;
   }
 
   closeReel(): void {
-    this.reelOpen = false;
+    this.reel.open = false;
   }
 
-  /** The player says a clip was watched: remembered for the buddy's clips. */
+  /**
+   * A player says a clip of someone else's played to its end (the player's rule: within
+   * 0.3 s of it, or on into the next clip): remembered here, recorded on the backend once.
+   */
   markWatched(id: string): void {
-    const { me, conversation, buddy } = this.target;
-    if (!buddy || !this.buddyClips.has(id) || this.watched.has(id)) return;
-    this.watched.add(id);
-    saveWatched(me, conversation, buddy, this.watched);
+    const video = this.buddyClips.get(id) ?? this.videos.get(id);
+    if (!video || video.owner === this.target.me || !this.watch.mark(id)) return;
+    this.reel.flag();
     this.host.changed();
   }
 }

@@ -1,4 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { validateId } from '../transport/validate.js';
 import type { ChatSession } from './chat-session.js';
 import type { ChatStrings } from './strings.js';
 
@@ -43,6 +44,25 @@ export function renderHeader(h: Header): TemplateResult {
     }
     <slot name="header-end"></slot>
   </header>`;
+}
+
+/** What is wrong with the element's configuration (shown and reported), if anything. */
+export function configProblem(
+  config: { transport?: unknown; conversation?: string; buddy?: string; user?: string },
+  t: T,
+): string | undefined {
+  if (!config.transport) return t('missingTransport');
+  if (!config.conversation) return t('missingConversation');
+  for (const name of ['conversation', 'buddy', 'user'] as const) {
+    const value = config[name];
+    if (value === undefined || value === '') continue;
+    try {
+      validateId(value, name);
+    } catch {
+      return t('invalidId', { name, value });
+    }
+  }
+  return undefined;
 }
 
 /** The top of the list: loading, the "Load older messages" button, or the beginning. */

@@ -1,15 +1,18 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Clip } from '../internal/events.js';
-import { formatDuration } from '../internal/strings.js';
 import type { Video } from '../transport/types.js';
-import type { Upload } from './chat-session.js';
 import { linkify } from './linkify.js';
 import type { ChatStrings } from './strings.js';
 import type { Entry } from './timeline.js';
+import { renderUnsend, type UnsendContext } from './unsend-parts.js';
 
 /** What the message parts need from the element: its strings, names and request handlers. */
 export interface MessageContext {
   t(key: keyof ChatStrings, values?: Record<string, string | number>): string;
+  /** A duration as a clock (`0:42`) and in words ("42 seconds"), in the element's language. */
+  clock(seconds: number): string;
+  spoken(seconds: number): string;
+  locale(): string;
   me?: string;
   nameOf(author: string): string;
   video(id: string): Video | undefined;
@@ -19,6 +22,10 @@ export interface MessageContext {
   /** The pointer or focus is on a play button: the player can start loading. */
   prefetchPlayer(): void;
   retry(clientId: string): void;
+  /** Someone else watched this person's clip. */
+  seen(videoId: string): boolean;
+  /** Unsend on this person's stored messages, where the backend has it. */
+  unsend?: UnsendContext;
 }
 
 const PLAYER_PARTS =
@@ -30,7 +37,10 @@ export function renderEntry(ctx: MessageContext, entry: Entry): TemplateResult {
   const side = own ? 'own' : 'other';
   const time = new Date(entry.createdAt);
   return html`<div part="message message-${side}" class="message ${side}" data-id=${entry.key}>
-    <div part="bubble bubble-${side}" class="bubble ${entry.status}">
+    <div
+      part="bubble bubble-${side}"
+      class="bubble ${entry.status} ${entry.deleted ? 'deleted' : ''}"
+    >
       ${
         own
           ? nothing
@@ -38,13 +48,25 @@ export function renderEntry(ctx: MessageContext, entry: Entry): TemplateResult {
               >${entry.authorName || ctx.nameOf(entry.author)}</span
             >`
       }
-      ${entry.video ? renderVideo(ctx, entry.video, entry) : renderText(entry.text ?? '')}
+      ${
+        entry.deleted
+          ? html`<p part="deleted" class="deleted-text">${ctx.t('messageDeleted')}</p>`
+          : entry.video
+            ? renderVideo(ctx, entry.video, entry)
+            : renderText(entry.text ?? '')
+      }
     </div>
     <div part="meta" class="meta">
       <time datetime=${entry.createdAt}
-        >${time.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time
+        >${time.toLocaleTimeString(ctx.locale(), { hour: '2-digit', minute: '2-digit' })}</time
       >
       ${renderStatus(ctx, entry)}
+      ${
+        own && entry.video && ctx.seen(entry.video)
+          ? html`<span part="seen" class="seen">${ctx.t('seen')}</span>`
+          : nothing
+      }
+      ${own && ctx.unsend ? renderUnsend(ctx.unsend, entry) : nothing}
     </div>
   </div>`;
 }
@@ -104,7 +126,7 @@ export function renderVideo(ctx: MessageContext, id: string, entry: Entry): Temp
   } else if (video.state === 'ready') {
     // A player (and its code and media) only once asked for: a long history stays light.
     const label = video.duration
-      ? ctx.t('playVideoDuration', { duration: formatDuration(video.duration) })
+      ? ctx.t('playVideoDuration', { duration: ctx.spoken(video.duration) })
       : ctx.t('playVideo');
     body = html`${poster(video)}<button
         part="play-button"
@@ -142,41 +164,10 @@ export function renderVideo(ctx: MessageContext, id: string, entry: Entry): Temp
         ? html`<span
             part="duration"
             class="duration"
-            aria-label=${ctx.t('duration', { duration: formatDuration(video.duration) })}
-            >${formatDuration(video.duration)}</span
+            aria-label=${ctx.t('duration', { duration: ctx.spoken(video.duration) })}
+            >${ctx.clock(video.duration)}</span
           >`
         : nothing
     }
-  </div>`;
-}
-
-/** This person's clip while it uploads, until its message is in the list. */
-export function renderUpload(
-  ctx: MessageContext,
-  upload: Upload | undefined,
-): TemplateResult | typeof nothing {
-  if (!upload) return nothing;
-  const video = upload.video;
-  const percent = upload.total
-    ? Math.min(100, Math.floor((upload.sent / upload.total) * 100))
-    : undefined;
-  const text = video
-    ? video.state === 'failed'
-      ? ctx.t('videoFailed', { reason: video.reason ?? '' })
-      : ctx.t('videoProcessing')
-    : percent === undefined
-      ? ctx.t('videoUploadingUnknown')
-      : ctx.t('videoUploading', { percent });
-  return html`<div part="message message-own" class="message own" data-id="upload">
-    <div part="bubble bubble-own" class="bubble pending">
-      <div part="video" class="video uploading" role="group" aria-label=${ctx.t('videoMessage')}>
-        <span part="video-state" class="video-state">${text}</span>
-        ${
-          percent !== undefined && !video
-            ? html`<progress max="100" .value=${percent} aria-label=${text}></progress>`
-            : nothing
-        }
-      </div>
-    </div>
   </div>`;
 }

@@ -1,6 +1,5 @@
 import { nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { ReelEventDetails } from '../internal/events.js';
-import { loadRecorder } from '../internal/lazy-elements.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { ChatSession } from './chat-session.js';
@@ -18,13 +17,19 @@ export interface RecorderPanelOptions {
   /** Focus moves into the panel when it opens, back to the record button when it closes. */
   focusPanel(): void;
   focusRecordButton(): void;
+  /**
+   * Loads `<reel-recorder>` (`loadRecorder` of `src/internal/lazy-elements.ts`, given by
+   * `sheets.ts`: imported here, it would split that module out of the code up front).
+   */
+  loadRecorder(): Promise<unknown>;
 }
 
 /**
  * The recorder's panel over the dialog (its state, requests and rendering; the element
  * asks it to render and to open): open or closed, and whether `<reel-recorder>` is in
- * the page (it stays, hidden, while a take it sent still uploads). The recorder's code loads
- * when the panel first opens, or earlier when the pointer or focus reaches the record button.
+ * the page (it stays, hidden, while a take it sent still uploads). This module loads when the
+ * panel first opens (`sheets.ts`); the recorder's code then, or earlier when the pointer or
+ * focus reaches the record button.
  */
 export class RecorderPanel {
   open = false;
@@ -36,11 +41,9 @@ export class RecorderPanel {
     private readonly options: RecorderPanelOptions,
   ) {}
 
-  readonly prefetch = (): void => void loadRecorder().catch(() => undefined);
-
   readonly show = (): void => {
     // Rendered at once: it upgrades (and turns the camera on) as soon as its code is in.
-    loadRecorder().catch((error: unknown) => {
+    this.options.loadRecorder().catch((error: unknown) => {
       // No recorder to show: the panel goes, the dialog says why.
       this.open = false;
       this.mounted = false;

@@ -67,6 +67,7 @@ export default [
     .play-all,
     .load-older,
     .retry,
+    .unsend,
     .error button {
       display: inline-flex;
       align-items: center;
@@ -200,9 +201,24 @@ export default [
       color: var(--_danger);
       font-weight: 600;
     }
-    .retry {
+    .retry,
+    .unsend {
       padding: 0.1rem 0.5rem;
       font-size: 0.75rem;
+    }
+    .seen {
+      font-weight: 600;
+    }
+    /* An unsent message keeps its place, as an outline with a muted note. */
+    .bubble.deleted,
+    .own .bubble.deleted {
+      background: transparent;
+      color: var(--_muted);
+      border: 1px dashed var(--_border);
+    }
+    .deleted-text {
+      margin: 0;
+      font-style: italic;
     }
 
     .video {
@@ -287,8 +303,10 @@ export default [
     .pill {
       position: absolute;
       inset-block-end: 0.5rem;
-      inset-inline-start: 50%;
-      transform: translateX(-50%);
+      /* Centred the same way in either direction. */
+      inset-inline: 0;
+      margin-inline: auto;
+      width: max-content;
       padding: 0.3rem 0.8rem;
       border: none;
       border-radius: 999px;
@@ -365,57 +383,6 @@ export default [
       block-size: 0.9rem;
       border-radius: 50%;
       background: var(--_danger);
-    }
-
-    .sheet {
-      position: absolute;
-      inset: 0;
-      z-index: 2;
-      display: flex;
-      flex-direction: column;
-      background: var(--_bg);
-      overflow: auto;
-    }
-    .sheet[hidden] {
-      display: none;
-    }
-    .reel-sheet {
-      background: #000;
-      color: #fff;
-    }
-    .sheet-header {
-      display: flex;
-      align-items: center;
-      gap: 0.5rem;
-      padding: 0.5rem 0.75rem;
-    }
-    .sheet-header h2 {
-      flex: 1;
-      min-inline-size: 0;
-      margin: 0;
-      font-size: 1rem;
-      overflow-wrap: anywhere;
-    }
-    .close {
-      inline-size: 2.25rem;
-      block-size: 2.25rem;
-      border: 1px solid currentColor;
-      border-radius: 50%;
-      background: transparent;
-      color: inherit;
-    }
-    .recorder,
-    .reel {
-      display: block;
-      flex: none;
-      inline-size: 100%;
-    }
-    .reel {
-      margin-block: auto;
-    }
-    .no-clips {
-      padding: 1rem;
-      text-align: center;
     }
 
     .sr-only {

@@ -400,7 +400,7 @@ describe('<reel-chat>', () => {
       timeout: 5000,
     });
     expect($(alice, '[part~="play-button"]')!.getAttribute('aria-label')).to.equal(
-      'Play video message, 0:02',
+      'Play video message, 2 seconds',
     );
     // The player (and its media) only comes when asked for.
     expect($(alice, 'reel-player')).to.equal(null);
@@ -490,6 +490,8 @@ describe('<reel-chat>', () => {
     expect(recorder.transport).to.equal(alice.activeTransport);
     expect(recorder.conversation).to.equal(CONVERSATION);
     expect($(alice, '[part~="sheet"]')!.getAttribute('role')).to.equal('dialog');
+    // The sheet's styles came with its code (a stylesheet added to the shadow root).
+    expect(getComputedStyle($(alice, '[part~="sheet"]')!).position).to.equal('absolute');
 
     // Progress from the recorder shows in the list. Closing the panel mid-upload hides it
     // but keeps the recorder (and its upload) going.
@@ -500,6 +502,7 @@ describe('<reel-chat>', () => {
     ($(alice, '[part~="close-button"]') as HTMLButtonElement).click();
     await alice.updateComplete;
     expect($(alice, '[part~="sheet"]')!.hidden).to.equal(true);
+    expect(getComputedStyle($(alice, '[part~="sheet"]')!).display).to.equal('none');
     expect($(alice, 'reel-recorder')).to.equal(recorder);
     expect($(alice, '.main')!.inert).to.equal(false);
 

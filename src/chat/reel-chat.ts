@@ -1,21 +1,23 @@
-import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { html, nothing, type TemplateResult } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
-import { emit, type Clip, type ReelEventDetails } from '../internal/events.js';
-import { format, mergeStrings } from '../internal/strings.js';
+import { emit, type ReelEventDetails } from '../internal/events.js';
+import { Localizer } from '../internal/i18n.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { ReelError } from '../transport/errors.js';
-import type { Message, ReelTransport, Video } from '../transport/types.js';
-import { validateId } from '../transport/validate.js';
-import { ChatSession, clipOf, type SessionTarget } from './chat-session.js';
+import type { Message, ReelTransport } from '../transport/types.js';
+import type { ChatSession } from './chat-session.js';
+import { chatSessionCode, loadChatSession } from './lazy-parts.js';
+import { sameTarget, type SessionTarget } from './session-types.js';
 import { renderComposer } from './composer-part.js';
-import { renderHeader, renderHistoryTop, renderProblem } from './dialog-parts.js';
-import { renderEntry, renderUpload, type MessageContext } from './message-parts.js';
-import { RecorderPanel } from './recorder-panel.js';
-import { playerLoaded, ReelPanel } from './reel-panel.js';
+import { configProblem, renderHeader, renderHistoryTop, renderProblem } from './dialog-parts.js';
+import { renderEntry, type MessageContext } from './message-parts.js';
+import { Sheets } from './sheets.js';
 import { chatStrings, type ChatStrings } from './strings.js';
 import styles from './reel-chat.styles.js';
+import { UnsendControl } from './unsend-parts.js';
+import { InlinePlayers, prefetchPlayer } from './inline-players.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for following new messages. */
 const STICKY = 48;
@@ -50,6 +52,10 @@ const NEAR_TOP = 64;
  * @csspart meta - A message's time and sending state.
  * @csspart status - The sending state of this person's message (pending, failed).
  * @csspart retry - The button that sends a failed message again.
+ * @csspart unsend-button - "Unsend" on this person's messages (when the transport can unsend).
+ * @csspart unsend-confirm - The confirm that takes its place; its buttons `unsend-yes`, `unsend-no`.
+ * @csspart deleted - "Message deleted" in an unsent message's bubble.
+ * @csspart seen - "Seen" on this person's clip once someone else watched it.
  * @csspart video - A video message's box.
  * @csspart video-state - A video's state (uploading, processing, failed).
  * @csspart poster - A video's poster while it is not ready.
@@ -116,8 +122,6 @@ export class ReelChat extends ConnectedElement {
   @property({ reflect: true }) connection: 'connecting' | 'online' | 'offline' = 'connecting';
   @state() private problem?: { message: string; retry?: () => void };
   @state() private unseen = 0;
-  /** Ready video messages the person started playing (their players are mounted). */
-  @state() private playing: ReadonlySet<string> = new Set();
   @state() private announcement = '';
 
   @query('[part~="list"]') private list?: HTMLElement;
@@ -125,24 +129,33 @@ export class ReelChat extends ConnectedElement {
   @query('[part~="record-button"]') private recordButton?: HTMLButtonElement;
   @query('[part~="play-all"]') private playAllButton?: HTMLButtonElement;
 
-  private readonly recorder = new RecorderPanel(this, {
+  private readonly sheets = new Sheets(this, {
     session: () => this.session,
     transport: () => this.transportController.transport,
     conversation: () => this.conversation,
+    buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
       if (this.atBottom) void this.updateComplete.then(() => this.scrollToBottom());
     },
     focusPanel: () => this.focusSheet(),
     focusRecordButton: () => this.recordButton?.focus(),
+    focusPlayAll: () => this.playAllButton?.focus(),
+    root: () => this.shadowRoot,
   });
 
-  private readonly reel = new ReelPanel(this, {
+  private readonly players = new InlinePlayers(this, {
     session: () => this.session,
-    buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
-    focusPanel: () => this.focusSheet(),
-    focusPlayAll: () => this.playAllButton?.focus(),
+    nameOf: (author) => this.nameOf(author),
+    root: () => this.shadowRoot,
+  });
+
+  private readonly unsend = new UnsendControl(this, {
+    session: () => this.session,
+    root: () => this.shadowRoot,
+    report: (error) => this.report(error, true),
+    focusList: () => this.list?.focus(),
   });
 
   private readonly transportController = new TransportController(
@@ -154,9 +167,11 @@ export class ReelChat extends ConnectedElement {
   /** The running session (state and transitions); a change of its target starts another. */
   private session?: ChatSession;
   private atBottom = true;
-  private readonly clipCache = new WeakMap<Video, Clip[]>();
   private configProblem?: string;
-  private mergedStrings: ChatStrings = chatStrings;
+  /** Loading the session's code (or failed to, until "Try again"). */
+  private sessionLoad?: Promise<void>;
+  /** The texts in the element's language (`lang`, inherited), with `strings` on top. */
+  private readonly i18n = new Localizer(this, 'chat', chatStrings, () => this.strings);
 
   /** The transport in use: the object given, or the one made from the attributes. */
   get activeTransport(): ReelTransport | undefined {
@@ -188,16 +203,21 @@ export class ReelChat extends ConnectedElement {
     if (list) list.scrollTop = top + (list.scrollHeight - height);
   }
 
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // The session's code loads beside the transport's: the first render does not need it.
+    loadChatSession().catch(() => undefined);
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stop();
   }
 
-  protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('strings')) this.mergedStrings = mergeStrings(chatStrings, this.strings);
+  protected override willUpdate(): void {
     // An endpoint alone means the reference server's protocol.
     if (!this.transport && this.endpoint) this.transport = 'http';
-    const problem = this.findConfigProblem();
+    const problem = configProblem(this, (key, values) => this.t(key, values));
     if (problem !== this.configProblem) {
       const previous = this.configProblem;
       this.configProblem = problem;
@@ -212,21 +232,6 @@ export class ReelChat extends ConnectedElement {
 
   // ——— session ———
 
-  private findConfigProblem(): string | undefined {
-    if (!this.transport) return this.t('missingTransport');
-    if (!this.conversation) return this.t('missingConversation');
-    for (const name of ['conversation', 'buddy', 'user'] as const) {
-      const value = this[name];
-      if (value === undefined || value === '') continue;
-      try {
-        validateId(value, name);
-      } catch {
-        return this.t('invalidId', { name, value });
-      }
-    }
-    return undefined;
-  }
-
   /** Starts, restarts or stops the live session to match the configuration. */
   private reconcile(): void {
     const transport = this.transportController.transport;
@@ -240,18 +245,7 @@ export class ReelChat extends ConnectedElement {
             me: connected.user,
           }
         : undefined;
-    const a = this.session?.target;
-    if (
-      a === wanted ||
-      (a &&
-        wanted &&
-        a.transport === wanted.transport &&
-        a.conversation === wanted.conversation &&
-        a.buddy === wanted.buddy &&
-        a.me === wanted.me)
-    ) {
-      return;
-    }
+    if (sameTarget(this.session?.target, wanted)) return;
     this.stop();
     if (wanted) this.start(wanted);
   }
@@ -262,12 +256,25 @@ export class ReelChat extends ConnectedElement {
   }
 
   private start(target: SessionTarget): void {
+    const code = chatSessionCode;
+    if (!code) {
+      // Once its code is in, the next update starts it; a failed load waits for "Try again".
+      this.sessionLoad ??= loadChatSession().then(
+        () => {
+          this.sessionLoad = undefined;
+          this.requestUpdate();
+        },
+        (error: unknown) =>
+          this.report(ReelError.from(error, 'network'), true, () => this.restart()),
+      );
+      return;
+    }
     this.connection = 'connecting';
     this.unseen = 0;
-    this.playing = new Set();
+    this.players.reset();
     this.atBottom = true;
     if (this.problem && !this.configProblem) this.problem = undefined;
-    const session: ChatSession = new ChatSession(
+    const session: ChatSession = new code.ChatSession(
       target,
       {
         changed: () => {
@@ -289,6 +296,7 @@ export class ReelChat extends ConnectedElement {
 
   private restart(): void {
     this.problem = undefined;
+    this.sessionLoad = undefined;
     this.stop();
     this.reconcile();
   }
@@ -363,27 +371,6 @@ export class ReelChat extends ConnectedElement {
     this.input?.focus();
   }
 
-  // ——— playing (the player's code loads when first wanted) ———
-
-  private async playVideo(id: string): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    // The poster and play button stay until the player's code is in (usually already
-    // fetched when the pointer or focus reached the button).
-    const [fresh, loaded] = await Promise.all([
-      session.freshen(id),
-      playerLoaded((error) => this.report(error, true)),
-    ]);
-    if (!fresh || !loaded || session !== this.session) return;
-    this.playing = new Set([...this.playing, id]);
-    await this.updateComplete;
-    // The play button is gone: keep the focus on this video.
-    const box = this.renderRoot.querySelector<HTMLElement>(`[data-video="${CSS.escape(id)}"]`);
-    const player = box?.querySelector<HTMLElement>('reel-player');
-    player?.focus();
-    if (this.shadowRoot?.activeElement !== player) box?.focus();
-  }
-
   private focusSheet(): void {
     this.renderRoot.querySelector<HTMLElement>('[part~="close-button"]')?.focus();
   }
@@ -391,7 +378,7 @@ export class ReelChat extends ConnectedElement {
   // ——— helpers ———
 
   private t(key: keyof ChatStrings, values?: Record<string, string | number>): string {
-    return format(this.mergedStrings[key], values);
+    return this.i18n.t(key, values);
   }
 
   private get buddyLabel(): string {
@@ -422,32 +409,34 @@ export class ReelChat extends ConnectedElement {
   /** What the message parts need, made once per element. */
   private readonly messages: MessageContext = {
     t: (key, values) => this.t(key, values),
+    clock: (seconds) => this.i18n.clock(seconds),
+    spoken: (seconds) => this.i18n.spoken(seconds),
+    locale: () => this.i18n.locale,
     me: undefined,
     nameOf: (author) => this.nameOf(author),
     video: (id) => this.session?.videos.get(id),
-    playing: (video, entry) => {
-      if (!this.playing.has(video.id)) return undefined;
-      let clips = this.clipCache.get(video);
-      if (!clips) {
-        clips = [clipOf(video, entry.authorName || this.nameOf(entry.author))];
-        this.clipCache.set(video, clips);
-      }
-      return clips;
-    },
-    play: (id) => void this.playVideo(id),
-    prefetchPlayer: () => this.reel.prefetch(),
+    playing: (video, entry) => this.players.clips(video, entry),
+    play: (id) => void this.players.play(id),
+    prefetchPlayer,
     retry: (clientId) => this.session?.retry(clientId),
+    seen: (id) => this.session?.watch.seen.has(id) ?? false,
   };
 
   protected override render(): TemplateResult {
     const session = this.session;
-    const sheetOpen = this.recorder.open || this.reel.open;
+    const sheetOpen = this.sheets.open;
     const label = this.buddy ? this.t('label', { buddy: this.buddyLabel }) : this.t('labelNoBuddy');
     const offline = this.connection === 'offline';
-    const messages = { ...this.messages, me: session?.target.me };
     const t = this.messages.t;
+    const messages = { ...this.messages, me: session?.target.me, unsend: this.unsend.context(t) };
     return html`
-      <section part="base" class="base" aria-label=${label}>
+      <section
+        part="base"
+        class="base"
+        aria-label=${label}
+        lang=${this.i18n.locale}
+        dir=${this.i18n.dir}
+      >
         <div class="main" ?inert=${sheetOpen}>
           ${renderHeader({
             t,
@@ -455,8 +444,8 @@ export class ReelChat extends ConnectedElement {
             buddyLabel: this.buddyLabel,
             unwatched: session?.unwatchedCount ?? 0,
             enabled: !!session,
-            openReel: () => void this.reel.show(),
-            prefetchPlayer: this.reel.prefetch,
+            openReel: this.sheets.showReel,
+            prefetchPlayer: this.sheets.prefetchReel,
           })}
           <div part="offline" class="offline ${offline ? 'on' : ''}" role="status">
             ${offline ? this.t('offline') : nothing}
@@ -472,6 +461,7 @@ export class ReelChat extends ConnectedElement {
               aria-busy=${(session?.loading ?? 'idle') === 'idle' ? 'false' : 'true'}
               tabindex="0"
               @scroll=${this.onScroll}
+              @reel-clip-watched=${this.players.watched}
             >
               ${renderHistoryTop(t, session, () => void this.loadOlder())}
               ${repeat(
@@ -479,7 +469,7 @@ export class ReelChat extends ConnectedElement {
                 (entry) => entry.key,
                 (entry) => renderEntry(messages, entry),
               )}
-              ${renderUpload(messages, session?.upload)}
+              ${this.sheets.renderUpload(messages, session?.upload)}
             </div>
             ${
               this.unseen > 0
@@ -489,7 +479,7 @@ export class ReelChat extends ConnectedElement {
                     type="button"
                     @click=${this.showNew}
                   >
-                    ${this.unseen === 1 ? this.t('newMessage') : this.t('newMessages', { count: this.unseen })}
+                    ${this.t('newMessages', { count: this.unseen })}
                   </button>`
                 : nothing
             }
@@ -502,11 +492,11 @@ export class ReelChat extends ConnectedElement {
             enabled: !!session,
             input: (text) => (this.draftText = text),
             send: () => void this.send(),
-            record: this.recorder.show,
-            prefetchRecorder: this.recorder.prefetch,
+            record: this.sheets.showRecorder,
+            prefetchRecorder: this.sheets.prefetchRecorder,
           })}
         </div>
-        ${this.recorder.render(t)} ${this.reel.render(t)}
+        ${this.sheets.render(t)}
       </section>
     `;
   }

@@ -1,7 +1,6 @@
 import { nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { ReelEventDetails } from '../internal/events.js';
-import { loadPlayer } from '../internal/lazy-elements.js';
-import { ReelError } from '../transport/errors.js';
+import type { ReelError } from '../transport/errors.js';
 import type { ChatSession } from './chat-session.js';
 import { renderReelSheet } from './sheet-parts.js';
 import type { ChatStrings } from './strings.js';
@@ -15,43 +14,42 @@ export interface ReelPanelOptions {
   /** Focus moves into the panel when it opens, back to "Play all" when it closes. */
   focusPanel(): void;
   focusPlayAll(): void;
-}
-
-/** Loads the player's code; false (and the error reported) if it could not be loaded. */
-export async function playerLoaded(report: (error: ReelError) => void): Promise<boolean> {
-  try {
-    await loadPlayer();
-    return true;
-  } catch (error) {
-    report(ReelError.from(error, 'network'));
-    return false;
-  }
+  /**
+   * Loads `<reel-player>`: false (and the error reported) if it could not (`playerLoaded` of
+   * `inline-players.ts`, given by `sheets.ts`, which keeps that module in the code up front).
+   */
+  playerLoaded(report: (error: ReelError) => void): Promise<boolean>;
 }
 
 /**
- * The panel with the buddy's reel. It opens once the player's code is in (fetched already
- * when the pointer or focus reached "Play all") and the clips are fresh.
+ * The panel with the buddy's reel (this module loads when it first opens, `sheets.ts`). It
+ * opens once the player's code is in (fetched already when the pointer or focus reached
+ * "Play all") and the clips are fresh.
  */
 export class ReelPanel {
   open = false;
+  /** The reel opened with clips (so an empty list later means they were unsent). */
+  private hadClips = false;
+  /** Every clip of the open reel was unsent. */
+  private emptied = false;
 
   constructor(
     private readonly host: ReactiveControllerHost,
     private readonly options: ReelPanelOptions,
   ) {}
 
-  readonly prefetch = (): void => void loadPlayer().catch(() => undefined);
-
   readonly show = async (): Promise<void> => {
     const session = this.options.session();
     if (!session || this.open) return;
     const [clips, loaded] = await Promise.all([
       session.openReel(this.options.buddyLabel()),
-      playerLoaded(this.options.report),
+      this.options.playerLoaded(this.options.report),
     ]);
     if (clips && !loaded) session.closeReel();
     if (!clips || !loaded || session !== this.options.session()) return;
     this.open = true;
+    this.hadClips = clips.length > 0;
+    this.emptied = false;
     this.host.requestUpdate();
     void this.host.updateComplete.then(() => this.options.focusPanel());
   };
@@ -72,9 +70,15 @@ export class ReelPanel {
   ): TemplateResult | typeof nothing {
     const session = this.options.session();
     if (!this.open || !session) return nothing;
+    if (this.hadClips && !this.emptied && session.reelClips.length === 0) {
+      // The player (perhaps with the focus) goes: the focus stays in the panel.
+      this.emptied = true;
+      void this.host.updateComplete.then(() => this.options.focusPanel());
+    }
     return renderReelSheet(t, {
       buddy: this.options.buddyLabel(),
       clips: session.reelClips,
+      emptied: this.emptied,
       close: this.close,
       watched: this.onWatched,
     });

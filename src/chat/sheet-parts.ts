@@ -1,6 +1,12 @@
-import { html, type TemplateResult } from 'lit';
+// The recorder's and the reel's sheets over the dialog, with their styles, and the row of a
+// take that uploads (there only once the recorder was open): loaded when the person first
+// opens a sheet (`sheets.ts`), not with the dialog.
+import { css, html, nothing, type TemplateResult } from 'lit';
 import type { Clip, ReelEventDetails } from '../internal/events.js';
 import type { ReelTransport } from '../transport/types.js';
+import type { Upload } from './chat-session.js';
+import { adoptLazyStyles } from './lazy-styles.js';
+import type { MessageContext } from './message-parts.js';
 import type { ChatStrings } from './strings.js';
 
 type T = (key: keyof ChatStrings, values?: Record<string, string | number>) => string;
@@ -9,6 +15,64 @@ const RECORDER_PARTS =
   'base:recorder-base,stage:recorder-stage,preview:recorder-preview,review:recorder-review,status:recorder-status,controls:recorder-controls,button:recorder-button,primary-button:recorder-primary-button';
 const REEL_PARTS =
   'base:reel-base,progress:reel-progress,segment:reel-segment,stage:reel-stage,video:reel-video,controls:reel-controls,button:reel-button';
+
+const sheetStyles = css`
+  .sheet {
+    position: absolute;
+    inset: 0;
+    z-index: 2;
+    display: flex;
+    flex-direction: column;
+    background: var(--_bg);
+    overflow: auto;
+  }
+  .sheet[hidden] {
+    display: none;
+  }
+  .reel-sheet {
+    background: #000;
+    color: #fff;
+  }
+  .sheet-header {
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+  }
+  .sheet-header h2 {
+    flex: 1;
+    min-inline-size: 0;
+    margin: 0;
+    font-size: 1rem;
+    overflow-wrap: anywhere;
+  }
+  .close {
+    inline-size: 2.25rem;
+    block-size: 2.25rem;
+    border: 1px solid currentColor;
+    border-radius: 50%;
+    background: transparent;
+    color: inherit;
+  }
+  .recorder,
+  .reel {
+    display: block;
+    flex: none;
+    inline-size: 100%;
+  }
+  .reel {
+    margin-block: auto;
+  }
+  .no-clips {
+    padding: 1rem;
+    text-align: center;
+  }
+`;
+
+/** Adds the sheets' styles to a `<reel-chat>`'s shadow root (once) before one shows. */
+export function adoptSheetStyles(root: ShadowRoot | null): void {
+  adoptLazyStyles(root, sheetStyles);
+}
 
 /** A panel's title bar with its close button. */
 function sheetHeader(t: T, id: string, title: string, close: () => void): TemplateResult {
@@ -78,6 +142,8 @@ export function renderRecorderSheet(t: T, sheet: RecorderSheet): TemplateResult 
 export interface ReelSheet {
   buddy: string;
   clips: Clip[];
+  /** The reel had clips when it opened and every one was unsent since. */
+  emptied?: boolean;
   close(): void;
   watched(event: CustomEvent<ReelEventDetails['reel-clip-watched']>): void;
 }
@@ -103,7 +169,43 @@ export function renderReelSheet(t: T, sheet: ReelSheet): TemplateResult {
             autoplay
             @reel-clip-watched=${sheet.watched}
           ></reel-player>`
-        : html`<p class="no-clips">${t('noClips', { buddy })}</p>`
+        : html`<p class="no-clips" role="status">
+            ${t(sheet.emptied ? 'noClipsLeft' : 'noClips', { buddy })}
+          </p>`
     }
+  </div>`;
+}
+
+/**
+ * This person's clip while it uploads, until its message is in the list (the recorder's
+ * events bring it, so this module is in by then).
+ */
+export function renderUpload(
+  ctx: MessageContext,
+  upload: Upload | undefined,
+): TemplateResult | typeof nothing {
+  if (!upload) return nothing;
+  const video = upload.video;
+  const percent = upload.total
+    ? Math.min(100, Math.floor((upload.sent / upload.total) * 100))
+    : undefined;
+  const text = video
+    ? video.state === 'failed'
+      ? ctx.t('videoFailed', { reason: video.reason ?? '' })
+      : ctx.t('videoProcessing')
+    : percent === undefined
+      ? ctx.t('videoUploadingUnknown')
+      : ctx.t('videoUploading', { percent });
+  return html`<div part="message message-own" class="message own" data-id="upload">
+    <div part="bubble bubble-own" class="bubble pending">
+      <div part="video" class="video uploading" role="group" aria-label=${ctx.t('videoMessage')}>
+        <span part="video-state" class="video-state">${text}</span>
+        ${
+          percent !== undefined && !video
+            ? html`<progress max="100" .value=${percent} aria-label=${text}></progress>`
+            : nothing
+        }
+      </div>
+    </div>
   </div>`;
 }

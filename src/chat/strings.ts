@@ -1,4 +1,7 @@
-/** Every text `<reel-chat>` shows or announces; replace any of them with the `strings` property. */
+/**
+ * Every text `<reel-chat>` shows or announces; replace any of them with the `strings` property.
+ * A key `x_one` (`_zero`, `_two`, `_few`, `_many`) is a plural form of `x` (see `src/internal/i18n.ts`).
+ */
 export const chatStrings = {
   label: 'Chat with {buddy}',
   labelNoBuddy: 'Chat',
@@ -10,14 +13,16 @@ export const chatStrings = {
   recorderTitle: 'Record a video message',
   close: 'Close',
   charactersLeft: '{count} characters left',
+  charactersLeft_one: '{count} character left',
   tooLong: '{count} characters too many',
+  tooLong_one: '{count} character too many',
   loading: 'Loading messages…',
   loadOlder: 'Load older messages',
   loadingOlder: 'Loading older messages…',
   beginning: 'This is the beginning of the conversation.',
   empty: 'No messages yet. Say hello!',
   newMessages: '{count} new messages ↓',
-  newMessage: '1 new message ↓',
+  newMessages_one: '{count} new message ↓',
   offline: 'You are offline. New messages will appear when the connection is back.',
   pending: 'Sending…',
   sent: 'Sent',
@@ -47,6 +52,16 @@ export const chatStrings = {
   invalidId: 'The {name} attribute "{value}" is not valid: use 1–64 letters, digits, "_" or "-".',
   loadFailed: 'Messages could not be loaded: {reason}',
   tryAgain: 'Try again',
+  unsend: 'Unsend',
+  unsendLabel: 'Unsend message',
+  unsendQuestion: 'Unsend this message for everyone?',
+  unsendConfirm: 'Unsend',
+  unsendCancel: 'Cancel',
+  unsending: 'Unsending…',
+  unsendFailed: 'Could not unsend: {reason}',
+  messageDeleted: 'Message deleted',
+  seen: 'Seen',
+  noClipsLeft: 'No clips left: {buddy} unsent them.',
 };
 
 export type ChatStrings = typeof chatStrings;

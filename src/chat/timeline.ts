@@ -19,6 +19,8 @@ export interface Entry {
   retryable?: boolean;
   /** The draft to send again (local entries). */
   draft?: MessageDraft;
+  /** Unsent by its author: it keeps its place, without its text or clip. */
+  deleted?: boolean;
 }
 
 /**
@@ -110,6 +112,19 @@ export class Timeline {
     return entry.draft;
   }
 
+  /**
+   * A stored message was unsent: its entry keeps its place but loses its text and clip.
+   * Returns the entry as it was (to tell which clip went), or undefined if it is not listed
+   * or was deleted already.
+   */
+  markDeleted(id: string): Entry | undefined {
+    const index = this.stored.findIndex((entry) => entry.key === id);
+    const entry = this.stored[index];
+    if (!entry || entry.deleted) return undefined;
+    this.stored[index] = { ...entry, text: undefined, video: undefined, deleted: true };
+    return entry;
+  }
+
   entries(): Entry[] {
     return [...this.stored, ...this.local.values()];
   }
@@ -131,10 +146,11 @@ export class Timeline {
       clientId: message.clientId,
       author: message.author,
       authorName: message.authorName,
-      text: message.text,
-      video: message.video,
+      text: message.deleted ? undefined : message.text,
+      video: message.deleted ? undefined : message.video,
       createdAt: message.createdAt,
       status: 'sent',
+      ...(message.deleted ? { deleted: true } : {}),
     };
   }
 }

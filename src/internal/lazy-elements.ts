@@ -15,10 +15,23 @@ function once(load: Loader): Loader {
     }));
 }
 
+/**
+ * Each element loads its core (the recorder's take lifecycle, the player's engines) itself
+ * when it first needs it; fetched here beside the element, it costs no second round trip.
+ * Only a hint: a core that fails here is loaded again by the element.
+ */
+const prefetch = (core: () => Promise<unknown>) => void core().catch(() => undefined);
+
 /** Defines `<reel-recorder>` (and loads what it needs before the camera starts). */
-export const loadRecorder = once(() => import('../recorder/index.js'));
-/** Defines `<reel-player>` and `<reel-clip>`. */
-export const loadPlayer = once(() => import('../player/index.js'));
+export const loadRecorder = once(() => {
+  prefetch(() => import('../recorder/recorder-session.js'));
+  return import('../recorder/index.js');
+});
+/** Defines `<reel-player>` and `<reel-clip>` (and fetches the engines a reel plays with). */
+export const loadPlayer = once(() => {
+  prefetch(() => import('../player/sequencer.js'));
+  return import('../player/index.js');
+});
 
 const LOADERS: Record<string, Loader> = {
   'reel-recorder': loadRecorder,

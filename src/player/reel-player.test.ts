@@ -487,12 +487,12 @@ describe('<reel-player>', function () {
     await waitUntil(() => seen.changes.length > 0, 'no clip', { timeout: 10_000 });
     await el.updateComplete;
     const live = el.shadowRoot!.querySelector('[aria-live="polite"]')!;
-    expect(live.textContent!.trim()).to.equal('Clip 1 of 2, from Bob, 3 s');
+    expect(live.textContent!.trim()).to.equal('Clip 1 of 2, from Bob, 3 seconds');
     await expect(el).to.be.accessible();
     const play = el.shadowRoot!.querySelector<HTMLButtonElement>('[part~="overlay-button"]')!;
     play.click();
     await oneEvent(el, 'reel-clip-change');
     await el.updateComplete;
-    expect(live.textContent!.trim()).to.equal('Clip 2 of 2, from Bob, 3 s');
+    expect(live.textContent!.trim()).to.equal('Clip 2 of 2, from Bob, 3 seconds');
   });
 });

@@ -2,8 +2,8 @@
 export const playerStrings = {
   label: 'Video reel',
   clipProgress: 'Clip {n} of {total}',
-  announce: 'Clip {n} of {total}, from {owner}, {seconds} s',
-  announceNoOwner: 'Clip {n} of {total}, {seconds} s',
+  announce: 'Clip {n} of {total}, from {owner}, {duration}',
+  announceNoOwner: 'Clip {n} of {total}, {duration}',
   play: 'Play',
   pause: 'Pause',
   next: 'Next clip',

@@ -38,9 +38,15 @@ export default css`
   .preview.mirrored {
     transform: scaleX(-1);
   }
+  /* The status shares the stage's grid cell (over the picture) but is not inside it. */
+  .stage,
   .status {
-    position: relative;
-    max-width: 36ch;
+    grid-area: 1 / 1;
+  }
+  .status {
+    z-index: 1;
+    place-self: center;
+    max-width: min(36ch, calc(100% - 2rem));
     margin: 1rem;
     padding: 0.5rem 0.75rem;
     border-radius: calc(var(--_radius) / 2);
@@ -52,14 +58,19 @@ export default css`
     display: none;
   }
   .base[data-state='recording'] .status,
-  .base[data-state='previewing'] .status,
-  .base[data-state='reviewing'] .status {
-    position: absolute;
-    bottom: 0;
-    left: 50%;
-    translate: -50% 0;
+  .base[data-state='previewing'] .status {
+    align-self: end;
     margin: 0 0 0.75rem;
     font-size: 0.875em;
+  }
+  /* The review's video has its own controls at the bottom: the text goes below the video. */
+  .base[data-state='reviewing'] .status {
+    grid-area: 2 / 1;
+    margin: 0;
+    padding: 0;
+    font-size: 0.875em;
+    color: var(--_fg);
+    background: none;
   }
   .base[data-state='recording'] .status {
     /* The timer says it; the status stays for screen readers. */
@@ -75,8 +86,8 @@ export default css`
   }
   .timer {
     position: absolute;
-    top: 0.75rem;
-    left: 0.75rem;
+    inset-block-start: 0.75rem;
+    inset-inline-start: 0.75rem;
     display: flex;
     align-items: center;
     gap: 0.5rem;

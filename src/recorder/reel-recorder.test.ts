@@ -804,8 +804,8 @@ describe('<reel-recorder>', function () {
     console.log(`${engine}: ${microphones.length} microphone(s)`);
     expect(microphones.length, 'a microphone is listed').to.be.greaterThan(0);
     // The element lists the devices after the preview starts.
-    const listed = el as unknown as { microphones: MediaDeviceInfo[] };
-    await waitUntil(() => listed.microphones.length === microphones.length, 'devices listed');
+    const listed = el as unknown as { view: { microphones: MediaDeviceInfo[] } };
+    await waitUntil(() => listed.view.microphones.length === microphones.length, 'devices listed');
     await el.updateComplete;
     if (microphones.length === 1) {
       // Firefox's fake devices: one microphone, so nothing to choose or remember.

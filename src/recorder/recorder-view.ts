@@ -1,0 +1,41 @@
+import type { ReelError } from '../transport/errors.js';
+import type { DeviceChoice } from './camera-recorder.js';
+import type { RecorderState, ReelRecorder } from './reel-recorder.js';
+import type { Outbox } from '../outbox/outbox.js';
+import type { RecorderStrings } from './strings.js';
+
+/** What `<reel-recorder>` shows: set by its take lifecycle, rendered by the element. */
+export interface RecorderView {
+  state: RecorderState;
+  elapsed: number;
+  percent?: number;
+  error?: ReelError;
+  /** The text for `error` when its code alone does not say it (an empty take). */
+  errorText?: keyof RecorderStrings;
+  reviewUrl?: string;
+  mirrored: boolean;
+  cameras: MediaDeviceInfo[];
+  microphones: MediaDeviceInfo[];
+  choice: DeviceChoice;
+  facing?: 'user' | 'environment';
+}
+
+export const IDLE_VIEW: RecorderView = {
+  state: 'idle',
+  elapsed: 0,
+  mirrored: true,
+  cameras: [],
+  microphones: [],
+  choice: {},
+};
+
+/** The element's private side, as its take lifecycle reaches it. */
+export interface RecorderPort {
+  view(): RecorderView;
+  setView(view: RecorderView): void;
+  previewVideo(): HTMLVideoElement | undefined;
+  /** The outbox the host gave, if any. */
+  outbox(): Outbox | undefined;
+}
+
+export type RecorderHost = ReelRecorder;

@@ -1,0 +1,123 @@
+import { emit } from '../internal/events.js';
+import { sendTake, uploadTake } from '../outbox/deliver.js';
+import { ReelError } from '../transport/errors.js';
+import type { ReelTransport, Video } from '../transport/types.js';
+import type { RecorderSession } from './recorder-session.js';
+
+/** One recording, from the press of record until its message is sent or it is discarded. */
+export interface Take {
+  clientId: string;
+  conversation: string;
+  transport: ReelTransport;
+  user?: string;
+  mimeType: string;
+  blobs: Blob[];
+  bytes: number;
+  duration?: number;
+  approved: boolean;
+  /** True while `deliver` is waiting for the upload or the message. */
+  delivering: boolean;
+  controller: AbortController;
+  /** The chain of outbox writes: begin, each chunk, finish. */
+  written: Promise<void>;
+  upload?: Promise<Video>;
+  uploadError?: ReelError;
+  sent: number;
+  /** Releases the take's lock (held while this page owns the take). */
+  release(): void;
+}
+
+/**
+ * A take's way to the server: each chunk written to the outbox, the upload from the outbox
+ * while it records, and, once the person chose to send it, its message.
+ */
+export class TakeDelivery {
+  constructor(private readonly session: RecorderSession) {}
+
+  onChunk(take: Take, chunk: Blob): void {
+    const { outbox } = this.session;
+    take.blobs.push(chunk);
+    take.bytes += chunk.size;
+    const written = take.written.then(() => outbox.append(take.clientId, chunk));
+    take.written = written;
+    written.catch((error: unknown) => void this.session.takeFailed(take, ReelError.from(error)));
+  }
+
+  /** Starts (or restarts) uploading the take from the outbox, live while it records. */
+  startUpload(take: Take): void {
+    const { outbox } = this.session;
+    take.uploadError = undefined;
+    take.upload = take.written.then(async () => {
+      const record = await outbox.get(take.clientId);
+      if (!record) throw new ReelError('aborted', 'The take was discarded.');
+      return uploadTake(take.transport, outbox, record, {
+        signal: take.controller.signal,
+        duration: () => take.duration,
+        onProgress: (sent, total) => this.onProgress(take, sent, total),
+      });
+    });
+    take.upload.catch((error: unknown) => {
+      // Kept for send(): a failure while recording is retried from the outbox then.
+      take.uploadError = ReelError.from(error);
+    });
+  }
+
+  private onProgress(take: Take, sent: number, total?: number): void {
+    take.sent = sent;
+    if (!take.approved) return;
+    const known = total ?? take.bytes;
+    this.session.set({
+      percent: known ? Math.min(100, Math.round((sent / known) * 100)) : undefined,
+    });
+    emit(this.session.element, 'reel-upload-progress', {
+      sent,
+      total: known,
+      clientId: take.clientId,
+    });
+  }
+
+  /**
+   * Waits for the upload of an approved take, sends its message, deletes it from the outbox.
+   * The person pressed send: it finishes even if the element leaves the page meanwhile.
+   */
+  deliver(take: Take): Promise<void> {
+    const work = this.deliverNow(take);
+    this.session.keepOpenUntil(work);
+    return work;
+  }
+
+  private async deliverNow(take: Take): Promise<void> {
+    const { session } = this;
+    const { outbox, element } = session;
+    session.setReviewUrl(undefined);
+    session.set({ error: undefined, state: 'uploading' });
+    this.onProgress(take, take.sent);
+    take.delivering = true;
+    try {
+      // An upload that failed (while recording, or before) starts again from the outbox.
+      if (take.uploadError) this.startUpload(take);
+      const video = await take.upload!;
+      const record = await outbox.get(take.clientId);
+      if (!record) throw new ReelError('not-found', 'The take is no longer in the outbox.');
+      const message = await sendTake(take.transport, outbox, record, video.id);
+      take.release();
+      this.onProgress(take, take.bytes, take.bytes);
+      emit(element, 'reel-upload-complete', video);
+      emit(element, 'reel-message', { message });
+      if (session.take === take) {
+        session.take = undefined;
+        session.set({ state: 'sent' });
+      }
+    } catch (error) {
+      const reelError = ReelError.from(error);
+      if (reelError.code === 'aborted' && take.controller.signal.aborted) return;
+      if (session.take === take) session.fail(reelError);
+      else {
+        take.release();
+        session.report(reelError);
+      }
+    } finally {
+      take.delivering = false;
+    }
+  }
+}
