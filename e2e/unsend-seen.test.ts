@@ -139,6 +139,11 @@ for (const engine of enginesFromEnv()) {
 
       // Alice unsends it from her dialog, through the confirm.
       await alice.page.click((id) => inRow(id, 'unsend-button'), first.id);
+      // The confirm loads on the first Unsend (src/chat/unsend-confirm.ts): wait for it.
+      await alice.page.waitFor((id) => inRow(id, 'unsend-yes'), first.id, {
+        timeout: 10_000,
+        message: 'the confirm did not open',
+      });
       await alice.page.click((id) => inRow(id, 'unsend-yes'), first.id);
       await alice.page.waitFor((id) => inRow(id, 'deleted'), first.id, {
         timeout: 10_000,

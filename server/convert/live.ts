@@ -26,7 +26,6 @@ import { MemoryWatch } from './memory-watch.js';
 import {
   OUTPUT,
   POSTER_WINDOW_S,
-  SEGMENT_S,
   liveHlsArgs,
   planOutput,
   posterArgs,
@@ -283,7 +282,7 @@ export class LiveConversion {
       for (const run of [hls, poster!]) {
         if (run.stderr.trim()) throw new LiveGaveUp(`ffmpeg reported: ${run.stderr.trim()}`);
       }
-      const duration = await checkOutput(temp, plan, scan.durationS);
+      const duration = await checkOutput(temp, scan.durationS);
       return {
         duration,
         width: plan.width,
@@ -419,11 +418,14 @@ function write(stdin: Writable, chunk: Buffer, signal: AbortSignal): Promise<voi
 }
 
 /**
- * The output is whole: the playlist ended, every segment it names is there, each (but the
- * last) as long as planned when transcoded, and the total within 0.1 s of the video's length.
+ * The output is whole: the playlist ended, every segment it names is there, and the total
+ * within 0.1 s of the video's length. Segment lengths are not held to exactly 2 s: a
+ * recording with frame gaps (Chromium's VP8 under load) puts the keyframe forced at 2 s on
+ * the next frame, 2.1–2.7 s in, exactly as the finished path does with the same file — which
+ * accepts it; refusing it here only sent such takes to the slower fallback.
  * Resolves with that total, as the finished path reports it.
  */
-async function checkOutput(temp: string, plan: OutputPlan, durationS: number): Promise<number> {
+async function checkOutput(temp: string, durationS: number): Promise<number> {
   const playlist = await readFile(join(temp, OUTPUT.playlist), 'utf8');
   if (!/^#EXT-X-ENDLIST\s*$/m.test(playlist)) throw new LiveGaveUp('the playlist did not end');
   const segments = [...playlist.matchAll(/^#EXTINF:([\d.]+),?\s*\n(\S+)/gm)].map((m) => ({
@@ -431,14 +433,10 @@ async function checkOutput(temp: string, plan: OutputPlan, durationS: number): P
     name: m[2]!,
   }));
   if (segments.length === 0) throw new LiveGaveUp('no segments');
-  for (const [index, segment] of segments.entries()) {
+  for (const segment of segments) {
     if (!/^seg\d+\.m4s$/.test(segment.name)) throw new LiveGaveUp('an unexpected segment name');
     const size = (await stat(join(temp, segment.name)).catch(() => undefined))?.size ?? 0;
     if (size === 0 || !(segment.seconds > 0)) throw new LiveGaveUp('a segment is missing');
-    const last = index === segments.length - 1;
-    if (!plan.copyVideo && !last && Math.abs(segment.seconds - SEGMENT_S) > DURATION_TOLERANCE_S) {
-      throw new LiveGaveUp(`a segment lasts ${segment.seconds} s, not ${SEGMENT_S} s`);
-    }
   }
   for (const name of [OUTPUT.init, OUTPUT.poster]) {
     if (!((await stat(join(temp, name)).catch(() => undefined))?.size ?? 0)) {
