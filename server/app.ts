@@ -196,9 +196,15 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     if (failed) ctx.res.setHeader('Retry-After', '5');
     sendJson(ctx.res, failed ? 503 : 200, { ok: !failed, ...(failed ? { failed } : {}) });
   });
-  route('GET', '/metrics', (_api, ctx) => {
+  route('GET', '/metrics', async (_api, ctx) => {
+    // Read from the shared queue, so any instance reports the cluster's backlog.
+    const queued = await queue.queuedCount?.().catch(() => undefined);
     ctx.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-    ctx.res.end(metrics.render());
+    ctx.res.end(
+      metrics.render({
+        reelchat_conversions_queued: { help: 'Conversion jobs waiting to run.', value: queued },
+      }),
+    );
   });
   if (serving) addApiRoutes();
   function addApiRoutes(): void {

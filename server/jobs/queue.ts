@@ -34,4 +34,6 @@ export interface JobQueue {
    */
   heartbeat?(videoIds: string[]): Promise<void>;
   readonly heartbeatMs?: number;
+  /** Jobs waiting to run, across every worker (for /metrics). */
+  queuedCount?(): Promise<number>;
 }

@@ -130,6 +130,13 @@ export class PgJobs implements JobQueue {
   }
 
   /** The next queued job's due time, or a running job's lease end (its worker may be gone). */
+  async queuedCount(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE state = 'queued'`,
+    );
+    return row?.n ?? 0;
+  }
+
   async nextDue(after: number): Promise<number | undefined> {
     const [row] = await this.db.query<{ due: number | null }>(
       `SELECT MIN(due) AS due FROM (

@@ -35,6 +35,7 @@ export class SqliteJobs implements JobQueue {
         `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`,
       ),
       nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued' AND run_at > ?`),
+      queued: p(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`),
     };
   }
 
@@ -61,6 +62,10 @@ export class SqliteJobs implements JobQueue {
 
   async retry(videoId: string, runAt: number, error: string): Promise<void> {
     await this.writes.run(() => this.sql.retryJob.run(runAt, error, videoId));
+  }
+
+  async queuedCount(): Promise<number> {
+    return (this.sql.queued.get() as { n: number }).n;
   }
 
   async nextDue(after: number): Promise<number | undefined> {

@@ -410,6 +410,10 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return this.jobs.retry(videoId, runAt, error);
   }
 
+  queuedCount(): Promise<number> {
+    return this.jobs.queuedCount();
+  }
+
   nextDue(after: number): Promise<number | undefined> {
     return this.jobs.nextDue(after);
   }

@@ -32,6 +32,7 @@ describe('health, readiness and metrics', () => {
     assert.match(text, /route="\/media\/:video\/:file",status="4xx"\} 1/);
     assert.match(text, /# TYPE reelchat_event_streams_open gauge\nreelchat_event_streams_open 0/);
     assert.match(text, /reelchat_conversions_running 0/);
+    assert.match(text, /# TYPE reelchat_conversions_queued gauge\nreelchat_conversions_queued 0/);
     assert.doesNotMatch(text, /secret-token-value|nothing-here/);
   });
 

@@ -122,10 +122,10 @@ describe('scaled mode: two api instances and a worker behind a round-robin proxy
       assert.equal((await fetch(`${instance.url}/healthz`)).status, 200);
       const ready = await fetch(`${instance.url}/readyz`);
       assert.equal(ready.status, 200, await ready.clone().text());
-      assert.match(
-        await (await fetch(`${instance.url}/metrics`)).text(),
-        /reelchat_http_requests_total/,
-      );
+      const metrics = await (await fetch(`${instance.url}/metrics`)).text();
+      assert.match(metrics, /reelchat_http_requests_total/);
+      // The shared queue's backlog, read from PostgreSQL by any role.
+      assert.match(metrics, /^reelchat_conversions_queued \d+$/m);
     }
     // A worker serves no API.
     assert.equal(
