@@ -341,7 +341,8 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
 
   if (converting) await worker.start();
   await relay?.start();
-  // Workers of scaled mode hear of new jobs from the queue's doorbell, or look every second.
+  // Workers of scaled mode learn of jobs queued by api instances by looking every second
+  // (one claim query); a NOTIFY from completeUpload would make that sooner, not correct.
   const jobPoll = converting && database ? setInterval(() => worker.kick(), 1000) : undefined;
   jobPoll?.unref();
   const sweepStale = () =>
