@@ -338,7 +338,9 @@ export class WebKitBrowser {
       this.firstPageTaken = true;
       return this.page;
     }
-    const { handle } = await this.inWindow(undefined, () =>
+    // From the first window, which stays open: the driver opens a new window from the
+    // current one and answers "no such window" when that was closed (a closed page's).
+    const { handle } = await this.inWindow(this.firstWindow, () =>
       this.session('POST', '/window/new', { type: 'window' }),
     );
     return new WebKitPage(this, handle);
