@@ -2,6 +2,8 @@ import { createConnection, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { defaultReporter } from '@web/test-runner';
+import { resultsReporter } from './scripts/browser-tests.mjs';
 import { testBrowsers } from './scripts/browsers.mjs';
 import { makeFixtures } from './scripts/fixtures.mjs';
 import { startFaultProxy } from './scripts/fault-proxy.mjs';
@@ -187,6 +189,8 @@ export default {
   concurrency: 1,
   testsFinishTimeout: 300_000,
   testFramework: { config: { timeout: 30_000 } },
+  // resultsReporter: what scripts/browser-tests.mjs reads to tell a hung browser from a failure.
+  reporters: [defaultReporter(), resultsReporter()],
   plugins: [
     referenceServerPlugin(),
     prebundlePlugin('tus-js-client'),

@@ -451,6 +451,15 @@ export function firefoxLauncher() {
   });
 }
 
+/** `promise`, or a rejection naming `what` after `ms`. */
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took over ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * WebKit for @web/test-runner: one MiniBrowser (started on first use) whose window is pointed
  * at each test file in turn. Type `webdriver`, so `sendKeys` from @web/test-runner-commands
@@ -475,9 +484,22 @@ export class WebKitLauncher {
   }
 
   async startSession(sessionId, url) {
-    const browser = await this.#start();
     this.#active.add(sessionId);
-    await browser.page.goto(url);
+    // A WebKit that stopped answering (its web process hung on a media page, seen on a loaded
+    // CI machine) is replaced rather than failing every file after it; wtr allows 30 s.
+    try {
+      await withTimeout((await this.#start()).page.goto(url), 12_000, 'opening the test page');
+    } catch (error) {
+      console.error(`webkit: ${error.message}; starting a new WebKit`);
+      await this.#restart();
+      await (await this.#start()).page.goto(url);
+    }
+  }
+
+  async #restart() {
+    const browser = this.#browser;
+    this.#browser = undefined;
+    if (browser) await (await browser.catch(() => undefined))?.close();
   }
 
   isActive(sessionId) {
@@ -490,14 +512,17 @@ export class WebKitLauncher {
 
   async stopSession(sessionId) {
     this.#active.delete(sessionId);
-    // Leave the test page, so nothing of it runs on. The results are in by now: WebKit
-    // leaving a page with media can outlast the driver's timeout, which is no test failure
-    // (a browser that is really stuck fails the next startSession instead).
-    await (
-      await this.#start()
-    ).page
-      .goto('about:blank')
-      .catch((error) => console.error(`webkit: leaving the test page: ${error.message}`));
+    // Leave the test page, so nothing of it runs on. The results are in by now, so a WebKit
+    // that cannot leave (a hung web process) is no test failure of this file; it is replaced
+    // so the next file starts afresh.
+    await withTimeout(
+      (await this.#start()).page.goto('about:blank'),
+      20_000,
+      'leaving the page',
+    ).catch(async (error) => {
+      console.error(`webkit: leaving the test page: ${error.message}; starting a new WebKit`);
+      await this.#restart();
+    });
     return {};
   }
 
