@@ -9,7 +9,8 @@
 import { defineOnUse } from './internal/lazy-elements.js';
 
 export * from './transport/types.js';
-export { ReelError, REEL_ERROR_CODES, type ReelErrorCode } from './transport/errors.js';
+export { ReelError, type ReelErrorCode } from './transport/errors.js';
+export { REEL_ERROR_CODES } from './transport/error-codes.js';
 export { registerTransport, createTransport, hasTransport } from './transport/registry.js';
 export type { HttpTransport, MemoryTransport, MemoryTransportOptions } from './transport/index.js';
 export * from './chat/index.js';

@@ -1,6 +1,9 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import { property, query, state } from 'lit/decorators.js';
+import { query } from 'lit/decorators/query.js';
 import { repeat } from 'lit/directives/repeat.js';
+import { clock } from '../internal/clock.js';
+import { property, state } from '../internal/decorators.js';
+import { spokenDuration } from '../internal/durations.js';
 import { emit, type ReelEventDetails } from '../internal/events.js';
 import { Localizer } from '../internal/i18n.js';
 import { ConnectedElement } from '../internal/connected-element.js';
@@ -409,8 +412,8 @@ export class ReelChat extends ConnectedElement {
   /** What the message parts need, made once per element. */
   private readonly messages: MessageContext = {
     t: (key, values) => this.t(key, values),
-    clock: (seconds) => this.i18n.clock(seconds),
-    spoken: (seconds) => this.i18n.spoken(seconds),
+    clock: (seconds) => clock(seconds, this.i18n.locale),
+    spoken: (seconds) => spokenDuration(seconds, this.i18n.locale),
     locale: () => this.i18n.locale,
     me: undefined,
     nameOf: (author) => this.nameOf(author),

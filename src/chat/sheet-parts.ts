@@ -5,7 +5,7 @@ import { css, html, nothing, type TemplateResult } from 'lit';
 import type { Clip, ReelEventDetails } from '../internal/events.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { Upload } from './chat-session.js';
-import { adoptLazyStyles } from './lazy-styles.js';
+import { adoptLazyStyles } from '../internal/lazy-styles.js';
 import type { MessageContext } from './message-parts.js';
 import type { ChatStrings } from './strings.js';
 

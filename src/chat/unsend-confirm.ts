@@ -1,7 +1,7 @@
 // The "Unsend this message for everyone?" confirm — its state, focus, request and styles:
 // loaded when the person first presses "Unsend" (`unsend-parts.ts`), not with the dialog.
 import { css, html, type ReactiveControllerHost, type TemplateResult } from 'lit';
-import { adoptLazyStyles } from './lazy-styles.js';
+import { adoptLazyStyles } from '../internal/lazy-styles.js';
 import type { ChatStrings } from './strings.js';
 import type { UnsendOptions } from './unsend-parts.js';
 

@@ -1,5 +1,5 @@
 import { LitElement } from 'lit';
-import { property } from 'lit/decorators.js';
+import { property } from './decorators.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { TransportConfig } from './transport-controller.js';
 

@@ -4,11 +4,11 @@ import { chatStrings, type ChatStrings } from '../chat/strings.js';
 import { playerStrings } from '../player/strings.js';
 import { recorderStrings } from '../recorder/strings.js';
 import { LANGUAGES, matchLanguage, type Language } from '../i18n/index.js';
+import { clock } from './clock.js';
+import { spokenDuration } from './durations.js';
 import {
-  clock,
   Localizer,
   resolveLanguage,
-  spokenDuration,
   translationFor,
   type ElementName,
   type Translation,

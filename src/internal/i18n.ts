@@ -63,53 +63,6 @@ function cached<T extends object>(key: string, make: () => T): T {
 const numbers = (locale: string) => cached(`n${locale}`, () => new Intl.NumberFormat(locale));
 const plurals = (locale: string) => cached(`p${locale}`, () => new Intl.PluralRules(locale));
 
-function parts(seconds: number): { hours: number; minutes: number; seconds: number } {
-  const whole = Math.max(0, Math.round(seconds));
-  return {
-    hours: Math.floor(whole / 3600),
-    minutes: Math.floor(whole / 60) % 60,
-    seconds: whole % 60,
-  };
-}
-
-/**
- * A duration as a clock, `0:42` / `1:02:03`, in the locale's digits. (Not DurationFormat's
- * digital style: Chromium writes `00:42` with it, and players everywhere show `0:42`.)
- */
-export function clock(seconds: number, locale: string): string {
-  const p = parts(seconds);
-  const two = cached(
-    `2${locale}`,
-    () => new Intl.NumberFormat(locale, { minimumIntegerDigits: 2 }),
-  );
-  const n = numbers(locale);
-  return p.hours
-    ? `${n.format(p.hours)}:${two.format(p.minutes)}:${two.format(p.seconds)}`
-    : `${n.format(p.minutes)}:${two.format(p.seconds)}`;
-}
-
-/**
- * A duration in words, for labels and announcements: "1 minute, 5 seconds", "2 Minuten".
- * Each unit through Intl.NumberFormat (plural and all), joined by Intl.ListFormat: the same
- * words Intl.DurationFormat's long style gives, in every engine, with or without it.
- */
-export function spokenDuration(seconds: number, locale: string): string {
-  const p = parts(seconds);
-  const units = (['hours', 'minutes', 'seconds'] as const).filter((unit) => p[unit]);
-  const words = (units.length ? units : (['seconds'] as const)).map((unit) =>
-    cached(
-      `u${locale}${unit}`,
-      () =>
-        new Intl.NumberFormat(locale, {
-          style: 'unit',
-          unit: unit.slice(0, -1),
-          unitDisplay: 'long',
-        }),
-    ).format(p[unit]),
-  );
-  return cached(`f${locale}`, () => new Intl.ListFormat(locale, { type: 'unit' })).format(words);
-}
-
 /** Elements whose language may change; one observer tells them when a `lang` or `dir` does. */
 const localizers = new Set<Localizer<StringTable>>();
 const attributes = new MutationObserver(() => localizers.forEach((l) => l.refresh()));
@@ -125,6 +78,8 @@ function watch(root: Node): void {
  * the `lang` it is in, with the host's `strings` on top and English for anything missing.
  * Counts choose their plural form through `Intl.PluralRules`: a key `x` is the `other`
  * form, `x_one`, `x_two`, `x_few`, … the others, picked when the values carry a `count`.
+ * Durations are `clock(seconds, locale)` and `spokenDuration(seconds, locale)`, not methods
+ * here: an element whose first render shows none (the player) then carries none up front.
  */
 export class Localizer<T extends StringTable> implements ReactiveController {
   /** The language tag the element is in, as given (`pt-PT`, `ar-EG`). */
@@ -213,13 +168,5 @@ export class Localizer<T extends StringTable> implements ReactiveController {
       if (value === undefined) return whole;
       return typeof value === 'number' ? numbers(this.locale).format(value) : value;
     });
-  }
-
-  clock(seconds: number): string {
-    return clock(seconds, this.locale);
-  }
-
-  spoken(seconds: number): string {
-    return spokenDuration(seconds, this.locale);
   }
 }

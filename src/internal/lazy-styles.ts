@@ -4,9 +4,9 @@ import { supportsAdoptingStyleSheets, type CSSResult } from 'lit';
 const adopted = new WeakMap<CSSResult, WeakSet<ShadowRoot>>();
 
 /**
- * Adds the styles of a part loaded on demand (the sheets, the unsend confirm) to one
- * `<reel-chat>`'s shadow root, once, after its own: what it does not show yet costs no
- * bytes up front. Where constructable stylesheets are missing, a `<style>` element does it
+ * Adds the styles of a part loaded on demand (the chat's sheets and unsend confirm, the
+ * recorder's live parts, the player's playback states) to one element's shadow root, once,
+ * after its own: what it does not show yet costs no bytes up front. Where constructable stylesheets are missing, a `<style>` element does it
  * (with lit's nonce, as lit's own fallback).
  */
 export function adoptLazyStyles(root: ShadowRoot | null, styles: CSSResult): void {

@@ -9,16 +9,15 @@ export interface GestureActions {
   next(): void;
   back(): void;
   play(): void;
-  togglePlay(): void;
-  toggleMute(): void;
   /** The reel's state changed (held or not): render again. */
   changed(): void;
 }
 
 /**
- * The player's stories controls: a tap on the left third goes back, elsewhere on; a swipe
- * goes back or on; press and hold pauses while held; and the keyboard shortcuts (arrows,
- * space or k, m). The element binds these handlers in its template.
+ * The player's stories gestures on the picture: a tap on the left third goes back, elsewhere
+ * on; a swipe goes back or on; press and hold pauses while held. Loaded with the playback
+ * (the sequencer owns them): before it is in, none of them would do anything. The keyboard
+ * shortcuts are the element's own (`reel-player.ts`).
  */
 export class Gestures {
   private readonly timers = new Timers();
@@ -36,30 +35,14 @@ export class Gestures {
     this.reel.held = false;
   }
 
-  readonly keyDown = (event: KeyboardEvent): void => {
-    const onButton = (event.composedPath()[0] as Element)?.localName === 'button';
-    switch (event.key) {
-      case 'ArrowRight':
-        this.actions.next();
-        break;
-      case 'ArrowLeft':
-        this.actions.back();
-        break;
-      case ' ':
-      case 'k':
-        if (onButton && event.key === ' ') return;
-        this.actions.togglePlay();
-        break;
-      case 'm':
-        this.actions.toggleMute();
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
-  };
+  /** The stage's pointer events, as the element forwards them. */
+  handle(event: PointerEvent): void {
+    if (event.type === 'pointerdown') this.pointerDown(event);
+    else if (event.type === 'pointerup') this.pointerUp(event);
+    else this.pointerCancel();
+  }
 
-  readonly pointerDown = (event: PointerEvent): void => {
+  private pointerDown(event: PointerEvent): void {
     if (event.button !== 0 || !event.isPrimary) return;
     this.timers.clear(this.pointer?.hold);
     const pointer = { x: event.clientX, y: event.clientY, held: false, hold: 0 };
@@ -72,9 +55,9 @@ export class Gestures {
       this.actions.changed();
     }, HOLD_MS);
     this.pointer = pointer;
-  };
+  }
 
-  readonly pointerUp = (event: PointerEvent): void => {
+  private pointerUp(event: PointerEvent): void {
     const pointer = this.pointer;
     if (!pointer) return;
     this.pointer = undefined;
@@ -96,9 +79,9 @@ export class Gestures {
     const { left, width } = stage.getBoundingClientRect();
     if (event.clientX - left < width / 3) this.actions.back();
     else this.actions.next();
-  };
+  }
 
-  readonly pointerCancel = (): void => {
+  private pointerCancel(): void {
     const pointer = this.pointer;
     this.pointer = undefined;
     this.timers.clear(pointer?.hold);
@@ -107,5 +90,5 @@ export class Gestures {
       this.actions.changed();
       this.actions.play();
     }
-  };
+  }
 }

@@ -1,12 +1,11 @@
 import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { property, state } from '../internal/decorators.js';
 import { emit, type Clip } from '../internal/events.js';
 import { Localizer } from '../internal/i18n.js';
 import { themeStyles } from '../internal/theme.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import { ReelError } from '../transport/errors.js';
 import { checkClips, readClipChildren, sameClips } from './clip-list.js';
-import { Gestures } from './gestures.js';
 import {
   renderControls,
   renderOverlay,
@@ -105,15 +104,6 @@ export class ReelPlayer extends ConnectedElement {
   private readonly reel = new ReelState();
   /** The playback (engines, sequencing, watchdog), loaded when the reel first has clips. */
   private sequencer?: Sequencer;
-  /** Taps, swipes, press and hold, and the keyboard shortcuts. */
-  private readonly gestures = new Gestures(this.reel, {
-    next: () => this.next(),
-    back: () => this.back(),
-    play: () => void this.play(),
-    togglePlay: () => this.togglePlay(),
-    toggleMute: () => this.toggleMute(),
-    changed: () => this.requestUpdate(),
-  });
   /** The transport mode, loaded once the element is given a transport. */
   private fromTransport?: TransportClips;
   private loadingTransport = false;
@@ -284,48 +274,24 @@ export class ReelPlayer extends ConnectedElement {
     if (!this.isConnected) return;
     const previous = this.reel.list;
     if (sameClips(next, previous)) {
-      if (next.some((clip, i) => clip.watched !== previous[i].watched)) {
+      if (next.some((clip, i) => clip.watched !== previous[i].watched))
         this.reel.list = previous.map((clip, i) => ({ ...clip, watched: next[i].watched }));
-      }
+      return;
+    }
+    const restart = () => void this.restart();
+    // Playing: the sequencer keeps the reel's place (clips appended or left out).
+    if (this.reel.engine && this.sequencer) {
+      const grew = previous.length > 0 && sameClips(next.slice(0, previous.length), previous);
+      this.sequencer.listChanged(next, grew, restart);
       return;
     }
     this.reel.list = next.map((clip) => ({ ...clip }));
-    const grew = previous.length > 0 && sameClips(next.slice(0, previous.length), previous);
-    if (!grew && this.reel.engine && isLeftOut(next, previous)) {
-      this.leftOut(previous);
-      return;
-    }
-    if (grew && this.reel.engine) {
-      this.sequencer?.append(next.slice(previous.length));
-      return;
-    }
-    void this.restart();
-  }
-
-  /**
-   * Clips left the list (unsent): the reel keeps its place — the clip playing goes on, or if
-   * it was the one that left, the next one starts; with none after it, the reel has ended.
-   */
-  private leftOut(previous: readonly Clip[]): void {
-    const ids = new Set(this.reel.list.map((clip) => clip.id));
-    const current = previous[Math.max(0, this.reel.index)];
-    const playing = !this.reel.paused || this.reel.wantPlay;
-    if (current && ids.has(current.id)) {
-      this.reel.resume = { id: current.id, offset: this.reel.offset, playing };
-    } else {
-      const after = previous
-        .slice(Math.max(0, this.reel.index) + 1)
-        .find((clip) => ids.has(clip.id));
-      if (after) this.reel.resume = { id: after.id, offset: 0, playing };
-      else this.reel.endAfterLoad = this.reel.list.length > 0;
-    }
-    void this.restart();
+    restart();
   }
 
   private teardown(): void {
     this.reel.generation++;
     this.sequencer?.teardown();
-    this.gestures.reset();
   }
   /** A new list: back to its start point, on a new engine (loading the playback first). */
   private async restart(): Promise<void> {
@@ -364,8 +330,9 @@ export class ReelPlayer extends ConnectedElement {
     return (this.sequencer ??= new Sequencer(this, this.reel, {
       text: () => this.text,
       format: this.format,
-      spoken: (seconds) => this.i18n.spoken(seconds),
+      locale: () => this.i18n.locale,
       fail: (error) => this.fail(error),
+      emit: (name, detail) => emit(this, name, detail),
     }));
   }
 
@@ -401,6 +368,34 @@ export class ReelPlayer extends ConnectedElement {
   private onMediaEvent(event: Event): void {
     this.sequencer?.onMediaEvent(event);
   }
+
+  /** Taps, swipes, press and hold: the playback's (before it is in, they would do nothing). */
+  private readonly onPointer = (event: PointerEvent): void =>
+    this.sequencer?.gestures.handle(event);
+
+  /** The keyboard shortcuts: arrows, space or k, m. */
+  private readonly onKeyDown = (event: KeyboardEvent): void => {
+    const onButton = (event.composedPath()[0] as Element)?.localName === 'button';
+    switch (event.key) {
+      case 'ArrowRight':
+        this.next();
+        break;
+      case 'ArrowLeft':
+        this.back();
+        break;
+      case ' ':
+      case 'k':
+        if (onButton && event.key === ' ') return;
+        this.togglePlay();
+        break;
+      case 'm':
+        this.toggleMute();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  };
 
   protected override render() {
     const s = this.text;
@@ -438,7 +433,7 @@ export class ReelPlayer extends ConnectedElement {
         lang=${this.i18n.locale}
         dir=${this.i18n.dir}
         tabindex="0"
-        @keydown=${this.gestures.keyDown}
+        @keydown=${this.onKeyDown}
       >
         ${renderProgress(controls, {
           list: this.reel.list,
@@ -451,9 +446,9 @@ export class ReelPlayer extends ConnectedElement {
         <div
           part="stage"
           class="stage"
-          @pointerdown=${this.gestures.pointerDown}
-          @pointerup=${this.gestures.pointerUp}
-          @pointercancel=${this.gestures.pointerCancel}
+          @pointerdown=${this.onPointer}
+          @pointerup=${this.onPointer}
+          @pointercancel=${this.onPointer}
           @contextmenu=${(e: Event) => e.preventDefault()}
         >
           ${[0, 1].map(
@@ -480,16 +475,4 @@ export class ReelPlayer extends ConnectedElement {
       </div>
     `;
   }
-}
-
-/** `next` is `previous` with some clips left out, the rest in the same order. */
-function isLeftOut(next: readonly Clip[], previous: readonly Clip[]): boolean {
-  if (next.length >= previous.length) return false;
-  let at = 0;
-  for (const clip of next) {
-    while (at < previous.length && previous[at].id !== clip.id) at++;
-    if (at === previous.length || previous[at].src !== clip.src) return false;
-    at++;
-  }
-  return true;
 }

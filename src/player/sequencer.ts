@@ -1,8 +1,9 @@
-import type { Clip } from '../internal/events.js';
-import { emit } from '../internal/events.js';
+import type { Clip, ReelEventDetails } from '../internal/events.js';
+import { spokenDuration } from '../internal/durations.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { EngineEvents, EngineOptions, PlaybackEngine } from './engine.js';
+import { Gestures } from './gestures.js';
 import { mseSupported } from './hls-engine.js';
 import type { ReelPlayer } from './reel-player.js';
 import type { ReelState } from './reel-state.js';
@@ -21,9 +22,14 @@ export interface SequencerHooks {
   text(): PlayerStrings;
   /** Fills a text's `{placeholders}` (in the element's language). */
   format(template: string, values: Record<string, string | number>): string;
-  /** A duration in words, in the element's language ("3 seconds"). */
-  spoken(seconds: number): string;
+  /** The locale numbers and durations follow (the element's language). */
+  locale(): string;
   fail(error: ReelError): void;
+  /** Fires one of the element's events. */
+  emit<K extends 'reel-clip-change' | 'reel-clip-watched' | 'reel-ended'>(
+    name: K,
+    detail: ReelEventDetails[K],
+  ): void;
 }
 
 /**
@@ -35,6 +41,8 @@ export interface SequencerHooks {
 export class Sequencer {
   private readonly timers = new Timers();
   private readonly watchdog: Watchdog;
+  /** Taps, swipes and press and hold on the picture (the element forwards its events). */
+  readonly gestures: Gestures;
 
   constructor(
     private readonly host: ReelPlayer,
@@ -54,6 +62,12 @@ export class Sequencer {
         this.changed();
       },
     );
+    this.gestures = new Gestures(reel, {
+      next: () => host.next(),
+      back: () => host.back(),
+      play: () => void host.play(),
+      changed: () => this.changed(),
+    });
   }
 
   private changed(): void {
@@ -66,6 +80,7 @@ export class Sequencer {
     this.reel.engine = undefined;
     this.watchdog.stop();
     this.timers.clearAll();
+    this.gestures.reset();
   }
 
   /** Plays the reel's list on `videos`: a new engine, at the start point, playing if it should. */
@@ -92,15 +107,44 @@ export class Sequencer {
       reel.ended = true;
       reel.note = this.hooks.text().ended;
       reel.announcement = this.hooks.text().ended;
-      emit(this.host, 'reel-ended', { count: reel.list.length - reel.failed.size });
+      this.hooks.emit('reel-ended', { count: reel.list.length - reel.failed.size });
       this.changed();
       return;
     }
     if (this.host.autoplay || playing || reel.wantPlay) void this.play();
   }
 
+  /**
+   * The source list changed (not only its `watched` marks) while an engine plays the reel:
+   * append when it only `grew`; when clips left it (unsent) keep the reel's place — the clip
+   * playing goes on, or if it was the one that left, the next one starts; with none after
+   * it, the reel has ended. Anything else starts over (`restart`).
+   */
+  listChanged(next: readonly Clip[], grew: boolean, restart: () => void): void {
+    const { reel } = this;
+    const previous = reel.list;
+    reel.list = next.map((clip) => ({ ...clip }));
+    if (grew) {
+      this.append(next.slice(previous.length));
+      return;
+    }
+    if (isLeftOut(next, previous)) {
+      const ids = new Set(reel.list.map((clip) => clip.id));
+      const current = previous[Math.max(0, reel.index)];
+      const playing = !reel.paused || reel.wantPlay;
+      if (current && ids.has(current.id)) {
+        reel.resume = { id: current.id, offset: reel.offset, playing };
+      } else {
+        const after = previous.slice(Math.max(0, reel.index) + 1).find((clip) => ids.has(clip.id));
+        if (after) reel.resume = { id: after.id, offset: 0, playing };
+        else reel.endAfterLoad = reel.list.length > 0;
+      }
+    }
+    restart();
+  }
+
   /** The list grew at its end: the engine plays on into the new clips. */
-  append(added: readonly Clip[]): void {
+  private append(added: readonly Clip[]): void {
     const { reel } = this;
     reel.durations = [...reel.durations, ...added.map((c) => c.duration ?? NaN)];
     if (reel.ended) reel.note = '';
@@ -243,7 +287,7 @@ export class Sequencer {
       const clip = this.reel.list[index];
       if (clip) {
         this.announce(index);
-        emit(this.host, 'reel-clip-change', { index, clip });
+        this.hooks.emit('reel-clip-change', { index, clip });
       }
     } else {
       this.reel.offset = offset;
@@ -264,7 +308,7 @@ export class Sequencer {
     if (video && !video.paused && !video.ended) video.pause();
     this.reel.note = this.hooks.text().ended;
     this.reel.announcement = this.hooks.text().ended;
-    emit(this.host, 'reel-ended', { count: this.reel.list.length - this.reel.failed.size });
+    this.hooks.emit('reel-ended', { count: this.reel.list.length - this.reel.failed.size });
   }
 
   private onClipFailed(index: number, error: ReelError, reported = false): void {
@@ -302,7 +346,7 @@ export class Sequencer {
     if (!clip || clip.watched) return;
     const watched = { ...clip, watched: true };
     this.reel.list = this.reel.list.map((c, i) => (i === index ? watched : c));
-    emit(this.host, 'reel-clip-watched', { index, clip: watched });
+    this.hooks.emit('reel-clip-watched', { index, clip: watched });
   }
 
   private announce(index: number): void {
@@ -313,7 +357,7 @@ export class Sequencer {
       total: this.reel.list.length,
       owner: clip.ownerName ?? clip.owner ?? '',
       seconds,
-      duration: this.hooks.spoken(seconds),
+      duration: spokenDuration(seconds, this.hooks.locale()),
     };
     this.reel.announcement = this.hooks.format(
       clip.ownerName || clip.owner ? this.hooks.text().announce : this.hooks.text().announceNoOwner,
@@ -329,4 +373,16 @@ export class Sequencer {
 function createEngine(clips: readonly Clip[], options: EngineOptions): PlaybackEngine {
   const stitchable = mseSupported() && clips.every((clip) => (clip.type ?? 'hls') === 'hls');
   return stitchable ? new StitchEngine(options) : new SwapEngine(options);
+}
+
+/** `next` is `previous` with some clips left out, the rest in the same order. */
+function isLeftOut(next: readonly Clip[], previous: readonly Clip[]): boolean {
+  if (next.length >= previous.length) return false;
+  let at = 0;
+  for (const clip of next) {
+    while (at < previous.length && previous[at].id !== clip.id) at++;
+    if (at === previous.length || previous[at].src !== clip.src) return false;
+    at++;
+  }
+  return true;
 }

@@ -1,22 +1,27 @@
 import { ReelError } from '../transport/errors.js';
-import {
-  KEYFRAME_INTERVAL_MS,
-  STOP_TIMEOUT_MS,
-  TIMESLICE_MS,
-  canRecord,
-  mediaError,
-  pickRecordingType,
-} from './recording-format.js';
+import { mediaError, pickRecordingType } from './recording-format.js';
 
-export {
-  KEYFRAME_INTERVAL_MS,
-  RECORDING_TYPES,
-  STOP_TIMEOUT_MS,
-  TIMESLICE_MS,
-  canRecord,
-  mediaError,
-  pickRecordingType,
-} from './recording-format.js';
+export { RECORDING_TYPES, mediaError, pickRecordingType } from './recording-format.js';
+
+/** Chunks every second, so stopping leaves about one second to upload. */
+export const TIMESLICE_MS = 1000;
+/** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
+export const KEYFRAME_INTERVAL_MS = 2000;
+/**
+ * How long stop waits for the recorder's `stop` event. Chromium and Firefox flush the last
+ * chunk well within a second, WebKitGTK here in ~2.4 s (with 0 bytes); a recorder that never
+ * ends must not leave the element recording for ever.
+ */
+export const STOP_TIMEOUT_MS = 6000;
+
+/** True where this browser can capture and record at all. */
+export function canRecord(): boolean {
+  return (
+    typeof navigator !== 'undefined' &&
+    !!navigator.mediaDevices?.getUserMedia &&
+    typeof MediaRecorder !== 'undefined'
+  );
+}
 
 export interface DeviceChoice {
   camera?: string;

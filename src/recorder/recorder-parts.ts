@@ -1,16 +1,16 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { clock } from '../internal/clock.js';
 import type { RecorderSession } from './recorder-session.js';
-import type { RecorderView } from './recorder-view.js';
-import type { RecorderStrings } from './strings.js';
+import type { RecorderText as T, RecorderView } from './recorder-view.js';
 
 /**
  * The parts of `<reel-recorder>` shown only once its camera is on (the timer, the device
- * choices, the review and the progress bar): loaded with the take lifecycle, not up front.
+ * choices, the review and the progress bar), its texts and buttons after the first state,
+ * and their styles: loaded with the take lifecycle, not up front.
  */
-type T = ((key: keyof RecorderStrings, values?: Record<string, string | number>) => string) & {
-  /** A duration as a clock (`0:42`) in the element's language. */
-  clock(seconds: number): string;
-};
+import { primaryAction, secondaryAction, statusText } from './recorder-controls.js';
+
+export { default as recorderPartStyles } from './recorder-parts.styles.js';
 
 export function renderReview(view: RecorderView, t: T): TemplateResult | typeof nothing {
   return view.state === 'reviewing' && view.reviewUrl
@@ -35,11 +35,13 @@ export function renderTimer(
   const ending = left <= 10;
   return html`<div part="timer" class="timer" role="timer">
     <span part="indicator" class="indicator" aria-hidden="true"></span>
-    <span part="elapsed" class="elapsed">${t('elapsed', { time: t.clock(view.elapsed) })}</span>
+    <span part="elapsed" class="elapsed"
+      >${t('elapsed', { time: clock(view.elapsed, t.locale) })}</span
+    >
     <span
       part=${ending ? 'countdown countdown-ending' : 'countdown'}
       class="countdown ${ending ? 'ending' : ''}"
-      >${t('remaining', { time: t.clock(Math.ceil(left)) })}</span
+      >${t('remaining', { time: clock(Math.ceil(left), t.locale) })}</span
     >
   </div>`;
 }
@@ -126,3 +128,17 @@ export function renderDevices(
     }
   </div>`;
 }
+
+/**
+ * What the element renders through its take lifecycle (an object, not the module's
+ * namespace: that would bring a bundler helper up front).
+ */
+export const recorderParts = {
+  renderReview,
+  renderTimer,
+  renderProgress,
+  renderDevices,
+  statusText,
+  primaryAction,
+  secondaryAction,
+};

@@ -1,6 +1,7 @@
 import type { ReactiveController } from 'lit';
 import { nanoid } from 'nanoid';
 import { emit } from '../internal/events.js';
+import { adoptLazyStyles } from '../internal/lazy-styles.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { resumePendingUploads, withTakeLock } from '../outbox/deliver.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -8,7 +9,7 @@ import { ReelError } from '../transport/errors.js';
 import type { ReelTransport, Session } from '../transport/types.js';
 import { CameraRecorder, canRecord } from './camera-recorder.js';
 import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
-import * as parts from './recorder-parts.js';
+import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
 import type { RecorderStrings } from './strings.js';
 import { TakeDelivery, type Take } from './take.js';
@@ -33,8 +34,8 @@ export function defaultOutbox(): Outbox {
  * element's view; the element renders that and forwards the person's requests here.
  */
 export class RecorderSession implements ReactiveController {
-  /** The parts shown once the camera is on (the element renders them through this). */
-  readonly parts = parts;
+  /** The parts, texts and buttons after the first state (the element renders them through this). */
+  readonly parts = recorderParts;
   readonly camera = new CameraRecorder();
   take?: Take;
   private readonly delivery: TakeDelivery;
@@ -63,6 +64,8 @@ export class RecorderSession implements ReactiveController {
     );
     this.delivery = new TakeDelivery(this);
     host.addController(this);
+    // Before the first view this lifecycle sets: the styles of every state after idle.
+    adoptLazyStyles(host.shadowRoot, recorderPartStyles);
   }
 
   get view(): RecorderView {

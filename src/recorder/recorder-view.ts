@@ -39,3 +39,20 @@ export interface RecorderPort {
 }
 
 export type RecorderHost = ReelRecorder;
+
+/** A recorder text with its `{placeholders}` filled, in the element's language. */
+export type RecorderText = ((
+  key: keyof RecorderStrings,
+  values?: Record<string, string | number>,
+) => string) & {
+  /** The locale numbers and durations follow. */
+  locale: string;
+};
+
+/** One of the recorder's two buttons: what it is called and does. */
+export interface RecorderAction {
+  name: string;
+  label: string;
+  run: () => unknown;
+  disabled?: boolean;
+}

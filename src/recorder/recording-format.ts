@@ -1,5 +1,6 @@
 // What the recorder records and how its failures are named: small, so reelchat/recorder
-// exports them up front while the CameraRecorder itself loads with the take lifecycle.
+// exports them up front while the CameraRecorder itself (with its timings) loads with the
+// take lifecycle.
 import { ReelError } from '../transport/errors.js';
 
 /**
@@ -26,17 +27,6 @@ export function pickRecordingType(): string {
   return RECORDING_TYPES.find((type) => MediaRecorder.isTypeSupported(type)) ?? '';
 }
 
-/** Chunks every second, so stopping leaves about one second to upload. */
-export const TIMESLICE_MS = 1000;
-/** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
-export const KEYFRAME_INTERVAL_MS = 2000;
-/**
- * How long stop waits for the recorder's `stop` event. Chromium and Firefox flush the last
- * chunk well within a second, WebKitGTK here in ~2.4 s (with 0 bytes); a recorder that never
- * ends must not leave the element recording for ever.
- */
-export const STOP_TIMEOUT_MS = 6000;
-
 /** getUserMedia's failures, as the codes a site can branch on. */
 export function mediaError(error: unknown): ReelError {
   if (error instanceof ReelError) return error;
@@ -57,13 +47,4 @@ export function mediaError(error: unknown): ReelError {
     default:
       return new ReelError('media', message, { cause: error });
   }
-}
-
-/** True where this browser can capture and record at all. */
-export function canRecord(): boolean {
-  return (
-    typeof navigator !== 'undefined' &&
-    !!navigator.mediaDevices?.getUserMedia &&
-    typeof MediaRecorder !== 'undefined'
-  );
 }

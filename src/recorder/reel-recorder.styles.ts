@@ -1,11 +1,15 @@
 import { css } from 'lit';
 
+/**
+ * What `<reel-recorder>` shows before its camera is on: the picture area, the status and
+ * the buttons. The rest (the live states, the timer, the devices, the review) is in
+ * `recorder-parts.styles.ts`, added when the take lifecycle loads.
+ */
 export default css`
   :host {
     display: block;
     --_stage-bg: var(--reel-recorder-background, #000);
     --_stage-radius: var(--reel-recorder-radius, var(--_radius));
-    --_record: var(--reel-recorder-record-color, var(--_danger));
     --_button-radius: var(--reel-button-radius, 999px);
   }
   [hidden] {
@@ -34,10 +38,6 @@ export default css`
     object-fit: contain;
     background: var(--_stage-bg);
   }
-  /* The preview is a mirror, as people expect of a front camera; the recording is not. */
-  .preview.mirrored {
-    transform: scaleX(-1);
-  }
   /* The status shares the stage's grid cell (over the picture) but is not inside it. */
   .stage,
   .status {
@@ -57,97 +57,9 @@ export default css`
   .status:empty {
     display: none;
   }
-  .base[data-state='recording'] .status,
-  .base[data-state='previewing'] .status {
-    align-self: end;
-    margin: 0 0 0.75rem;
-    font-size: 0.875em;
-  }
-  /* The review's video has its own controls at the bottom: the text goes below the video. */
-  .base[data-state='reviewing'] .status {
-    grid-area: 2 / 1;
-    margin: 0;
-    padding: 0;
-    font-size: 0.875em;
-    color: var(--_fg);
-    background: none;
-  }
-  .base[data-state='recording'] .status {
-    /* The timer says it; the status stays for screen readers. */
-    clip-path: inset(50%);
-    width: 1px;
-    height: 1px;
-    overflow: hidden;
-    padding: 0;
-  }
   .error {
     color: #fff;
     background: color-mix(in srgb, var(--_danger) 85%, #000);
-  }
-  .timer {
-    position: absolute;
-    inset-block-start: 0.75rem;
-    inset-inline-start: 0.75rem;
-    display: flex;
-    align-items: center;
-    gap: 0.5rem;
-    padding: 0.25rem 0.625rem;
-    border-radius: 999px;
-    color: #fff;
-    background: rgb(0 0 0 / 55%);
-    font-variant-numeric: tabular-nums;
-  }
-  .indicator {
-    width: 0.625rem;
-    height: 0.625rem;
-    border-radius: 50%;
-    background: var(--_record);
-    animation: pulse 1s ease-in-out infinite alternate;
-  }
-  .countdown {
-    opacity: 0.85;
-  }
-  .countdown.ending {
-    color: #ffb4a8;
-    font-weight: 600;
-    opacity: 1;
-  }
-  @keyframes pulse {
-    to {
-      opacity: 0.3;
-    }
-  }
-  .progress {
-    width: 100%;
-    accent-color: var(--_accent);
-  }
-  .devices {
-    display: flex;
-    flex-wrap: wrap;
-    gap: 0.5rem 1rem;
-    align-items: end;
-    font-size: 0.875em;
-    color: var(--_muted);
-  }
-  .devices:empty {
-    display: none;
-  }
-  .devices label {
-    display: grid;
-    gap: 0.25rem;
-  }
-  select {
-    font: inherit;
-    color: var(--_fg);
-    background: var(--_bg);
-    border: 1px solid var(--_border);
-    border-radius: calc(var(--_radius) / 2);
-    padding: 0.375rem 0.5rem;
-    max-width: 18rem;
-  }
-  select:focus-visible {
-    outline: none;
-    box-shadow: var(--_focus);
   }
   .controls {
     display: flex;
@@ -165,37 +77,10 @@ export default css`
     background: var(--_bg);
     cursor: pointer;
   }
-  button:disabled {
-    opacity: 0.5;
-    cursor: default;
-  }
   .primary {
     border-color: transparent;
     color: var(--_on-accent);
     background: var(--_accent);
     font-weight: 600;
-  }
-  .primary.record,
-  .primary.stop {
-    color: #fff;
-    background: var(--_record);
-  }
-  .primary.stop::before {
-    content: '';
-    display: inline-block;
-    width: 0.625em;
-    height: 0.625em;
-    margin-inline-end: 0.5em;
-    background: currentColor;
-    border-radius: 2px;
-  }
-  .primary.record::before {
-    content: '';
-    display: inline-block;
-    width: 0.7em;
-    height: 0.7em;
-    margin-inline-end: 0.5em;
-    background: currentColor;
-    border-radius: 50%;
   }
 `;

@@ -1,13 +1,19 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
-import { property, state } from 'lit/decorators.js';
+import { property, state } from '../internal/decorators.js';
 import { emit } from '../internal/events.js';
+import { spokenDuration } from '../internal/durations.js';
 import { Localizer } from '../internal/i18n.js';
 import { themeStyles } from '../internal/theme.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import type { Outbox } from '../outbox/outbox.js';
-import { ReelError, type ReelErrorCode } from '../transport/errors.js';
+import { ReelError } from '../transport/errors.js';
 import type { RecorderSession } from './recorder-session.js';
-import { IDLE_VIEW, type RecorderView } from './recorder-view.js';
+import {
+  IDLE_VIEW,
+  type RecorderAction,
+  type RecorderText,
+  type RecorderView,
+} from './recorder-view.js';
 import styles from './reel-recorder.styles.js';
 import { recorderStrings, type RecorderStrings } from './strings.js';
 
@@ -21,22 +27,6 @@ export type RecorderState =
   | 'uploading'
   | 'sent'
   | 'error';
-
-const ERROR_STRINGS: Partial<Record<ReelErrorCode, keyof RecorderStrings>> = {
-  'permission-denied': 'errorPermissionDenied',
-  'no-device': 'errorNoDevice',
-  'device-busy': 'errorDeviceBusy',
-  unsupported: 'errorUnsupported',
-  'quota-exceeded': 'errorQuota',
-  media: 'errorMedia',
-};
-
-interface Action {
-  name: string;
-  label: string;
-  run: () => unknown;
-  disabled?: boolean;
-}
 
 /**
  * Records a video message with the camera and microphone and sends it: the preview is
@@ -234,43 +224,19 @@ export class ReelRecorder extends ConnectedElement {
     return this.i18n.t(key, values);
   }
 
-  private get maxSeconds(): number {
-    return Number.isFinite(this.maxDuration) && this.maxDuration > 0 ? this.maxDuration : 60;
+  /** The texts as the take lifecycle's parts take them. */
+  private get text(): RecorderText {
+    return Object.assign(this.t.bind(this), { locale: this.i18n.locale });
   }
 
   private statusText(): string {
-    const { view } = this;
-    const max = this.i18n.spoken(this.maxSeconds);
-    switch (view.state) {
-      case 'idle':
-        return this.t('idle', { max });
-      case 'asking-permission':
-        return this.t('askingPermission');
-      case 'previewing':
-        return this.t('previewing', { max });
-      case 'recording':
-        return this.t('recording');
-      case 'reviewing':
-        return this.t('reviewing');
-      case 'uploading':
-        return view.percent === undefined
-          ? this.t('uploadingUnknown')
-          : this.t('uploading', { percent: view.percent });
-      case 'sent':
-        return this.t('sent');
-      case 'error': {
-        if (view.errorText) return this.t(view.errorText);
-        const code = view.error?.code;
-        // The server's limits (it answered): its message says which and for how long;
-        // the device's own storage quota has no status.
-        if (code === 'quota-exceeded' && view.error?.status !== undefined)
-          return this.t('errorLimit', { reason: view.error.message });
-        const key = code ? ERROR_STRINGS[code] : undefined;
-        if (key) return this.t(key);
-        if (code === 'bad-request' && !this.session?.take) return this.t('errorNotConfigured');
-        return this.t('errorUpload');
-      }
-    }
+    const { view, session } = this;
+    if (session) return session.parts.statusText(view, this.text, session);
+    // Until the take lifecycle is in: idle, or its load failed (`run`).
+    if (view.state === 'error') return this.t('errorUpload');
+    const max = this.maxDuration;
+    const seconds = Number.isFinite(max) && max > 0 ? max : 60;
+    return this.t('idle', { max: spokenDuration(seconds, this.i18n.locale) });
   }
 
   override render(): TemplateResult {
@@ -278,8 +244,11 @@ export class ReelRecorder extends ConnectedElement {
     const state = view.state;
     const live = state === 'previewing' || state === 'recording' || state === 'asking-permission';
     const isError = state === 'error';
-    const t = Object.assign(this.t.bind(this), { clock: (s: number) => this.i18n.clock(s) });
+    const t = this.text;
     const parts = session?.parts;
+    // The status is beside the stage, not in it: CSS lays it over the picture, except in
+    // review, where it goes below the video and its controls (one live region throughout).
+    // (A JS comment: one in the template would ship, and be in the DOM.)
     return html`<div
       part="base"
       class="base"
@@ -302,10 +271,8 @@ export class ReelRecorder extends ConnectedElement {
           .muted=${true}
         ></video>
         ${parts?.renderReview(view, t) ?? nothing}
-        ${parts?.renderTimer(view, this.maxSeconds, t) ?? nothing}
+        ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
       </div>
-      <!-- Beside the stage, not in it: CSS lays it over the picture, except in review, where
-        it goes below the video and its controls (one live region throughout). -->
       <div
         part=${isError ? 'status error' : 'status'}
         class="status ${isError ? 'error' : ''}"
@@ -317,16 +284,14 @@ export class ReelRecorder extends ConnectedElement {
       ${(session && parts?.renderDevices(view, t, session)) ?? nothing}
       <div part="controls" class="controls">
         ${this.button(this.primaryAction(), 'primary')}${this.button(
-          this.secondaryAction(),
+          session && parts?.secondaryAction(view, t, session),
           'secondary',
         )}
       </div>
     </div>`;
   }
 
-  // The primary button is one element whose job changes with the state, so keyboard
-  // focus stays on it from record to stop to send.
-  private button(action: Action | undefined, kind: 'primary' | 'secondary') {
+  private button(action: RecorderAction | undefined, kind: 'primary' | 'secondary') {
     return action
       ? html`<button
           part="button ${kind}-button ${action.name}-button"
@@ -340,46 +305,12 @@ export class ReelRecorder extends ConnectedElement {
       : nothing;
   }
 
-  private primaryAction(): Action | undefined {
-    const session = this.session;
-    switch (this.view.state) {
-      case 'idle':
-        return { name: 'start', label: this.t('start'), run: () => this.open() };
-      case 'asking-permission':
-        return { name: 'start', label: this.t('start'), run: () => undefined, disabled: true };
-      case 'previewing':
-        return { name: 'record', label: this.t('record'), run: () => this.record() };
-      case 'recording':
-        return { name: 'stop', label: this.t('stop'), run: () => this.stop() };
-      case 'reviewing':
-        return { name: 'send', label: this.t('send'), run: () => this.send() };
-      case 'uploading':
-        return { name: 'send', label: this.t('send'), run: () => undefined, disabled: true };
-      case 'sent':
-        return { name: 'again', label: this.t('again'), run: () => this.open(this.view.facing) };
-      case 'error':
-        return {
-          name: 'retry',
-          label: this.t('retry'),
-          run: () => (session ? session.retry() : this.open()),
-        };
-    }
-  }
-
-  private secondaryAction(): Action | undefined {
-    switch (this.view.state) {
-      case 'previewing':
-      case 'recording':
-        return { name: 'cancel', label: this.t('cancel'), run: () => this.cancel() };
-      case 'reviewing':
-        return { name: 'retake', label: this.t('retake'), run: () => this.retake() };
-      case 'error':
-        return this.session?.take
-          ? { name: 'retake', label: this.t('retake'), run: () => this.session?.retakeFailed() }
-          : undefined;
-      default:
-        return undefined;
-    }
+  /** Before the take lifecycle is in, the one button turns the camera on (again). */
+  private primaryAction(): RecorderAction {
+    const { view, session } = this;
+    if (session) return session.parts.primaryAction(view, this.text, session);
+    const name = view.state === 'error' ? 'retry' : 'start';
+    return { name, label: this.t(name), run: () => this.open() };
   }
 
   private onKeydown = (event: KeyboardEvent) => {

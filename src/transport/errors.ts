@@ -1,22 +1,6 @@
-export const REEL_ERROR_CODES = [
-  'bad-request',
-  'unauthorized',
-  'forbidden',
-  'not-found',
-  'conflict',
-  'too-large',
-  'aborted',
-  'network',
-  'unsupported',
-  'permission-denied',
-  'no-device',
-  'device-busy',
-  'quota-exceeded',
-  'media',
-  'internal',
-] as const;
+import type { ReelErrorCode } from './error-codes.js';
 
-export type ReelErrorCode = (typeof REEL_ERROR_CODES)[number];
+export type { ReelErrorCode };
 
 /** Every failure the library reports carries one of a fixed set of codes a site can branch on. */
 export class ReelError extends Error {
@@ -54,10 +38,4 @@ export class ReelError extends Error {
     const message = value instanceof Error ? value.message : String(value);
     return new ReelError(fallback, message, { cause: value });
   }
-}
-
-/** Throws `aborted` when the signal has fired. */
-export function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted)
-    throw new ReelError('aborted', 'The operation was cancelled.', { cause: signal.reason });
 }

@@ -4,7 +4,8 @@ import { hasTransport, registerTransport } from './registry.js';
 import { HttpTransport } from './http/http-transport.js';
 
 export * from './types.js';
-export { ReelError, REEL_ERROR_CODES, type ReelErrorCode } from './errors.js';
+export { ReelError, type ReelErrorCode } from './errors.js';
+export { REEL_ERROR_CODES } from './error-codes.js';
 export { registerTransport, createTransport, hasTransport } from './registry.js';
 export { MemoryTransport, type MemoryTransportOptions } from './memory-transport.js';
 export { HttpTransport } from './http/http-transport.js';

@@ -1,5 +1,6 @@
 import { nanoid } from 'nanoid';
-import { ReelError, throwIfAborted } from './errors.js';
+import { throwIfAborted } from './abort.js';
+import { ReelError } from './errors.js';
 import { readUploadSource } from './upload-source.js';
 import { validateDraft, validateId, validateListOptions } from './validate.js';
 import type {

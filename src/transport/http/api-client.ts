@@ -1,4 +1,5 @@
-import { REEL_ERROR_CODES, ReelError, type ReelErrorCode } from '../errors.js';
+import { REEL_ERROR_CODES } from '../error-codes.js';
+import { ReelError, type ReelErrorCode } from '../errors.js';
 
 const STATUS_CODES: Record<number, ReelErrorCode> = {
   400: 'bad-request',

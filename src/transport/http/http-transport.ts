@@ -1,4 +1,5 @@
-import { ReelError, throwIfAborted } from '../errors.js';
+import { throwIfAborted } from '../abort.js';
+import { ReelError } from '../errors.js';
 import { validateDraft, validateId, validateListOptions } from '../validate.js';
 import type {
   ListOptions,

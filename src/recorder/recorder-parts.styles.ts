@@ -1,0 +1,131 @@
+import { css } from 'lit';
+
+/**
+ * `<reel-recorder>`'s styles for what it shows once the camera is on (the live preview,
+ * the timer, the device choices, the review, sending): loaded with the take lifecycle and
+ * added to the element's shadow root after its own (`reel-recorder.styles.ts`).
+ */
+export default css`
+  :host {
+    --_record: var(--reel-recorder-record-color, var(--_danger));
+  }
+  /* The preview is a mirror, as people expect of a front camera; the recording is not. */
+  .preview.mirrored {
+    transform: scaleX(-1);
+  }
+  .base[data-state='recording'] .status,
+  .base[data-state='previewing'] .status {
+    align-self: end;
+    margin: 0 0 0.75rem;
+    font-size: 0.875em;
+  }
+  /* The review's video has its own controls at the bottom: the text goes below the video. */
+  .base[data-state='reviewing'] .status {
+    grid-area: 2 / 1;
+    margin: 0;
+    padding: 0;
+    font-size: 0.875em;
+    color: var(--_fg);
+    background: none;
+  }
+  .base[data-state='recording'] .status {
+    /* The timer says it; the status stays for screen readers. */
+    clip-path: inset(50%);
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    padding: 0;
+  }
+  .timer {
+    position: absolute;
+    inset-block-start: 0.75rem;
+    inset-inline-start: 0.75rem;
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.25rem 0.625rem;
+    border-radius: 999px;
+    color: #fff;
+    background: rgb(0 0 0 / 55%);
+    font-variant-numeric: tabular-nums;
+  }
+  .indicator {
+    width: 0.625rem;
+    height: 0.625rem;
+    border-radius: 50%;
+    background: var(--_record);
+    animation: pulse 1s ease-in-out infinite alternate;
+  }
+  .countdown {
+    opacity: 0.85;
+  }
+  .countdown.ending {
+    color: #ffb4a8;
+    font-weight: 600;
+    opacity: 1;
+  }
+  @keyframes pulse {
+    to {
+      opacity: 0.3;
+    }
+  }
+  .progress {
+    width: 100%;
+    accent-color: var(--_accent);
+  }
+  .devices {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.5rem 1rem;
+    align-items: end;
+    font-size: 0.875em;
+    color: var(--_muted);
+  }
+  .devices:empty {
+    display: none;
+  }
+  .devices label {
+    display: grid;
+    gap: 0.25rem;
+  }
+  select {
+    font: inherit;
+    color: var(--_fg);
+    background: var(--_bg);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) / 2);
+    padding: 0.375rem 0.5rem;
+    max-width: 18rem;
+  }
+  select:focus-visible {
+    outline: none;
+    box-shadow: var(--_focus);
+  }
+  button:disabled {
+    opacity: 0.5;
+    cursor: default;
+  }
+  .primary.record,
+  .primary.stop {
+    color: #fff;
+    background: var(--_record);
+  }
+  .primary.stop::before {
+    content: '';
+    display: inline-block;
+    width: 0.625em;
+    height: 0.625em;
+    margin-inline-end: 0.5em;
+    background: currentColor;
+    border-radius: 2px;
+  }
+  .primary.record::before {
+    content: '';
+    display: inline-block;
+    width: 0.7em;
+    height: 0.7em;
+    margin-inline-end: 0.5em;
+    background: currentColor;
+    border-radius: 50%;
+  }
+`;
