@@ -8,6 +8,7 @@ import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
 import { checkTranscodeBudget, transcodedPixels } from './limits.js';
 import { MemoryWatch } from './memory-watch.js';
 import { OUTPUT, hlsArgs, planOutput, posterArgs, type OutputPlan } from './pipeline.js';
+import { measureLastSegment } from './last-segment.js';
 import { probeVideo, type ProbedVideo } from './probe.js';
 import { Slots } from './slots.js';
 import { sniffContainer } from './sniff.js';
@@ -109,6 +110,7 @@ export class Converter {
     let renamed = false;
     try {
       await this.runFfmpeg(probed, input, temp, plan, signal);
+      await measureLastSegment(temp, OUTPUT);
       const duration = await playlistDuration(join(temp, OUTPUT.playlist));
       signal.throwIfAborted();
       await rename(temp, outputDir);

@@ -22,6 +22,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { checkFrameRate, checkTranscodeBudget, displayedSize } from './limits.js';
+import { measureLastSegment } from './last-segment.js';
 import { MemoryWatch } from './memory-watch.js';
 import {
   OUTPUT,
@@ -282,6 +283,7 @@ export class LiveConversion {
       for (const run of [hls, poster!]) {
         if (run.stderr.trim()) throw new LiveGaveUp(`ffmpeg reported: ${run.stderr.trim()}`);
       }
+      await measureLastSegment(temp, OUTPUT);
       const duration = await checkOutput(temp, scan.durationS);
       return {
         duration,
