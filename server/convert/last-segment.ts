@@ -6,9 +6,9 @@
 // reads 1 s before writing, guessed 1000 fps for a 20 fps Chromium take: its last 2 s segment
 // was stated as 0.039 s, the clip 2 s short). Every other #EXTINF is measured between
 // keyframes and is close (within a frame or two). So the last one becomes what makes the
-// playlist's total what the segments hold: from the first segment's first video frame to the
-// last one's last, plus one frame of the last segment's average length (as probe.ts counts a
-// file's length). The next clip of a stitched reel then starts where this one's video ends.
+// playlist's total what the segments hold: from the first video frame to the end of the last,
+// which lasts an average frame — the length probe.ts counts for the upload, so the two agree
+// when every frame came through. The next clip of a stitched reel then starts where this one's video ends.
 // See docs/conversion.md, "Segment lengths".
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,20 +24,28 @@ export async function measureLastSegment(
   const stated = lines.flatMap((line, index) => (line.startsWith('#EXTINF:') ? [index] : []));
   const segmentAfter = (index: number) =>
     lines.slice(index + 1).find((line) => line && !line.startsWith('#'));
-  const first = segmentAfter(stated[0] ?? -1);
+  const names = stated.map(segmentAfter);
   const lastLine = stated.at(-1);
-  const name = lastLine === undefined ? undefined : segmentAfter(lastLine);
-  if (lastLine === undefined || !first || !name) return;
-  if (![first, name].every((file) => /^[\w.-]+$/.test(file))) return;
+  if (lastLine === undefined || !names.every((name) => name && /^[\w.-]+$/.test(name))) return;
   const video = videoTrack(await readFile(join(dir, files.init)));
   if (!video) return;
-  const start = videoSpan(await readFile(join(dir, first)), video)?.start;
-  const end = videoSpan(await readFile(join(dir, name)), video)?.end;
-  if (start === undefined || end === undefined) return;
+  // Every segment's frames: the first's start, the last's, and how many in all.
+  let start: number | undefined;
+  let lastStart = 0;
+  let count = 0;
+  for (const name of names) {
+    const frames = videoFrames(await readFile(join(dir, name!)), video);
+    if (!frames) return;
+    start ??= frames.start;
+    lastStart = frames.lastStart;
+    count += frames.count;
+  }
+  if (start === undefined || count === 0) return;
+  const averageFrame = count > 1 ? (lastStart - start) / (count - 1) : 0;
   const before = stated
     .slice(0, -1)
     .reduce((sum, index) => sum + Number(lines[index]!.slice('#EXTINF:'.length).split(',')[0]), 0);
-  const seconds = end - start - before;
+  const seconds = lastStart + averageFrame - start - before;
   if (!(seconds > 0)) return;
   const last = lastLine;
   lines[last] = `#EXTINF:${seconds.toFixed(6)},`;
@@ -112,14 +120,14 @@ function videoTrack(init: Buffer): VideoTrack | undefined {
   return undefined;
 }
 
-/**
- * When the segment's first video frame starts and its last ends (seconds), the last lasting
- * the average of the others; undefined when the segment holds no video.
- */
-function videoSpan(segment: Buffer, track: VideoTrack): { start: number; end: number } | undefined {
+/** The segment's video frames: when the first and the last start (seconds), how many. */
+function videoFrames(
+  segment: Buffer,
+  track: VideoTrack,
+): { start: number; lastStart: number; count: number } | undefined {
   let first: number | undefined;
   let lastStart = 0;
-  const durations: number[] = [];
+  let count = 0;
   for (const moof of boxes(segment)) {
     if (moof.type !== 'moof') continue;
     for (const traf of boxes(segment, moof.start, moof.end)) {
@@ -139,24 +147,20 @@ function videoSpan(segment: Buffer, track: VideoTrack): { start: number; end: nu
       for (const trun of boxes(segment, traf.start, traf.end)) {
         if (trun.type !== 'trun') continue;
         const flags = segment.readUInt32BE(trun.start) & 0xffffff;
-        const count = segment.readUInt32BE(trun.start + 4);
+        const samples = segment.readUInt32BE(trun.start + 4);
         field = trun.start + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
         const stride = [0x100, 0x200, 0x400, 0x800].filter((bit) => flags & bit).length * 4;
-        for (let i = 0; i < count; i++) {
+        for (let i = 0; i < samples; i++) {
           if (field + stride > trun.end) return undefined;
           const duration = flags & 0x100 ? segment.readUInt32BE(field) : defaultDuration;
           lastStart = time;
-          durations.push(duration);
+          count++;
           time += duration;
           field += stride;
         }
       }
     }
   }
-  if (first === undefined || durations.length === 0) return undefined;
-  const others = durations.slice(0, -1);
-  const lastDuration = others.length
-    ? others.reduce((sum, d) => sum + d, 0) / others.length
-    : durations[0]!;
-  return { start: first / track.timescale, end: (lastStart + lastDuration) / track.timescale };
+  if (first === undefined || count === 0) return undefined;
+  return { start: first / track.timescale, lastStart: lastStart / track.timescale, count };
 }
