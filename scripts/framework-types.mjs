@@ -30,7 +30,7 @@ const elements = declarations
         m.kind === 'field' &&
         !m.static &&
         !m.readonly &&
-        !m.privacy &&
+        (!m.privacy || m.privacy === 'public') &&
         !m.name.startsWith('_') &&
         !attributeFields.has(m.name),
     );

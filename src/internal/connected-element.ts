@@ -1,5 +1,4 @@
-import { LitElement } from 'lit';
-import { property } from './decorators.js';
+import { LitElement, type PropertyDeclarations } from 'lit';
 import type { ReelTransport } from '../transport/types.js';
 import type { TransportConfig } from './transport-controller.js';
 
@@ -9,20 +8,33 @@ import type { TransportConfig } from './transport-controller.js';
  * `TransportController`.
  */
 export class ConnectedElement extends LitElement implements TransportConfig {
+  // Lit's static form, not decorators: a decorated field costs a call to TypeScript's
+  // decorator helper, in a chunk of its own up front for an element that has no other.
+  static override properties: PropertyDeclarations = {
+    transport: {},
+    endpoint: {},
+    token: {},
+    getToken: { attribute: false },
+    user: {},
+    userName: { attribute: 'user-name' },
+    room: {},
+    conversation: { reflect: true },
+  };
+
   /** A registered transport's name (`http`, `memory`, …) as attribute, or a transport object as property. */
-  @property() transport?: string | ReelTransport;
+  transport?: string | ReelTransport;
   /** The backend's base URL (http transport). */
-  @property() endpoint?: string;
+  endpoint?: string;
   /** A bearer token for the backend (or use `getToken`). */
-  @property() token?: string;
+  token?: string;
   /** Called for a fresh token whenever the transport needs one (takes precedence over `token`). */
-  @property({ attribute: false }) getToken?: () => string | Promise<string>;
+  getToken?: () => string | Promise<string>;
   /** This person's user id, for transports without tokens (memory; http takes it from the token). */
-  @property() user?: string;
+  user?: string;
   /** This person's display name (memory transport). */
-  @property({ attribute: 'user-name' }) userName?: string;
+  userName?: string;
   /** The in-page room a memory transport shares (default `default`). */
-  @property() room?: string;
+  room?: string;
   /** The conversation the element works in. */
-  @property({ reflect: true }) conversation?: string;
+  conversation?: string;
 }

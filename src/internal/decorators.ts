@@ -7,6 +7,9 @@ type LegacyDecorator = (proto: object, name: PropertyKey) => void;
  * Lit's `@property` and `@state`, the experimentalDecorators form only (this code base's):
  * lit's own also carry the standard-decorators form, which costs each element's entry
  * ~0.3 KB gzip up front. Named as lit's, so the manifest analyzer reads them as lit's.
+ * `<reel-player>` and `ConnectedElement` use lit's `static properties` instead: any
+ * decorator brings TypeScript's helper, which esbuild puts in a chunk of its own (the
+ * player's entry has no other use for it).
  */
 export function property(options?: PropertyDeclaration): LegacyDecorator {
   return (proto, name) => {

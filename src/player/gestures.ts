@@ -17,7 +17,7 @@ export interface GestureActions {
  * The player's stories gestures on the picture: a tap on the left third goes back, elsewhere
  * on; a swipe goes back or on; press and hold pauses while held. Loaded with the playback
  * (the sequencer owns them): before it is in, none of them would do anything. The keyboard
- * shortcuts are the element's own (`reel-player.ts`).
+ * shortcuts are the controls' (`player-controls.ts`).
  */
 export class Gestures {
   private readonly timers = new Timers();

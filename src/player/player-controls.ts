@@ -1,152 +1,183 @@
 import { html, nothing, type TemplateResult } from 'lit';
-import type { Clip } from '../internal/events.js';
+import { adoptLazyStyles } from '../internal/lazy-styles.js';
+import type { ReelPlayer } from './reel-player.js';
+import type { ReelState } from './reel-state.js';
 import type { PlayerStrings } from './strings.js';
+import controlsStyles from './player-controls.styles.js';
+import { icon, iconPlay } from './icons.js';
 
-/** What `<reel-player>`'s controls show; the element passes it at each render. */
-export interface ControlsState {
-  s: PlayerStrings;
+const RATES = [1, 1.5, 2];
+
+/** What the controls need of `<reel-player>` beyond its public side. */
+export interface ControlsHooks {
+  /** The texts, in the element's language. */
+  text(): PlayerStrings;
   /** Fills a text's `{placeholders}` (in the element's language). */
   format(template: string, values: Record<string, string | number>): string;
-  total: number;
-  showPlay: boolean;
-  muted: boolean;
-  needsUnmute: boolean;
-  rate: number;
 }
 
-/** What the controls ask of the element. */
-export interface ControlsActions {
-  back(): void;
-  next(): void;
-  togglePlay(): void;
-  toggleMute(): void;
-  cycleRate(): void;
-  unmute(): void;
-}
+/**
+ * `<reel-player>`'s controls, loaded with the playback (the sequencer owns them): the
+ * per-clip progress, the row of buttons, the unmute button and the keyboard shortcuts, with
+ * their styles (added to the shadow root as a second stylesheet). Up front the element shows
+ * only the picture and its play button: before playback is in, none of these could act.
+ */
+export class PlayerControls {
+  constructor(
+    private readonly host: ReelPlayer,
+    private readonly reel: ReelState,
+    private readonly hooks: ControlsHooks,
+  ) {
+    adoptLazyStyles(host.shadowRoot, controlsStyles);
+  }
 
-/** Where the reel is, for its per-clip progress segments. */
-export interface ProgressState {
-  list: readonly Clip[];
-  durations: readonly number[];
-  index: number;
-  offset: number;
-  ended: boolean;
-  failed: ReadonlySet<number>;
-}
+  /** The keyboard shortcuts on the focused reel: arrows, space or k, m. */
+  onKeyDown(event: KeyboardEvent): void {
+    const onButton = (event.composedPath()[0] as Element)?.localName === 'button';
+    switch (event.key) {
+      case 'ArrowRight':
+        this.host.next();
+        break;
+      case 'ArrowLeft':
+        this.host.back();
+        break;
+      case ' ':
+      case 'k':
+        if (onButton && event.key === ' ') return;
+        this.togglePlay();
+        break;
+      case 'm':
+        this.toggleMute();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
 
-/** One segment per clip: full when played, filling while it plays. */
-export function renderProgress(state: ControlsState, at: ProgressState): TemplateResult {
-  const { s, total } = state;
-  // Media stay left to right in any language (they follow time, as players everywhere do).
-  return html`<div part="progress" class="progress" dir="ltr">
-    ${at.list.map((clip, i) => {
-      const duration = at.durations[i];
-      const value =
-        i < at.index || (i === at.index && at.ended)
-          ? 100
-          : i === at.index && duration > 0
-            ? Math.min(100, Math.round((at.offset / duration) * 100))
-            : 0;
-      const parts = [
-        'segment',
-        clip.watched ? 'segment-watched' : '',
-        at.failed.has(i) ? 'segment-failed' : '',
-        i === at.index ? 'segment-current' : '',
-      ].join(' ');
-      return html`<div
-        part=${parts}
-        class="segment"
-        role="progressbar"
-        aria-label=${state.format(s.clipProgress, { n: i + 1, total })}
-        aria-valuemin="0"
-        aria-valuemax="100"
-        aria-valuenow=${value}
-        ?data-failed=${at.failed.has(i)}
-      >
-        <div part="segment-fill" class="fill" style="width: ${value}%"></div>
-      </div>`;
-    })}
-  </div>`;
-}
+  private togglePlay(): void {
+    if (this.reel.paused || this.reel.ended) void this.host.play();
+    else this.host.pause();
+  }
 
-/** The large button over the picture: unmute (autoplay had to mute), or play when paused. */
-export function renderOverlay(
-  state: ControlsState,
-  actions: ControlsActions,
-): TemplateResult | typeof nothing {
-  const { s } = state;
-  if (state.needsUnmute)
+  private toggleMute(): void {
+    this.host.muted = !this.host.muted;
+    this.reel.needsUnmute = false;
+    this.host.requestUpdate();
+  }
+
+  private unmute(): void {
+    this.host.muted = false;
+    this.reel.needsUnmute = false;
+    this.host.requestUpdate();
+    if (this.reel.paused) void this.host.play();
+  }
+
+  private cycleRate(): void {
+    const at = RATES.indexOf(this.reel.rate);
+    this.host.playbackRate = RATES[(at + 1) % RATES.length];
+  }
+
+  /** One segment per clip: full when played, filling while it plays. */
+  renderProgress(): TemplateResult {
+    const { reel } = this;
+    const total = reel.list.length;
+    // Media stay left to right in any language (they follow time, as players everywhere do).
+    return html`<div part="progress" class="progress" dir="ltr">
+      ${reel.list.map((clip, i) => {
+        const duration = reel.durations[i];
+        const value =
+          i < reel.index || (i === reel.index && reel.ended)
+            ? 100
+            : i === reel.index && duration > 0
+              ? Math.min(100, Math.round((reel.offset / duration) * 100))
+              : 0;
+        const failed = reel.failed.has(i);
+        const parts = [
+          'segment',
+          clip.watched ? 'segment-watched' : '',
+          failed ? 'segment-failed' : '',
+          i === reel.index ? 'segment-current' : '',
+        ].join(' ');
+        return html`<div
+          part=${parts}
+          class="segment"
+          role="progressbar"
+          aria-label=${this.hooks.format(this.hooks.text().clipProgress, { n: i + 1, total })}
+          aria-valuemin="0"
+          aria-valuemax="100"
+          aria-valuenow=${value}
+          ?data-failed=${failed}
+        >
+          <div part="segment-fill" class="fill" style="width: ${value}%"></div>
+        </div>`;
+      })}
+    </div>`;
+  }
+
+  /** The large button over the picture when autoplay had to mute: unmute. */
+  renderUnmute(): TemplateResult | typeof nothing {
+    if (!this.reel.needsUnmute) return nothing;
     return html`<button
       part="overlay-button unmute-button"
       class="overlay"
-      @click=${actions.unmute}
+      @click=${() => this.unmute()}
     >
-      ${iconMuted} <span>${s.tapToUnmute}</span>
+      ${iconMuted} <span>${this.hooks.text().tapToUnmute}</span>
     </button>`;
-  if (state.showPlay)
-    return html`<button
-      part="overlay-button"
-      class="overlay"
-      aria-label=${s.play}
-      @click=${actions.togglePlay}
-    >
-      ${iconPlay}
-    </button>`;
-  return nothing;
+  }
+
+  /** The row of buttons: back, play / pause, mute, speed, next. */
+  renderRow(showPlay: boolean): TemplateResult {
+    const s = this.hooks.text();
+    const { format } = this.hooks;
+    const empty = this.reel.list.length === 0;
+    const { muted } = this.host;
+    const rateText = format(s.rate, { rate: this.reel.rate });
+    return html`<div part="controls" class="controls" dir="ltr">
+      <button
+        part="button back-button"
+        aria-label=${s.back}
+        ?disabled=${empty}
+        @click=${() => this.host.back()}
+      >
+        ${iconBack}
+      </button>
+      <button
+        part="button play-button"
+        aria-label=${showPlay ? s.play : s.pause}
+        ?disabled=${empty}
+        @click=${() => this.togglePlay()}
+      >
+        ${showPlay ? iconPlay : iconPause}
+      </button>
+      <button
+        part="button mute-button"
+        aria-label=${muted ? s.unmute : s.mute}
+        aria-pressed=${muted ? 'true' : 'false'}
+        @click=${() => this.toggleMute()}
+      >
+        ${muted ? iconMuted : iconSound}
+      </button>
+      <button
+        part="button rate-button"
+        aria-label=${format(s.speed, { rate: rateText })}
+        @click=${() => this.cycleRate()}
+      >
+        <span part="icon">${rateText}</span>
+      </button>
+      <button
+        part="button next-button"
+        aria-label=${s.next}
+        ?disabled=${empty}
+        @click=${() => this.host.next()}
+      >
+        ${iconNext}
+      </button>
+    </div>`;
+  }
 }
 
-/** The row of buttons: back, play / pause, mute, speed, next. */
-export function renderControls(state: ControlsState, actions: ControlsActions): TemplateResult {
-  const { s, total, showPlay, muted, rate } = state;
-  const rateText = state.format(s.rate, { rate });
-  return html`<div part="controls" class="controls" dir="ltr">
-    <button
-      part="button back-button"
-      aria-label=${s.back}
-      ?disabled=${total === 0}
-      @click=${actions.back}
-    >
-      ${iconBack}
-    </button>
-    <button
-      part="button play-button"
-      aria-label=${showPlay ? s.play : s.pause}
-      ?disabled=${total === 0}
-      @click=${actions.togglePlay}
-    >
-      ${showPlay ? iconPlay : iconPause}
-    </button>
-    <button
-      part="button mute-button"
-      aria-label=${muted ? s.unmute : s.mute}
-      aria-pressed=${muted ? 'true' : 'false'}
-      @click=${actions.toggleMute}
-    >
-      ${muted ? iconMuted : iconSound}
-    </button>
-    <button
-      part="button rate-button"
-      aria-label=${state.format(s.speed, { rate: rateText })}
-      @click=${actions.cycleRate}
-    >
-      <span part="icon">${rateText}</span>
-    </button>
-    <button
-      part="button next-button"
-      aria-label=${s.next}
-      ?disabled=${total === 0}
-      @click=${actions.next}
-    >
-      ${iconNext}
-    </button>
-  </div>`;
-}
-
-const icon = (path: string) =>
-  html`<svg part="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-    <path d=${path}></path>
-  </svg>`;
-const iconPlay = icon('M8 5v14l11-7z');
 const iconPause = icon('M6 5h4v14H6zm8 0h4v14h-4z');
 const iconBack = icon('M6 6h2v12H6zm3.5 6 8.5 6V6z');
 const iconNext = icon('M16 6h2v12h-2zM6 18l8.5-6L6 6z');

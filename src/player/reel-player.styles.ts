@@ -1,12 +1,12 @@
 import { css } from 'lit';
 
+// What shows before playback is in: the picture, the play button over it and the note. The
+// progress, the row of buttons, the failure looks and the live region's (empty until
+// playback announces a clip) come with the controls (player-controls.styles.ts).
 export default css`
   :host {
     --_player-bg: var(--reel-player-background, #000);
     --_player-radius: var(--reel-player-radius, var(--_radius));
-    --_progress: var(--reel-player-progress-color, #fff);
-    --_track: var(--reel-player-progress-track, rgb(255 255 255 / 35%));
-    --_progress-height: var(--reel-player-progress-height, 3px);
     --_control: var(--reel-player-control-color, #fff);
     display: block;
     position: relative;
@@ -23,10 +23,6 @@ export default css`
     user-select: none;
     -webkit-user-select: none;
     touch-action: pan-y;
-  }
-  .base:focus-visible {
-    outline: none;
-    box-shadow: var(--_focus);
   }
 
   .stage {
@@ -47,47 +43,6 @@ export default css`
     visibility: visible;
   }
 
-  .progress {
-    position: absolute;
-    z-index: 2;
-    inset: 8px 8px auto;
-    display: flex;
-    gap: 4px;
-    pointer-events: none;
-  }
-  .segment {
-    flex: 1;
-    height: var(--_progress-height);
-    border-radius: var(--_progress-height);
-    background: var(--_track);
-    overflow: hidden;
-  }
-  .segment[data-failed] {
-    background: color-mix(in srgb, var(--_danger) 70%, transparent);
-  }
-  .fill {
-    height: 100%;
-    background: var(--_progress);
-    transition: width 250ms linear;
-  }
-
-  .controls {
-    position: absolute;
-    z-index: 2;
-    inset: auto 0 0;
-    display: flex;
-    align-items: center;
-    gap: 4px;
-    padding: 24px 8px 8px;
-    background: linear-gradient(transparent, rgb(0 0 0 / 45%));
-    pointer-events: none;
-  }
-  .controls button {
-    pointer-events: auto;
-  }
-  .controls .rate-spacer {
-    flex: 1;
-  }
   button {
     display: inline-flex;
     align-items: center;
@@ -103,13 +58,6 @@ export default css`
   }
   button:hover {
     background: rgb(255 255 255 / 15%);
-  }
-  button:disabled {
-    opacity: 0.4;
-    cursor: default;
-  }
-  button[part~='mute-button'] {
-    margin-inline-start: auto;
   }
   svg {
     width: 24px;
@@ -150,26 +98,5 @@ export default css`
     font-size: 0.875rem;
     text-align: center;
     pointer-events: none;
-  }
-  .note[data-error] {
-    border-inline-start: 3px solid var(--_danger);
-  }
-
-  .sr-only {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    margin: -1px;
-    padding: 0;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    white-space: nowrap;
-    border: 0;
-  }
-
-  @media (prefers-reduced-motion: reduce) {
-    .fill {
-      transition: none;
-    }
   }
 `;

@@ -1,25 +1,18 @@
-import { html, LitElement, nothing, type PropertyValues } from 'lit';
-import { property, state } from '../internal/decorators.js';
+import { html, LitElement, nothing, type PropertyDeclarations, type PropertyValues } from 'lit';
 import { emit, type Clip } from '../internal/events.js';
 import { Localizer } from '../internal/i18n.js';
 import { themeStyles } from '../internal/theme.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import { ReelError } from '../transport/errors.js';
 import { checkClips, readClipChildren, sameClips } from './clip-list.js';
-import {
-  renderControls,
-  renderOverlay,
-  renderProgress,
-  type ControlsActions,
-  type ControlsState,
-} from './player-controls.js';
+import { iconPlay } from './icons.js';
 import type { TransportClips } from './player-transport.js';
 import styles from './reel-player.styles.js';
 import { playerStrings, type PlayerStrings } from './strings.js';
 import { ReelState } from './reel-state.js';
 import type { Sequencer } from './sequencer.js';
 
-/** The playback (engines, sequencing, watchdog), loaded once, when a reel first has clips. */
+/** The playback (engines, sequencing, watchdog, controls), loaded once, as a player connects. */
 let playback: Promise<typeof import('./sequencer.js')> | undefined;
 function loadPlayback(): Promise<typeof import('./sequencer.js')> {
   // A failed load is tried again next time.
@@ -29,8 +22,6 @@ function loadPlayback(): Promise<typeof import('./sequencer.js')> {
   });
   return playback;
 }
-
-const RATES = [1, 1.5, 2];
 
 /**
  * Plays a list of video clips back to back as one reel, stories style, with no visible gap
@@ -82,27 +73,41 @@ export class ReelPlayer extends ConnectedElement {
     delegatesFocus: true,
   };
 
-  /** Whose clips play (transport mode): a user id. */
-  @property() owner?: string;
-  /** The clips, when the host lists them itself (takes precedence over children and transport). */
-  @property({ attribute: false }) clips?: Clip[];
-  /** Replaces any of the texts (see `playerStrings`). */
-  @property({ attribute: false }) strings?: Partial<PlayerStrings>;
-  /** Starts playing as soon as the first clip can (muted if the browser requires it). */
-  @property({ type: Boolean }) autoplay = false;
-  /** Sound off. */
-  @property({ type: Boolean, reflect: true }) muted = false;
-  /** Playback speed, 0.25 to 4. */
-  @property({ attribute: 'playback-rate', type: Number }) playbackRate = 1;
-  /** Where the reel starts: `unwatched` (the first clip not yet watched) or a clip index. */
-  @property() start = 'unwatched';
+  // Lit's static form, not decorators: each decorated field costs a call to TypeScript's
+  // decorator helper, which esbuild puts in a chunk of its own up front (~0.3 KB gzip).
+  static override properties: PropertyDeclarations = {
+    owner: {},
+    clips: { attribute: false },
+    strings: { attribute: false },
+    autoplay: { type: Boolean },
+    muted: { type: Boolean, reflect: true },
+    playbackRate: { attribute: 'playback-rate', type: Number },
+    start: {},
+    transportClips: { state: true, attribute: false },
+    childClips: { state: true, attribute: false },
+  };
 
-  @state() private transportClips: Clip[] = [];
-  @state() private childClips: Clip[] = [];
+  /** Whose clips play (transport mode): a user id. */
+  owner?: string;
+  /** The clips, when the host lists them itself (takes precedence over children and transport). */
+  clips?: Clip[];
+  /** Replaces any of the texts (see `playerStrings`). */
+  strings?: Partial<PlayerStrings>;
+  /** Starts playing as soon as the first clip can (muted if the browser requires it). */
+  autoplay = false;
+  /** Sound off. */
+  muted = false;
+  /** Playback speed, 0.25 to 4. */
+  playbackRate = 1;
+  /** Where the reel starts: `unwatched` (the first clip not yet watched) or a clip index. */
+  start = 'unwatched';
+
+  private transportClips: Clip[] = [];
+  private childClips: Clip[] = [];
 
   /** Where the reel is (rendered here, moved on by the sequencer). */
   private readonly reel = new ReelState();
-  /** The playback (engines, sequencing, watchdog), loaded when the reel first has clips. */
+  /** The playback (engines, sequencing, watchdog, controls), loaded as the element connects. */
   private sequencer?: Sequencer;
   /** The transport mode, loaded once the element is given a transport. */
   private fromTransport?: TransportClips;
@@ -139,6 +144,12 @@ export class ReelPlayer extends ConnectedElement {
     this.childObserver.observe(this, { childList: true, subtree: true, attributes: true });
     this.readChildren();
     this.requestUpdate();
+    // The controls come with the playback: it loads now, not when the clips are known (a
+    // failed load is reported by the reel's start, which tries again).
+    this.loadSequencer().then(
+      () => this.requestUpdate(),
+      () => undefined,
+    );
   }
 
   override disconnectedCallback(): void {
@@ -340,31 +351,6 @@ export class ReelPlayer extends ConnectedElement {
     emit(this, 'reel-error', { error });
   }
 
-  // Controls ------------------------------------------------------------------------------
-
-  private togglePlay(): void {
-    if (this.reel.paused || this.reel.ended) void this.play();
-    else this.pause();
-  }
-
-  private toggleMute(): void {
-    this.muted = !this.muted;
-    this.reel.needsUnmute = false;
-    this.requestUpdate();
-  }
-
-  private unmute(): void {
-    this.muted = false;
-    this.reel.needsUnmute = false;
-    this.requestUpdate();
-    if (this.reel.paused) void this.play();
-  }
-
-  private cycleRate(): void {
-    const at = RATES.indexOf(this.reel.rate);
-    this.playbackRate = RATES[(at + 1) % RATES.length];
-  }
-
   private onMediaEvent(event: Event): void {
     this.sequencer?.onMediaEvent(event);
   }
@@ -373,29 +359,9 @@ export class ReelPlayer extends ConnectedElement {
   private readonly onPointer = (event: PointerEvent): void =>
     this.sequencer?.gestures.handle(event);
 
-  /** The keyboard shortcuts: arrows, space or k, m. */
-  private readonly onKeyDown = (event: KeyboardEvent): void => {
-    const onButton = (event.composedPath()[0] as Element)?.localName === 'button';
-    switch (event.key) {
-      case 'ArrowRight':
-        this.next();
-        break;
-      case 'ArrowLeft':
-        this.back();
-        break;
-      case ' ':
-      case 'k':
-        if (onButton && event.key === ' ') return;
-        this.togglePlay();
-        break;
-      case 'm':
-        this.toggleMute();
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
-  };
+  /** The keyboard shortcuts: the controls' (loaded with the playback). */
+  private readonly onKeyDown = (event: KeyboardEvent): void =>
+    this.sequencer?.controls.onKeyDown(event);
 
   protected override render() {
     const s = this.text;
@@ -407,23 +373,9 @@ export class ReelPlayer extends ConnectedElement {
       (this.reel.paused || this.reel.ended) &&
       !this.reel.held;
     const note = total === 0 ? s.empty : this.reel.note;
-    const controls: ControlsState = {
-      s,
-      format: this.format,
-      total,
-      showPlay,
-      muted: this.muted,
-      needsUnmute: this.reel.needsUnmute,
-      rate: this.reel.rate,
-    };
-    const actions: ControlsActions = {
-      back: () => this.back(),
-      next: () => this.next(),
-      togglePlay: () => this.togglePlay(),
-      toggleMute: () => this.toggleMute(),
-      cycleRate: () => this.cycleRate(),
-      unmute: () => this.unmute(),
-    };
+    // Up front: the picture and the play button. The progress, the row of buttons and the
+    // unmute button are the controls', loaded with the playback a few ms later.
+    const controls = this.sequencer?.controls;
     return html`
       <div
         part="base"
@@ -435,14 +387,7 @@ export class ReelPlayer extends ConnectedElement {
         tabindex="0"
         @keydown=${this.onKeyDown}
       >
-        ${renderProgress(controls, {
-          list: this.reel.list,
-          durations: this.reel.durations,
-          index: this.reel.index,
-          offset: this.reel.offset,
-          ended: this.reel.ended,
-          failed: this.reel.failed,
-        })}
+        ${controls?.renderProgress()}
         <div
           part="stage"
           class="stage"
@@ -467,7 +412,19 @@ export class ReelPlayer extends ConnectedElement {
               ></video>`,
           )}
         </div>
-        ${renderOverlay(controls, actions)} ${renderControls(controls, actions)}
+        ${
+          showPlay
+            ? html`<button
+                part="overlay-button"
+                class="overlay"
+                aria-label=${s.play}
+                @click=${() => void this.play()}
+              >
+                ${iconPlay}
+              </button>`
+            : controls?.renderUnmute()
+        }
+        ${controls?.renderRow(showPlay)}
         ${note ? html`<p part="note" class="note" ?data-error=${this.reel.failed.size > 0 && note !== s.ended}>${note}</p>` : nothing}
         <div part="live-region" class="sr-only" aria-live="polite">
           ${started ? this.reel.announcement : ''}

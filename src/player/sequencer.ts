@@ -5,6 +5,7 @@ import type { ReelTransport } from '../transport/types.js';
 import type { EngineEvents, EngineOptions, PlaybackEngine } from './engine.js';
 import { Gestures } from './gestures.js';
 import { mseSupported } from './hls-engine.js';
+import { PlayerControls } from './player-controls.js';
 import type { ReelPlayer } from './reel-player.js';
 import type { ReelState } from './reel-state.js';
 import type { PlayerStrings } from './strings.js';
@@ -33,16 +34,19 @@ export interface SequencerHooks {
 }
 
 /**
- * `<reel-player>`'s playback, loaded with the engines when a reel first has clips: makes the
- * engine for the list, starts where the reel should, turns what the engine reports (time,
- * lengths, a clip that fails, the end) into the reel's state and events, and keeps the stall
- * watchdog. The element renders that state (`ReelState`) and forwards the person's requests.
+ * `<reel-player>`'s playback, loaded with the engines and the controls as the element
+ * connects: makes the engine for the list, starts where the reel should, turns what the
+ * engine reports (time, lengths, a clip that fails, the end) into the reel's state and
+ * events, and keeps the stall watchdog. The element renders that state (`ReelState`) and
+ * forwards the person's requests.
  */
 export class Sequencer {
   private readonly timers = new Timers();
   private readonly watchdog: Watchdog;
   /** Taps, swipes and press and hold on the picture (the element forwards its events). */
   readonly gestures: Gestures;
+  /** The progress, the row of buttons, the unmute button and the keyboard shortcuts. */
+  readonly controls: PlayerControls;
 
   constructor(
     private readonly host: ReelPlayer,
@@ -68,6 +72,7 @@ export class Sequencer {
       play: () => void host.play(),
       changed: () => this.changed(),
     });
+    this.controls = new PlayerControls(host, reel, hooks);
   }
 
   private changed(): void {

@@ -1,0 +1,75 @@
+import { css } from 'lit';
+
+// The controls' styles, added to the player's shadow root when they load (after its own).
+// Both rows are absolutely placed over the picture: their arrival shifts nothing. The live
+// region's rule is here too: it is empty until playback announces a clip. Reduced motion
+// stops the fill's transition through the shared theme.
+export default css`
+  :host {
+    --_progress: var(--reel-player-progress-color, #fff);
+    --_track: var(--reel-player-progress-track, rgb(255 255 255 / 35%));
+    --_progress-height: var(--reel-player-progress-height, 3px);
+  }
+
+  .progress {
+    position: absolute;
+    z-index: 2;
+    inset: 8px 8px auto;
+    display: flex;
+    gap: 4px;
+    pointer-events: none;
+  }
+  .segment {
+    flex: 1;
+    height: var(--_progress-height);
+    border-radius: var(--_progress-height);
+    background: var(--_track);
+    overflow: hidden;
+  }
+  .segment[data-failed] {
+    background: color-mix(in srgb, var(--_danger) 70%, transparent);
+  }
+  .fill {
+    height: 100%;
+    background: var(--_progress);
+    transition: width 250ms linear;
+  }
+
+  .controls {
+    position: absolute;
+    z-index: 2;
+    inset: auto 0 0;
+    display: flex;
+    align-items: center;
+    gap: 4px;
+    padding: 24px 8px 8px;
+    background: linear-gradient(transparent, rgb(0 0 0 / 45%));
+    pointer-events: none;
+  }
+  .controls button {
+    pointer-events: auto;
+  }
+  button:disabled {
+    opacity: 0.4;
+    cursor: default;
+  }
+  button[part~='mute-button'] {
+    margin-inline-start: auto;
+  }
+
+  .note[data-error] {
+    border-inline-start: 3px solid var(--_danger);
+  }
+
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    margin: -1px;
+    padding: 0;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+    border: 0;
+  }
+`;
