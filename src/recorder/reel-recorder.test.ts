@@ -268,7 +268,9 @@ function press(el: ReelRecorder, name: string): void {
   button!.click();
 }
 
-async function reach(el: ReelRecorder, state: RecorderState, timeout = 5000): Promise<void> {
+// 10 s: a stop waits on the real MediaRecorder's last chunk and the outbox's IndexedDB writes,
+// which took over 5 s once on a loaded machine (a benchmark's browsers beside the suite).
+async function reach(el: ReelRecorder, state: RecorderState, timeout = 10_000): Promise<void> {
   await waitUntil(() => el.state === state, `expected state ${state}, still ${el.state}`, {
     timeout,
   });
