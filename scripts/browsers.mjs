@@ -534,10 +534,8 @@ export class WebKitLauncher {
     throw new Error('The WebKit launcher has no debug mode');
   }
 
-  async stop() {
-    const browser = this.#browser;
-    this.#browser = undefined;
-    if (browser) await (await browser).close();
+  stop() {
+    return this.#restart();
   }
 }
 

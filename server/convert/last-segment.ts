@@ -10,7 +10,7 @@
 // which lasts an average frame — the length probe.ts counts for the upload, so the two agree
 // when every frame came through. The next clip of a stitched reel then starts where this one's video ends.
 // See docs/conversion.md, "Segment lengths".
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Rewrites the last #EXTINF of `dir`'s playlist with what its segment holds, when readable. */
@@ -34,7 +34,7 @@ export async function measureLastSegment(
   let lastStart = 0;
   let count = 0;
   for (const name of names) {
-    const frames = videoFrames(await readFile(join(dir, name!)), video);
+    const frames = videoFrames(await fragmentHeaders(join(dir, name!)), video);
     if (!frames) return;
     start ??= frames.start;
     lastStart = frames.lastStart;
@@ -61,6 +61,35 @@ interface Box {
   type: string;
   start: number; // of the payload
   end: number;
+}
+
+/**
+ * The segment's `moof` boxes, one after another; its media (`mdat`, nearly all of its bytes)
+ * is skipped unread, so measuring a 3-minute take reads kilobytes, not its 13 MB.
+ */
+async function fragmentHeaders(path: string): Promise<Buffer> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const found: Buffer[] = [];
+    const header = Buffer.alloc(16);
+    for (let at = 0; at + 8 <= size;) {
+      await file.read(header, 0, 16, at);
+      let length = header.readUInt32BE(0);
+      if (length === 1) length = Number(header.readBigUInt64BE(8));
+      else if (length === 0) length = size - at;
+      if (length < 8 || at + length > size) break;
+      if (header.toString('latin1', 4, 8) === 'moof') {
+        const moof = Buffer.alloc(length);
+        await file.read(moof, 0, length, at);
+        found.push(moof);
+      }
+      at += length;
+    }
+    return Buffer.concat(found);
+  } finally {
+    await file.close();
+  }
 }
 
 function* boxes(data: Buffer, start = 0, end = data.length): Generator<Box> {

@@ -110,15 +110,7 @@ export default css`
     color: #fff;
     background: var(--_record);
   }
-  .primary.stop::before {
-    content: '';
-    display: inline-block;
-    width: 0.625em;
-    height: 0.625em;
-    margin-inline-end: 0.5em;
-    background: currentColor;
-    border-radius: 2px;
-  }
+  .primary.stop::before,
   .primary.record::before {
     content: '';
     display: inline-block;
@@ -127,5 +119,10 @@ export default css`
     margin-inline-end: 0.5em;
     background: currentColor;
     border-radius: 50%;
+  }
+  .primary.stop::before {
+    width: 0.625em;
+    height: 0.625em;
+    border-radius: 2px;
   }
 `;
