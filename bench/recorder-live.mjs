@@ -2,7 +2,7 @@
 // <reel-recorder> in Chromium to the video being `ready` on the real reference server, with
 // the live conversion on (default) and off (REELCHAT_LIVE_CONVERT=0, the path before it), and
 // the server's CPU time per minute of take. Goal: stop → ready ≤ 0.5 s for every take.
-// Run: node --import tsx bench/recorder-live.mjs [--takes 10,60,180,vp8:60] [--runs 2]
+// Run: node --import tsx bench/recorder-live.mjs [--takes 10,60,180,vp8:60] [--runs 2] [--modes live,off]
 //   a take is `<seconds>` (the type Chromium picks itself: H.264 + Opus in Matroska) or
 //   `vp8:<seconds>` (VP8 + Opus WebM, as Firefox records). Defaults are short (10, vp8:10,
 //   one run) so `npm run bench` stays quick; the figures in docs/ used the long form.
@@ -41,7 +41,8 @@ const TAKES = arg('takes', '10,vp8:10')
     return { format, seconds: Number(seconds) };
   });
 const RUNS = Number(arg('runs', '1'));
-const MODES = ['live', 'off'];
+// --modes live skips the path before it (for looking at the live path's end alone).
+const MODES = arg('modes', 'live,off').split(',');
 const GOAL_S = 0.5;
 const TICKS_PER_S = 100; // getconf CLK_TCK on Linux
 
@@ -156,6 +157,7 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) 
     duration: ready.video.duration,
     uploadedS: (events['reel-upload-complete'][0].at - stopAt) / 1000,
     readyS: (ready.at - stopAt) / 1000,
+    videoId: video.id,
   };
 };
 `;
@@ -216,13 +218,29 @@ async function recordOnce(browser, origin, server, take) {
   // The live pool logs when it gives up (the stored bytes are then converted as before).
   const gaveUp = /live conversion of \S+ gave up \(([^)]*)\)/.exec(server.log.join(''));
   server.log.length = 0;
+  const live = server.liveEvents.find((event) => event.video === result.videoId);
   const cpuS = (marks.ready.ticks - marks.start.ticks) / TICKS_PER_S;
   return {
     ...result,
     gaveUp: gaveUp?.[1],
+    live,
     cpuPerMinS: (cpuS * 60) / take.seconds,
     load: marks.ready.load,
   };
+}
+
+/** The live path's end, from the server's `live` log event: each step's ms after the upload. */
+function finishSteps(result) {
+  const lag = result.duration - result.live.outputAtCompleteS;
+  const steps = ['fedMs', 'hlsMs', 'scanMs', 'posterMs', 'checkedMs', 'inPlaceMs'];
+  const uploadedToReadyMs = (result.readyS - result.uploadedS) * 1000;
+  return (
+    steps
+      .filter((step) => result.live[step] !== undefined)
+      .map((step) => `${step.slice(0, -2)} +${Math.round(result.live[step])}`)
+      .join(', ') +
+    ` ms; ffmpeg was ${lag.toFixed(2)} s behind; the client saw it uploaded at +${Math.round(result.uploadedS * 1000)} ms after stop, ready ${Math.round(uploadedToReadyMs)} ms later`
+  );
 }
 
 const median = (values) => {
@@ -236,7 +254,8 @@ async function main() {
   const script = await bundle();
   const pageServer = await servePage(script);
   const origin = `http://127.0.0.1:${pageServer.address().port}`;
-  const env = { REELCHAT_ALLOWED_ORIGINS: origin };
+  // The JSON log's `live` events say where the live path's wait after the upload goes.
+  const env = { REELCHAT_ALLOWED_ORIGINS: origin, REELCHAT_LOG: 'json' };
   const servers = {
     live: await startReferenceServer({ env }),
     off: await startReferenceServer({ env: { ...env, REELCHAT_LIVE_CONVERT: '0' } }),
@@ -244,6 +263,17 @@ async function main() {
   for (const server of Object.values(servers)) {
     server.log = [];
     server.child.stderr.on('data', (chunk) => server.log.push(String(chunk)));
+    server.liveEvents = [];
+    let partial = '';
+    server.child.stdout.on('data', (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const text of lines) {
+        if (!text.startsWith('{')) continue;
+        const event = JSON.parse(text);
+        if (event.kind === 'live') server.liveEvents.push(event);
+      }
+    });
   }
   const browser = await chromium.launch({
     executablePath: requireChromium(),
@@ -263,6 +293,7 @@ async function main() {
               `(${result.mimeType}, ${result.bytes} B, load ${result.load.toFixed(2)})` +
               (result.gaveUp ? ` — live gave up: ${result.gaveUp}` : ''),
           );
+          if (result.live) console.error(`  after the upload completed: ${finishSteps(result)}`);
         }
       }
     }

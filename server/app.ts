@@ -138,6 +138,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
           idleTimeoutMs: config.liveConvert.idleS * 1000,
           uploadPath: (id): string => uploads.path(id),
           outputDir: (id): string => media.outputDir(id),
+          onFinished: (id, outcome) => log.event('live', { video: id, ...outcome }),
         })
       : undefined;
   // Per user, across every instance in scaled mode (else N instances would allow N× each).

@@ -4,7 +4,12 @@
 // the job queue's slots: a live conversion lasts as long as its recording (minutes) and
 // mostly waits for bytes, so holding a queue slot would stall finished uploads behind it.
 import { stat } from 'node:fs/promises';
-import { LiveConversion, type LiveOptions, type LiveResult } from './live.js';
+import {
+  LiveConversion,
+  type LiveFinishTimings,
+  type LiveOptions,
+  type LiveResult,
+} from './live.js';
 
 export interface LivePoolOptions extends LiveOptions {
   /** Live conversions at once; 0 turns the live path off. */
@@ -15,7 +20,11 @@ export interface LivePoolOptions extends LiveOptions {
   uploadPath(videoId: string): string;
   /** The folder a video's HLS files go into (must not exist yet). */
   outputDir(videoId: string): string;
+  /** Each conversion's end, used or given up, with the times of its last steps (the log). */
+  onFinished?(videoId: string, outcome: LiveOutcome): void;
 }
+
+export type LiveOutcome = LiveFinishTimings & { used: boolean; reason?: string };
 
 /** What happened, for the tests and the bench. */
 export interface LiveStats {
@@ -57,6 +66,11 @@ export class LiveConversions {
     this.running.set(videoId, entry);
     void live.result.then((result) => {
       if (this.running.get(videoId) === entry) this.running.delete(videoId);
+      this.options.onFinished?.(videoId, {
+        used: result !== undefined,
+        ...(result ? {} : { reason: live.failure }),
+        ...live.timings,
+      });
       if (result) return;
       this.stats.gaveUp++;
       if (entry.removed) return;

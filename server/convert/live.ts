@@ -50,6 +50,27 @@ export interface LiveOptions {
 /** A finished live conversion, its folder in place: what markVideoReady needs. */
 export type LiveResult = ConvertResult & { sha256: string };
 
+/**
+ * Milliseconds from the upload's completion to each step of the end (for the log and the
+ * bench: where the wait after Stop goes). Steps not reached are absent.
+ */
+export interface LiveFinishTimings {
+  /** How far ffmpeg's output had got (s of video) when the upload completed. */
+  outputAtCompleteS?: number;
+  /** The last stored byte was written to ffmpeg and the packet scan. */
+  fedMs?: number;
+  /** ffmpeg wrote the last segment and the playlist's end, and exited. */
+  hlsMs?: number;
+  /** The packet scan of the complete file ended. */
+  scanMs?: number;
+  /** The poster run ended (it starts from the first seconds; usually long done). */
+  posterMs?: number;
+  /** The last segment measured and the output checked. */
+  checkedMs?: number;
+  /** The folder renamed into place. */
+  inPlaceMs?: number;
+}
+
 /** Tries to read the first part this many times (it may be too short yet) before giving up. */
 const FIRST_PART_PROBES = 4;
 /** Looks at the stored file this often between PATCHes (a long PATCH is read as it arrives). */
@@ -69,6 +90,8 @@ export class LiveConversion {
   readonly result: Promise<LiveResult | undefined>;
   /** Why it gave up (for logs and tests). */
   failure: string | undefined;
+  readonly timings: LiveFinishTimings = {};
+  private completedAt: number | undefined;
   private readonly stop = new AbortController();
   private readonly hash = createHash('sha256');
   private completedSize: number | undefined;
@@ -106,6 +129,8 @@ export class LiveConversion {
   complete(size: number): Promise<LiveResult | undefined> {
     if (this.completedSize === undefined) {
       this.completedSize = size;
+      this.completedAt = performance.now();
+      this.timings.outputAtCompleteS = Math.round(this.outTimeS * 100) / 100;
       this.finishTimer = setTimeout(
         () => this.abort(new LiveGaveUp('it did not finish in time after the upload completed')),
         this.options.finishTimeoutMs,
@@ -119,6 +144,12 @@ export class LiveConversion {
   abort(reason: unknown): void {
     this.stop.abort(reason);
     this.wake();
+  }
+
+  /** Notes a step of the end, once the upload is complete (see LiveFinishTimings). */
+  private mark(step: Exclude<keyof LiveFinishTimings, 'outputAtCompleteS'>): void {
+    if (this.completedAt === undefined) return;
+    this.timings[step] = Math.round((performance.now() - this.completedAt) * 10) / 10;
   }
 
   private wake(): void {
@@ -143,6 +174,7 @@ export class LiveConversion {
       await rm(this.outputDir, { recursive: true, force: true });
       await rename(temp, this.outputDir);
       renamed = true;
+      this.mark('inPlaceMs');
       return result;
     } finally {
       if (!renamed) await rm(temp, { recursive: true, force: true });
@@ -232,7 +264,7 @@ export class LiveConversion {
       runs.push(run);
       return run;
     };
-    started(hls.run());
+    void started(hls.run()).then(() => this.mark('hlsMs'), () => undefined);
     // The packet scan of probe.ts, reading the same bytes beside ffmpeg: when the last byte
     // is in, the length, frame count and frame order of the complete file are known.
     const packets = started(
@@ -246,6 +278,7 @@ export class LiveConversion {
         ...pipe(),
       }),
     );
+    void packets.then(() => this.mark('scanMs'), () => undefined);
     let poster: FfmpegProcess | undefined;
     const startPoster = (): void => {
       if (poster) return;
@@ -258,7 +291,7 @@ export class LiveConversion {
         signal,
         niceness: 0,
       });
-      started(poster.run());
+      void started(poster.run()).then(() => this.mark('posterMs'), () => undefined);
     };
     memory.start();
     try {
@@ -268,6 +301,7 @@ export class LiveConversion {
         (error: unknown) => Promise.reject(error),
       );
       await this.feed(await Promise.race([Promise.all(stdins), ended]), signal);
+      this.mark('fedMs');
       startPoster();
       const outcomes = await Promise.allSettled(runs);
       const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
@@ -285,6 +319,7 @@ export class LiveConversion {
       }
       await measureLastSegment(temp, OUTPUT);
       const duration = await checkOutput(temp, scan.durationS);
+      this.mark('checkedMs');
       return {
         duration,
         width: plan.width,
