@@ -2,7 +2,8 @@
 // <reel-recorder> in Chromium to the video being `ready` on the real reference server, with
 // the live conversion on (default) and off (REELCHAT_LIVE_CONVERT=0, the path before it), and
 // the server's CPU time per minute of take. Goal: stop → ready ≤ 0.5 s for every take.
-// Run: node --import tsx bench/recorder-live.mjs [--takes 10,60,180,vp8:60] [--runs 2] [--modes live,off]
+// Run: node --import tsx bench/recorder-live.mjs [--takes 10,60,180,vp8:60] [--runs 2]
+//   [--modes live,off] [--review 2]
 //   a take is `<seconds>` (the type Chromium picks itself: H.264 + Opus in Matroska) or
 //   `vp8:<seconds>` (VP8 + Opus WebM, as Firefox records). Defaults are short (10, vp8:10,
 //   one run) so `npm run bench` stays quick; the figures in docs/ used the long form.
@@ -41,6 +42,8 @@ const TAKES = arg('takes', '10,vp8:10')
     return { format, seconds: Number(seconds) };
   });
 const RUNS = Number(arg('runs', '1'));
+// --review <s>: no `no-confirm`; the take is reviewed this long, then sent: timed from Send.
+const REVIEW_S = arg('review') === undefined ? undefined : Number(arg('review'));
 // --modes live skips the path before it (for looking at the live path's end alone).
 const MODES = arg('modes', 'live,off').split(',');
 const GOAL_S = 0.5;
@@ -94,7 +97,7 @@ const until = (test, what, ms = 120000) => new Promise((resolve, reject) => {
   poll();
 });
 
-window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) => {
+window.benchRecord = async ({ endpoint, token, conversation, seconds, format, reviewS }) => {
   const defaultType = pickRecordingType();
   if (format === 'vp8') {
     // The recorder has no type option: it takes the first of RECORDING_TYPES the browser
@@ -120,7 +123,7 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) 
   el.setAttribute('token', token);
   el.setAttribute('conversation', conversation);
   el.setAttribute('max-duration', String(seconds + 30));
-  el.setAttribute('no-confirm', '');
+  if (reviewS === undefined) el.setAttribute('no-confirm', '');
   el.setAttribute('autostart', '');
   el.outbox = new Outbox({ name: 'bench-' + conversation });
   const events = {};
@@ -138,8 +141,17 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) 
   const recordAt = events['reel-record-start'][0].at;
   await window.benchMark('start');
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000 - (performance.now() - recordAt)));
-  const stopAt = performance.now();
+  let stopAt = performance.now();
+  let stopEpochMs = Date.now();
   button('stop-button').click();
+  if (reviewS !== undefined) {
+    // The person watches the take back, then presses Send: timed from Send.
+    await until(() => el.state === 'reviewing', 'the review', 20000);
+    await new Promise((resolve) => setTimeout(resolve, reviewS * 1000));
+    stopAt = performance.now();
+    stopEpochMs = Date.now();
+    button('send-button').click();
+  }
   await until(() => events['reel-upload-complete'].length || events['reel-error'].length, 'the upload', seconds * 1000 + 60000);
   if (events['reel-error'].length) throw new Error(String(events['reel-error'][0].detail.error));
   const video = events['reel-upload-complete'][0].detail;
@@ -158,6 +170,7 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) 
     uploadedS: (events['reel-upload-complete'][0].at - stopAt) / 1000,
     readyS: (ready.at - stopAt) / 1000,
     videoId: video.id,
+    stopEpochMs,
   };
 };
 `;
@@ -213,6 +226,7 @@ async function recordOnce(browser, origin, server, take) {
     conversation,
     seconds: take.seconds,
     format: take.format,
+    reviewS: REVIEW_S,
   });
   await context.close();
   // The live pool logs when it gives up (the stored bytes are then converted as before).
@@ -233,13 +247,15 @@ async function recordOnce(browser, origin, server, take) {
 function finishSteps(result) {
   const lag = result.duration - result.live.outputAtCompleteS;
   const steps = ['fedMs', 'hlsMs', 'scanMs', 'posterMs', 'checkedMs', 'inPlaceMs'];
-  const uploadedToReadyMs = (result.readyS - result.uploadedS) * 1000;
+  // The event is logged when the conversion ends, inPlaceMs after the upload completed.
+  const completedEpochMs = Date.parse(result.live.time) - (result.live.inPlaceMs ?? 0);
   return (
     steps
       .filter((step) => result.live[step] !== undefined)
       .map((step) => `${step.slice(0, -2)} +${Math.round(result.live[step])}`)
       .join(', ') +
-    ` ms; ffmpeg was ${lag.toFixed(2)} s behind; the client saw it uploaded at +${Math.round(result.uploadedS * 1000)} ms after stop, ready ${Math.round(uploadedToReadyMs)} ms later`
+    ` ms; ffmpeg's output was ${lag.toFixed(2)} s short; the upload completed ` +
+    `${Math.round(completedEpochMs - result.stopEpochMs)} ms after stop (one clock, one machine)`
   );
 }
 
@@ -313,7 +329,7 @@ async function main() {
   ];
   header.push('CPU s per min of take (median)', 'duration', 'load');
   const rows = [];
-  const summary = { bench: 'recorder-live', goalS: GOAL_S, runs: RUNS };
+  const summary = { bench: 'recorder-live', goalS: GOAL_S, runs: RUNS, reviewS: REVIEW_S };
   let met = true;
   for (const take of TAKES) {
     for (const mode of MODES) {
@@ -346,7 +362,8 @@ async function main() {
   console.log(line(header));
   for (const row of rows) console.log(line(row));
   console.log(
-    `(stop pressed → the server's video.updated ready event; load = 1-min load average at ready)`,
+    `(${REVIEW_S === undefined ? 'stop' : `send (after ${REVIEW_S} s of review)`} pressed → ` +
+      `the server's video.updated ready event; load = 1-min load average at ready)`,
   );
   summary.default = results.find((r) => r.format === 'default')?.mimeType;
   summary.met = met;

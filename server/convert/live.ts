@@ -264,7 +264,10 @@ export class LiveConversion {
       runs.push(run);
       return run;
     };
-    void started(hls.run()).then(() => this.mark('hlsMs'), () => undefined);
+    void started(hls.run()).then(
+      () => this.mark('hlsMs'),
+      () => undefined,
+    );
     // The packet scan of probe.ts, reading the same bytes beside ffmpeg: when the last byte
     // is in, the length, frame count and frame order of the complete file are known.
     const packets = started(
@@ -278,7 +281,10 @@ export class LiveConversion {
         ...pipe(),
       }),
     );
-    void packets.then(() => this.mark('scanMs'), () => undefined);
+    void packets.then(
+      () => this.mark('scanMs'),
+      () => undefined,
+    );
     let poster: FfmpegProcess | undefined;
     const startPoster = (): void => {
       if (poster) return;
@@ -291,7 +297,10 @@ export class LiveConversion {
         signal,
         niceness: 0,
       });
-      void started(poster.run()).then(() => this.mark('posterMs'), () => undefined);
+      void started(poster.run()).then(
+        () => this.mark('posterMs'),
+        () => undefined,
+      );
     };
     memory.start();
     try {

@@ -4,7 +4,7 @@ import { mediaError, pickRecordingType } from './recording-format.js';
 export { RECORDING_TYPES, mediaError, pickRecordingType } from './recording-format.js';
 
 /** Chunks every second, so stopping leaves about one second to upload. */
-export const TIMESLICE_MS = 1000;
+export const TIMESLICE_MS = 500;
 /** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
 export const KEYFRAME_INTERVAL_MS = 2000;
 /**

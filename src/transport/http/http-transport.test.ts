@@ -406,3 +406,51 @@ describe('HttpTransport: refusals, limits and cut requests (real server)', funct
     await alice.close();
   });
 });
+
+describe('HttpTransport: what each PATCH carries (real server)', function () {
+  this.timeout(60_000);
+
+  async function uploadThroughLog(id: string, source: AsyncIterable<Uint8Array> | ResumableSource) {
+    const proxy = await faulty(id);
+    const endpoint = await server();
+    const conversation = `c-${nanoid(6)}`;
+    const token = await devToken(endpoint, `u${nanoid(8)}`, [conversation]);
+    const transport = new HttpTransport({ endpoint: proxy.url, token });
+    await transport.upload(conversation, source, { clientId: nanoid(), type: 'video/webm' });
+    await transport.close();
+    const patches = (await proxy.log()).filter((entry) => entry.method === 'PATCH');
+    return patches.map((entry) => Number(entry.offset));
+  }
+
+  it('sends each chunk of a recording as it comes, not once 128 KB have gathered', async () => {
+    const bytes = await sampleBytes();
+    const ends = [0.25, 0.5, 0.75, 1].map((share) => Math.round(bytes.length * share));
+    async function* recording() {
+      let start = 0;
+      for (const end of ends) {
+        yield bytes.slice(start, end);
+        start = end;
+        // The recorder's next chunk comes a while later (its timeslice).
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      }
+    }
+    const offsets = await uploadThroughLog('live-chunks', recording());
+    // One PATCH per chunk, each from where the previous chunk ended; then, once the
+    // recording is over, one that only states the length.
+    expect(offsets).to.deep.equal([0, ...ends]);
+  });
+
+  it('sends a stored take in PATCHes of 128 KB', async () => {
+    const sample = await sampleBytes();
+    const bytes = new Uint8Array(300_000);
+    for (let at = 0; at < bytes.length; at += sample.length)
+      bytes.set(sample.subarray(0, bytes.length - at), at);
+    const stored: ResumableSource = {
+      async *read(offset: number) {
+        for (let at = offset; at < bytes.length; at += 16_384) yield bytes.slice(at, at + 16_384);
+      },
+    };
+    const offsets = await uploadThroughLog('stored-chunks', stored);
+    expect(offsets).to.deep.equal([0, 131_072, 262_144]);
+  });
+});

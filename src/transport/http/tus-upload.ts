@@ -4,8 +4,15 @@ import { isResumable, streamOf } from '../upload-source.js';
 import type { ResumableSource, UploadSource } from '../types.js';
 import { errorFromStatus, isTryAgain, MAX_RETRY_WAIT_MS, type ApiClient } from './api-client.js';
 
-/** Bytes per PATCH while recording: small enough that little is left when the person presses stop. */
+/** Bytes per PATCH at most while recording (a stored take's upload sends this much each time). */
 const LIVE_CHUNK_BYTES = 128 * 1024;
+/**
+ * Once a PATCH has bytes the server lacks, it waits this long for more before it goes:
+ * while recording, each of the recorder's chunks goes out as it comes (waiting to fill
+ * 128 KB held up to 1.8 s of a low-bitrate take back, which the server could only convert
+ * after Stop); a stored take's chunks follow one another within it and fill the PATCH.
+ */
+const GATHER_MS = 25;
 /** Retries span about two minutes: a lost network or a restarting server comes back within that. */
 const RETRY_DELAYS = [
   0, 500, 1000, 2000, 4000, 8000, 10_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000,
@@ -23,6 +30,8 @@ class ChunkSource {
   private buffer = new Uint8Array(0);
   private bufferOffset = 0;
   private iterator?: AsyncIterator<Uint8Array>;
+  /** The iterator's next chunk, asked for and not yet taken (a gather may time out first). */
+  private next?: Promise<IteratorResult<Uint8Array>>;
   private ended = false;
   /** Rejects the read in progress when the source is closed (see `close`). */
   private interrupt?: () => void;
@@ -33,7 +42,10 @@ class ChunkSource {
   async slice(start: number, end: number): Promise<{ value: Blob; done: boolean }> {
     if (!this.iterator || start < this.bufferOffset) this.open(start);
     // Skip what the server already has (a resume reads a fresh stream from 0 otherwise).
-    while (!this.ended && this.bufferOffset + this.buffer.length < end) await this.pull();
+    while (!this.ended && this.bufferOffset + this.buffer.length < end) {
+      const gathering = this.bufferOffset + this.buffer.length > start;
+      if (!(await this.pull(gathering ? GATHER_MS : undefined))) break;
+    }
     if (start > this.bufferOffset) {
       this.buffer = this.buffer.subarray(Math.min(start - this.bufferOffset, this.buffer.length));
       this.bufferOffset = start;
@@ -60,6 +72,7 @@ class ChunkSource {
       throw new ReelError('internal', `Cannot read the recording again from byte ${offset}.`);
     }
     this.close();
+    this.next = undefined;
     const start = isResumable(this.source) ? offset : 0;
     this.iterator = streamOf(this.source, start)[Symbol.asyncIterator]();
     this.interrupted = new Promise<never>((_, reject) => {
@@ -71,17 +84,39 @@ class ChunkSource {
     this.ended = false;
   }
 
-  private async pull(): Promise<void> {
+  /** Takes the next chunk into the buffer; false when it did not come within `withinMs`. */
+  private async pull(withinMs?: number): Promise<boolean> {
     if (!this.iterator) throw new ReelError('aborted', 'The upload stopped reading.');
-    const next = await Promise.race([this.iterator.next(), this.interrupted]);
-    if (next.done) {
-      this.ended = true;
-      return;
+    if (!this.next) {
+      this.next = this.iterator.next();
+      // Dropped unread when the source reopens: its failure then belongs to no one.
+      this.next.catch(() => undefined);
     }
-    const joined = new Uint8Array(this.buffer.length + next.value.length);
-    joined.set(this.buffer);
-    joined.set(next.value, this.buffer.length);
-    this.buffer = joined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late =
+      withinMs === undefined
+        ? []
+        : [
+            new Promise<undefined>(
+              (resolve) => (timer = setTimeout(() => resolve(undefined), withinMs)),
+            ),
+          ];
+    try {
+      const next = await Promise.race([this.next, this.interrupted, ...late]);
+      if (!next) return false;
+      this.next = undefined;
+      if (next.done) {
+        this.ended = true;
+        return true;
+      }
+      const joined = new Uint8Array(this.buffer.length + next.value.length);
+      joined.set(this.buffer);
+      joined.set(next.value, this.buffer.length);
+      this.buffer = joined;
+      return true;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
