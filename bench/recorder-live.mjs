@@ -44,6 +44,7 @@ const TAKES = arg('takes', '10,vp8:10')
 const RUNS = Number(arg('runs', '1'));
 // --review <s>: no `no-confirm`; the take is reviewed this long, then sent: timed from Send.
 const REVIEW_S = arg('review') === undefined ? undefined : Number(arg('review'));
+const PRESSED = REVIEW_S === undefined ? 'stop' : 'send';
 // --modes live skips the path before it (for looking at the live path's end alone).
 const MODES = arg('modes', 'live,off').split(',');
 const GOAL_S = 0.5;
@@ -255,7 +256,7 @@ function finishSteps(result) {
       .map((step) => `${step.slice(0, -2)} +${Math.round(result.live[step])}`)
       .join(', ') +
     ` ms; ffmpeg's output was ${lag.toFixed(2)} s short; the upload completed ` +
-    `${Math.round(completedEpochMs - result.stopEpochMs)} ms after stop (one clock, one machine)`
+    `${Math.round(completedEpochMs - result.stopEpochMs)} ms after ${PRESSED} (one clock, one machine)`
   );
 }
 
@@ -304,7 +305,7 @@ async function main() {
           const result = await recordOnce(browser, origin, servers[mode], take);
           results.push({ ...take, mode, ...result });
           console.error(
-            `${take.format} ${take.seconds} s, ${mode}: stop → ready ${result.readyS.toFixed(2)} s, ` +
+            `${take.format} ${take.seconds} s, ${mode}: ${PRESSED} → ready ${result.readyS.toFixed(2)} s, ` +
               `CPU ${result.cpuPerMinS.toFixed(2)} s/min, ${result.state} ${result.duration} s ` +
               `(${result.mimeType}, ${result.bytes} B, load ${result.load.toFixed(2)})` +
               (result.gaveUp ? ` — live gave up: ${result.gaveUp}` : ''),

@@ -51,6 +51,8 @@ export interface AppOptions {
   converter?: VideoConverter & { close?(): Promise<void> };
   /** Where demo/ and dist/ are (default: the package root). */
   packageRoot?: string;
+  /** Where the JSON log's lines go (default: stdout). */
+  logWrite?: (line: string) => void;
 }
 
 const SSE_RETRY_MS = 2_000;
@@ -89,10 +91,11 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   };
   const api: ApiContext = { config, store, media, signer, tokens, members, discardVideo };
   const metrics = new Metrics();
-  const log = new JsonLog(config.log, {
-    instance: `${hostname()}:${process.pid}`,
-    role: config.role,
-  });
+  const log = new JsonLog(
+    config.log,
+    { instance: `${hostname()}:${process.pid}`, role: config.role },
+    options.logWrite,
+  );
   const serving = config.role !== 'worker';
   const converting = config.role !== 'api';
   const cors = new Cors(config.allowedOrigins);

@@ -155,9 +155,13 @@ async function videoFrames(playlist: string): Promise<number> {
 describe('converting while uploading', () => {
   let server: TestServer;
   let token: string;
+  const logged: Record<string, unknown>[] = [];
 
   before(async () => {
-    server = await startServer({ REELCHAT_LIVE_CONVERT: '2' });
+    server = await startServer(
+      { REELCHAT_LIVE_CONVERT: '2', REELCHAT_LOG: 'json' },
+      { logWrite: (line) => logged.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     token = await server.token('alice', ['c1']);
   });
 
@@ -182,6 +186,20 @@ describe('converting while uploading', () => {
       assert.equal(video.state, 'ready', video.reason);
       assert.ok(Math.abs(video.duration - SECONDS) <= 0.1, `${video.duration} s`);
       assert.equal(server.app.liveStats!.used, used + 1, 'converted live');
+      // The log says where the time after the last byte went, step by step, in order.
+      const live = logged.find((event) => event.kind === 'live' && event.video === id)!;
+      assert.equal(live.used, true);
+      const steps = ['fedMs', 'hlsMs', 'checkedMs', 'inPlaceMs'].map((step) => live[step]);
+      assert.ok(
+        steps.every((ms) => typeof ms === 'number' && ms >= 0),
+        JSON.stringify(live),
+      );
+      assert.deepEqual(
+        steps,
+        [...(steps as number[])].sort((a, b) => a - b),
+        JSON.stringify(live),
+      );
+      assert.ok((live.checkedMs as number) >= (live.scanMs as number), JSON.stringify(live));
       if (within) {
         // The machine is shared: a load above its cores stretches every process (up to 4×).
         const load = Math.min(4, Math.max(1, loadavg()[0]! / availableParallelism()));

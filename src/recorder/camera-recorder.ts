@@ -3,7 +3,10 @@ import { mediaError, pickRecordingType } from './recording-format.js';
 
 export { RECORDING_TYPES, mediaError, pickRecordingType } from './recording-format.js';
 
-/** Chunks every second, so stopping leaves about one second to upload. */
+/**
+ * A chunk every half second: at Stop at most that much is left to upload, and for the server
+ * to convert (a VP8 take is transcoded, ~0.2 s of work per second of video here).
+ */
 export const TIMESLICE_MS = 500;
 /** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
 export const KEYFRAME_INTERVAL_MS = 2000;
