@@ -78,6 +78,8 @@ const POLL_MS = 250;
 const READ_CHUNK_BYTES = 256 * 1024;
 const DURATION_TOLERANCE_S = 0.1;
 const POSTER_TIMEOUT_MS = 60_000;
+/** The poster starts once ffmpeg's output is this far past the poster's window. */
+const POSTER_MARGIN_S = 1;
 const MEMORY_POLL_MS = 200;
 
 /** A reason to leave the upload to the durable job; logged, never shown to people. */
@@ -236,8 +238,9 @@ export class LiveConversion {
       if (!plan.copyVideo && this.frames * framePixels > limits.maxPixelsPerClip) {
         giveUp('it is more video than a clip may be');
       }
-      // The output lags the input: what it has written is stored already.
-      if (this.outTimeS >= POSTER_WINDOW_S) startPoster();
+      // The output lags the input: what it has written is stored already. A second more,
+      // so the poster's window is whole (the stored file ends where the last PATCH did).
+      if (this.outTimeS >= POSTER_WINDOW_S + POSTER_MARGIN_S) startPoster();
     };
     const stdins: Promise<Writable>[] = [];
     const pipe = (): { onStdin: (stdin: Writable) => void } => {
@@ -323,8 +326,8 @@ export class LiveConversion {
       if (!plan.copyVideo) {
         checkTranscodeBudget(probed.video, scan.count, scan.durationS, limits);
       }
-      for (const run of [hls, poster!]) {
-        if (run.stderr.trim()) throw new LiveGaveUp(`ffmpeg reported: ${run.stderr.trim()}`);
+      for (const report of [hls.stderr, posterReport(poster!.stderr)]) {
+        if (report.trim()) throw new LiveGaveUp(`ffmpeg reported: ${report.trim()}`);
       }
       await measureLastSegment(temp, OUTPUT);
       const duration = await checkOutput(temp, scan.durationS);
@@ -429,6 +432,18 @@ export class LiveConversion {
     else if (key === 'out_time_us') this.outTimeS = (Number(value) || 0) / 1e6 || this.outTimeS;
     else if (key === 'progress') this.onProgress?.();
   }
+}
+
+/**
+ * What the poster run reported, but that the stored file ended mid-element: it reads a file
+ * that is still growing, and its end may cut a block (the poster is then made of the frames
+ * before; checkOutput requires it). Damage anywhere is the HLS run's and the scan's to find.
+ */
+function posterReport(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !/File ended prematurely/.test(line))
+    .join('\n');
 }
 
 /** Generous, as the finished path's: the take's wall time (at most its length, twice over). */
