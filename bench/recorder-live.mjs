@@ -142,15 +142,15 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format, re
   const recordAt = events['reel-record-start'][0].at;
   await window.benchMark('start');
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000 - (performance.now() - recordAt)));
-  let stopAt = performance.now();
-  let stopEpochMs = Date.now();
+  // Timed from Stop, or from Send when the person watches the take back first.
+  let pressedAt = performance.now();
+  let pressedEpochMs = Date.now();
   button('stop-button').click();
   if (reviewS !== undefined) {
-    // The person watches the take back, then presses Send: timed from Send.
     await until(() => el.state === 'reviewing', 'the review', 20000);
     await new Promise((resolve) => setTimeout(resolve, reviewS * 1000));
-    stopAt = performance.now();
-    stopEpochMs = Date.now();
+    pressedAt = performance.now();
+    pressedEpochMs = Date.now();
     button('send-button').click();
   }
   await until(() => events['reel-upload-complete'].length || events['reel-error'].length, 'the upload', seconds * 1000 + 60000);
@@ -168,10 +168,10 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format, re
     state: ready.video.state,
     reason: ready.video.reason,
     duration: ready.video.duration,
-    uploadedS: (events['reel-upload-complete'][0].at - stopAt) / 1000,
-    readyS: (ready.at - stopAt) / 1000,
+    uploadedS: (events['reel-upload-complete'][0].at - pressedAt) / 1000,
+    readyS: (ready.at - pressedAt) / 1000,
     videoId: video.id,
-    stopEpochMs,
+    pressedEpochMs,
   };
 };
 `;
@@ -230,14 +230,12 @@ async function recordOnce(browser, origin, server, take) {
     reviewS: REVIEW_S,
   });
   await context.close();
-  // The live pool logs when it gives up (the stored bytes are then converted as before).
-  const gaveUp = /live conversion of \S+ gave up \(([^)]*)\)/.exec(server.log.join(''));
-  server.log.length = 0;
+  // The live pool's log event: its end, or why it gave up (the stored bytes were converted).
   const live = server.liveEvents.find((event) => event.video === result.videoId);
   const cpuS = (marks.ready.ticks - marks.start.ticks) / TICKS_PER_S;
   return {
     ...result,
-    gaveUp: gaveUp?.[1],
+    gaveUp: live && !live.used ? live.reason : undefined,
     live,
     cpuPerMinS: (cpuS * 60) / take.seconds,
     load: marks.ready.load,
@@ -256,7 +254,7 @@ function finishSteps(result) {
       .map((step) => `${step.slice(0, -2)} +${Math.round(result.live[step])}`)
       .join(', ') +
     ` ms; ffmpeg's output was ${lag.toFixed(2)} s short; the upload completed ` +
-    `${Math.round(completedEpochMs - result.stopEpochMs)} ms after ${PRESSED} (one clock, one machine)`
+    `${Math.round(completedEpochMs - result.pressedEpochMs)} ms after ${PRESSED} (one clock, one machine)`
   );
 }
 
@@ -278,8 +276,6 @@ async function main() {
     off: await startReferenceServer({ env: { ...env, REELCHAT_LIVE_CONVERT: '0' } }),
   };
   for (const server of Object.values(servers)) {
-    server.log = [];
-    server.child.stderr.on('data', (chunk) => server.log.push(String(chunk)));
     server.liveEvents = [];
     let partial = '';
     server.child.stdout.on('data', (chunk) => {
@@ -310,7 +306,8 @@ async function main() {
               `(${result.mimeType}, ${result.bytes} B, load ${result.load.toFixed(2)})` +
               (result.gaveUp ? ` — live gave up: ${result.gaveUp}` : ''),
           );
-          if (result.live) console.error(`  after the upload completed: ${finishSteps(result)}`);
+          if (result.live?.used)
+            console.error(`  after the upload completed: ${finishSteps(result)}`);
         }
       }
     }

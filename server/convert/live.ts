@@ -32,7 +32,7 @@ import {
   posterArgs,
   type OutputPlan,
 } from './pipeline.js';
-import { probeVideo, scanPipedVideoPackets, type ProbedVideo } from './probe.js';
+import { damageReported, probeVideo, scanPipedVideoPackets, type ProbedVideo } from './probe.js';
 import { sniffContainer } from './sniff.js';
 import type { ClipLimits, ConvertResult } from './types.js';
 
@@ -70,6 +70,8 @@ export interface LiveFinishTimings {
   /** The folder renamed into place. */
   inPlaceMs?: number;
 }
+
+type FinishStep = Exclude<keyof LiveFinishTimings, 'outputAtCompleteS'>;
 
 /** Tries to read the first part this many times (it may be too short yet) before giving up. */
 const FIRST_PART_PROBES = 4;
@@ -149,7 +151,7 @@ export class LiveConversion {
   }
 
   /** Notes a step of the end, once the upload is complete (see LiveFinishTimings). */
-  private mark(step: Exclude<keyof LiveFinishTimings, 'outputAtCompleteS'>): void {
+  private mark(step: FinishStep): void {
     if (this.completedAt === undefined) return;
     this.timings[step] = Math.round((performance.now() - this.completedAt) * 10) / 10;
   }
@@ -262,15 +264,16 @@ export class LiveConversion {
     });
     const runs: Promise<unknown>[] = [];
     // Each run's failure is looked at below (allSettled); until then it must not be unhandled.
-    const started = <T>(run: Promise<T>): Promise<T> => {
-      run.catch(() => undefined);
+    // Its end after the upload completed is noted as `step`.
+    const started = <T>(run: Promise<T>, step: FinishStep): Promise<T> => {
+      run.then(
+        () => this.mark(step),
+        () => undefined,
+      );
       runs.push(run);
       return run;
     };
-    void started(hls.run()).then(
-      () => this.mark('hlsMs'),
-      () => undefined,
-    );
+    started(hls.run(), 'hlsMs');
     // The packet scan of probe.ts, reading the same bytes beside ffmpeg: when the last byte
     // is in, the length, frame count and frame order of the complete file are known.
     const packets = started(
@@ -283,10 +286,7 @@ export class LiveConversion {
         niceness: 0,
         ...pipe(),
       }),
-    );
-    void packets.then(
-      () => this.mark('scanMs'),
-      () => undefined,
+      'scanMs',
     );
     let poster: FfmpegProcess | undefined;
     const startPoster = (): void => {
@@ -300,10 +300,7 @@ export class LiveConversion {
         signal,
         niceness: 0,
       });
-      void started(poster.run()).then(
-        () => this.mark('posterMs'),
-        () => undefined,
-      );
+      started(poster.run(), 'posterMs');
     };
     memory.start();
     try {
@@ -326,8 +323,11 @@ export class LiveConversion {
       if (!plan.copyVideo) {
         checkTranscodeBudget(probed.video, scan.count, scan.durationS, limits);
       }
-      for (const report of [hls.stderr, posterReport(poster!.stderr)]) {
-        if (report.trim()) throw new LiveGaveUp(`ffmpeg reported: ${report.trim()}`);
+      // The poster read a stored file still growing: its end may cut a block (the poster is
+      // then made of the frames before it; checkOutput requires one). Damage anywhere is the
+      // HLS run's and the scan's to find, which read every byte.
+      for (const report of [hls.stderr.trim(), damageReported(poster!.stderr)]) {
+        if (report) throw new LiveGaveUp(`ffmpeg reported: ${report}`);
       }
       await measureLastSegment(temp, OUTPUT);
       const duration = await checkOutput(temp, scan.durationS);
@@ -432,18 +432,6 @@ export class LiveConversion {
     else if (key === 'out_time_us') this.outTimeS = (Number(value) || 0) / 1e6 || this.outTimeS;
     else if (key === 'progress') this.onProgress?.();
   }
-}
-
-/**
- * What the poster run reported, but that the stored file ended mid-element: it reads a file
- * that is still growing, and its end may cut a block (the poster is then made of the frames
- * before; checkOutput requires it). Damage anywhere is the HLS run's and the scan's to find.
- */
-function posterReport(stderr: string): string {
-  return stderr
-    .split('\n')
-    .filter((line) => !/File ended prematurely/.test(line))
-    .join('\n');
 }
 
 /** Generous, as the finished path's: the take's wall time (at most its length, twice over). */

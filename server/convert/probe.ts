@@ -240,10 +240,7 @@ async function scanVideoPackets(
   if (tooLong) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
   // The demuxer gave up part-way on bytes that are not the container (garbage after good
   // frames); a last block cut short (a recorder stopped mid-write) is kept, as before.
-  const damage = ffprobe.stderr
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !/File ended prematurely/.test(line));
-  if (!options.partial && damage.length > 0) {
+  if (!options.partial && damageReported(ffprobe.stderr)) {
     const readS = count > 0 ? latest - first : 0;
     throw new ConvertError(
       `The file is damaged (it stops being a video after ${readS.toFixed(1)} s)`,
@@ -270,6 +267,17 @@ export function scanPipedVideoPackets(
   },
 ): Promise<PacketSummary> {
   return scanVideoPackets(safePipeInputArgs(container), streamIndex, options);
+}
+
+/**
+ * What a demuxer's report says beyond a last block cut short (a recorder stopped mid-write,
+ * or a stored file still growing), which is read as the end; '' when nothing.
+ */
+export function damageReported(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !/File ended prematurely/.test(line))
+    .join('\n');
 }
 
 function unreadable(error: unknown): unknown {
