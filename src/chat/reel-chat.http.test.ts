@@ -89,11 +89,13 @@ describe('<reel-chat> and the server’s limits (http)', function () {
     const calls = sinon.spy(window, 'fetch');
     await send(el, 'one');
     await send(el, 'two');
-    // The server said "wait" to the second: it stays "sending…", never "not sent".
+    // The server said "wait" to the second: it stays "sending…", never "not sent". Both go at
+    // once, so the refusal can come back before the first one's answer: wait for both.
     await waitUntil(async () => {
       const answers = await Promise.allSettled(calls.returnValues);
-      return answers.some((a) => a.status === 'fulfilled' && a.value.status === 429);
-    }, 'the server refused one for now');
+      const refused = answers.some((a) => a.status === 'fulfilled' && a.value.status === 429);
+      return refused && statuses(el).length < 2;
+    }, 'the server refused one for now and took the other');
     expect(statuses(el)).to.deep.equal([chatStrings.pending]);
     expect($(el, '[part~="retry"]')).to.equal(null);
     await waitUntil(() => statuses(el).length === 0, 'both are sent', { timeout: 10_000 });

@@ -5,28 +5,43 @@ import type { Outbox, OutboxTake } from './outbox.js';
 /** Takes being delivered by this page (the fallback where the Web Locks API is missing). */
 const busy = new Set<string>();
 
+export interface TakeLockOptions {
+  /**
+   * Wait while another page (or element) holds the take, instead of giving up at once.
+   * Only with the Web Locks API; without it, a held take is given up as before.
+   */
+  wait?: boolean;
+  /** Stops the wait. */
+  signal?: AbortSignal;
+}
+
 /**
  * Runs `task` holding the take's lock, so one take is delivered by one page (tab) at a
- * time. Resolves to `undefined` without running it when another holds the lock.
+ * time. Resolves to `undefined` without running it when another holds the lock (and
+ * `wait` is not set).
  */
 export async function withTakeLock<T>(
   outbox: Outbox,
   clientId: string,
   task: () => Promise<T>,
+  options: TakeLockOptions = {},
 ): Promise<T | undefined> {
   const name = `reelchat:${outbox.name}:${clientId}`;
-  if (busy.has(name)) return undefined;
-  busy.add(name);
-  try {
-    const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
-    if (!locks) return await task();
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (locks) {
     let ran = false;
-    const result = await locks.request(name, { ifAvailable: true }, async (lock) => {
+    const request = options.wait ? { signal: options.signal } : { ifAvailable: true };
+    const result = await locks.request(name, request, async (lock) => {
       if (!lock) return undefined;
       ran = true;
       return task();
     });
     return ran ? (result as T) : undefined;
+  }
+  if (busy.has(name)) return undefined;
+  busy.add(name);
+  try {
+    return await task();
   } finally {
     busy.delete(name);
   }
@@ -100,6 +115,13 @@ export interface ResumeOptions {
    * were recording or reviewing): `discard` (default) deletes them, `keep` leaves them.
    */
   unsent?: 'discard' | 'keep';
+  /**
+   * A take another tab (or element) holds: `skip` (default) leaves it to that holder;
+   * `wait` finishes it here if the holder lets go without sending it (its page went away,
+   * or its upload failed), after the other takes. The result then waits for that holder:
+   * give a `signal` to stop waiting.
+   */
+  held?: 'skip' | 'wait';
   onProgress?(take: OutboxTake, sent: number, total?: number): void;
   onUploaded?(take: OutboxTake, video: Video): void;
   onSent?(take: OutboxTake, message: Message): void;
@@ -115,7 +137,8 @@ export interface ResumeResult {
 /**
  * Finishes what earlier pages left in the outbox: uploads each take the person chose to
  * send (a resumable transport continues its server-side upload, reading from the outbox),
- * then sends its message, once. Takes another tab is delivering are skipped.
+ * then sends its message, once. Takes another tab is delivering are skipped, or waited for
+ * (`held: 'wait'`).
  */
 export async function resumePendingUploads(
   transport: ReelTransport,
@@ -124,16 +147,41 @@ export async function resumePendingUploads(
 ): Promise<ResumeResult> {
   const result: ResumeResult = { messages: [], failed: [] };
   const takes = await outbox.pending({ conversation: options.conversation, user: options.user });
+  const held: OutboxTake[] = [];
   for (const listed of takes) {
     if (options.signal?.aborted) break;
     if (outbox.isLive(listed.clientId)) continue; // being recorded in this page
-    try {
-      await withTakeLock(outbox, listed.clientId, async () => {
+    if (!(await resumeTake(transport, outbox, listed, options, result, false))) held.push(listed);
+  }
+  // Side by side: one holder's long take (a tab still recording) keeps no other waiting.
+  if (options.held === 'wait' && !options.signal?.aborted) {
+    await Promise.all(
+      held.map((listed) => resumeTake(transport, outbox, listed, options, result, true)),
+    );
+  }
+  return result;
+}
+
+/** Delivers one listed take holding its lock; false when another holds it (and not `wait`). */
+async function resumeTake(
+  transport: ReelTransport,
+  outbox: Outbox,
+  listed: OutboxTake,
+  options: ResumeOptions,
+  result: ResumeResult,
+  wait: boolean,
+): Promise<boolean> {
+  try {
+    const ran = await withTakeLock(
+      outbox,
+      listed.clientId,
+      async () => {
+        // Read again under the lock: the holder may have sent or deleted it meanwhile.
         const take = await outbox.get(listed.clientId);
-        if (!take) return;
+        if (!take) return true;
         if (!take.send || take.state === 'recording') {
           if ((options.unsent ?? 'discard') === 'discard') await outbox.delete(take.clientId);
-          return;
+          return true;
         }
         let video = take.video;
         if (video === undefined) {
@@ -147,14 +195,17 @@ export async function resumePendingUploads(
         const message = await sendTake(transport, outbox, take, video);
         result.messages.push(message);
         options.onSent?.(take, message);
-      });
-    } catch (error) {
-      const reelError = ReelError.from(error);
-      result.failed.push({ take: listed, error: reelError });
-      if (reelError.code !== 'aborted') options.onError?.(listed, reelError);
-    }
+        return true;
+      },
+      { wait, signal: options.signal },
+    );
+    return ran === true;
+  } catch (error) {
+    const reelError = ReelError.from(error);
+    result.failed.push({ take: listed, error: reelError });
+    if (reelError.code !== 'aborted') options.onError?.(listed, reelError);
+    return true;
   }
-  return result;
 }
 
 /** Calls an async function with the latest value, never two at once, skipping stale values. */

@@ -14,5 +14,6 @@ export {
   withTakeLock,
   type ResumeOptions,
   type ResumeResult,
+  type TakeLockOptions,
   type UploadTakeOptions,
 } from './deliver.js';

@@ -5,7 +5,7 @@ import { ReelError } from '../transport/errors.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
 import type { ReelTransport, UploadOptions, UploadSource, Video } from '../transport/types.js';
 import { Outbox, type OutboxSource } from './outbox.js';
-import { resumePendingUploads } from './deliver.js';
+import { resumePendingUploads, withTakeLock } from './deliver.js';
 
 const bytes = (...values: number[]) => new Uint8Array(values);
 
@@ -274,5 +274,55 @@ describe('resumePendingUploads', () => {
     expect(result.failed.map((f) => f.error.code)).to.deep.equal(['network']);
     expect(errors).to.deep.equal(['network']);
     expect((await outbox.pending()).map((t) => t.clientId)).to.deep.equal(['fail']);
+  });
+
+  it('leaves a take another holds to it, or with held: wait sends it once the holder lets go', async () => {
+    const outbox = freshOutbox();
+    await recordedTake(outbox, 'held', true);
+    await recordedTake(outbox, 'free', true);
+    const transport = new MemoryTransport({ user: 'alice', room: `resume-${nanoid(6)}` });
+    // Another element (or tab) holds 'held': its upload is under way.
+    let letGo = () => {};
+    const holding = withTakeLock(outbox, 'held', () => new Promise<void>((r) => (letGo = r)));
+
+    const skipped = await resumePendingUploads(transport, outbox);
+    expect(skipped.messages.map((m) => m.clientId)).to.deep.equal(['free']);
+
+    let settled = false;
+    const waiting = resumePendingUploads(transport, outbox, { held: 'wait' });
+    void waiting.then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(settled, 'it waits while the other holds the take').to.equal(false);
+    letGo(); // the holder failed to send it and let go
+    await holding;
+    const sent = await waiting;
+    expect(sent.messages.map((m) => m.clientId)).to.deep.equal(['held']);
+    expect(await outbox.pending()).to.deep.equal([]);
+    const page = await transport.listMessages('c1');
+    expect(page.items.map((m) => m.clientId).sort()).to.deep.equal(['free', 'held']);
+  });
+
+  it('stops waiting for a held take when its signal fires', async () => {
+    const outbox = freshOutbox();
+    await recordedTake(outbox, 'held', true);
+    const transport = new MemoryTransport({ user: 'alice', room: `resume-${nanoid(6)}` });
+    let letGo = () => {};
+    const holding = withTakeLock(outbox, 'held', () => new Promise<void>((r) => (letGo = r)));
+    const controller = new AbortController();
+    const errors: string[] = [];
+    const waiting = resumePendingUploads(transport, outbox, {
+      held: 'wait',
+      signal: controller.signal,
+      onError: (_take, error) => errors.push(error.code),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort();
+    const result = await waiting;
+    expect(result.messages).to.deep.equal([]);
+    expect(result.failed.map((f) => f.error.code)).to.deep.equal(['aborted']);
+    expect(errors).to.deep.equal([]);
+    letGo();
+    await holding;
+    expect((await outbox.pending()).map((t) => t.clientId)).to.deep.equal(['held']);
   });
 });

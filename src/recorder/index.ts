@@ -22,6 +22,7 @@ export {
   type TakeState,
   type ResumeOptions,
   type ResumeResult,
+  type TakeLockOptions,
   type UploadTakeOptions,
 } from './outbox-exports.js';
 

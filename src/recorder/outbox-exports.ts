@@ -10,7 +10,12 @@ export type {
   OutboxTake,
   TakeState,
 } from '../outbox/outbox.js';
-export type { ResumeOptions, ResumeResult, UploadTakeOptions } from '../outbox/deliver.js';
+export type {
+  ResumeOptions,
+  ResumeResult,
+  TakeLockOptions,
+  UploadTakeOptions,
+} from '../outbox/deliver.js';
 
 // Through the take lifecycle's module, which has them already: one chunk, not two.
 const deliver = () => import('./recorder-session.js');

@@ -380,6 +380,8 @@ export class RecorderSession implements ReactiveController {
       conversation,
       user: this.session?.user,
       signal: controller.signal,
+      // A take an earlier element of this page (or another tab) lets go of unsent is sent here.
+      held: 'wait',
       // Only `reel-message`: `reel-upload-complete` is about the take on screen (a host
       // may close the recorder on it).
       onSent: (_take, message) => emit(this.host, 'reel-message', { message }),

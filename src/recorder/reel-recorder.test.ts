@@ -1,4 +1,4 @@
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html, waitUntil as waitUntilWithin } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import { nanoid } from 'nanoid';
 import sinon from 'sinon';
@@ -261,6 +261,12 @@ function listen(el: HTMLElement): Events {
 function part(el: ReelRecorder, name: string): HTMLElement | null {
   return el.shadowRoot!.querySelector(`[part~="${name}"]`);
 }
+
+// Every wait allows 10 s unless it says otherwise: the outbox's IndexedDB and the real
+// MediaRecorder took over 1 s (the default) in WebKit on a busy CI machine. A wait ends as soon
+// as its condition holds, so this only spares a slow machine a false failure.
+const waitUntil: typeof waitUntilWithin = (predicate, message, options) =>
+  waitUntilWithin(predicate, message, { timeout: 10_000, ...options });
 
 function press(el: ReelRecorder, name: string): void {
   const button = part(el, name) as HTMLButtonElement | null;
@@ -765,7 +771,6 @@ describe('<reel-recorder>', function () {
     press(first, 'stop-button');
     await reach(first, 'uploading');
     first.remove();
-    die(new ReelError('network', 'The page went away.'));
     await waitUntil(
       async () => (await ctx.outbox.pending()).length === 1,
       'the take stays in the outbox',
@@ -774,6 +779,8 @@ describe('<reel-recorder>', function () {
     expect(left).to.include({ state: 'recorded', send: true, user: 'alice' });
 
     // "Reload": a new outbox instance on the same database, a new transport, a new element.
+    // It comes while the first page still holds the take (its upload has not failed yet):
+    // the new one waits for it to let go, as a new tab does while an old one closes.
     const outbox = new Outbox({ name: ctx.outbox.name });
     const transport = new MemoryTransport({ user: 'alice', room: ctx.room, processingDelay: 5 });
     const messages: ReelEventDetails['reel-message'][] = [];
@@ -785,6 +792,9 @@ describe('<reel-recorder>', function () {
         @reel-message=${(event: CustomEvent<ReelEventDetails['reel-message']>) => messages.push(event.detail)}
       ></reel-recorder>`,
     );
+    await sleep(300);
+    expect(messages, 'nothing is sent while the first page holds the take').to.deep.equal([]);
+    die(new ReelError('network', 'The page went away.'));
     await waitUntil(() => messages.length === 1, 'the resumed take is sent');
     expect(messages[0].message.clientId).to.equal(left.clientId);
     expect(second.state).to.equal('idle');
