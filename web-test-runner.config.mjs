@@ -207,6 +207,7 @@ export default {
       'src/player/reel-player.test.ts',
       'src/player/stitcher.test.ts',
       'src/recorder/reel-recorder.test.ts',
+      'src/recorder/reel-recorder.failures.test.ts',
     ],
   }),
 };

@@ -1,90 +1,30 @@
-// The converter against real ffmpeg, with small clips made by ffmpeg here.
+// The converter against real ffmpeg, with small clips made by ffmpeg here: what it makes of
+// each kind of recording, and what it refuses. Reading nothing but the upload, and its
+// lifecycle: converter.isolation.test.ts.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
+import type { ConvertResult } from './index.js';
 import {
-  Converter,
-  ConvertError,
-  ToolsMissingError,
-  checkTools,
-  type ConvertResult,
-} from './index.js';
-import { safeInputArgs } from './safe-input.js';
+  FFMPEG,
+  FFPROBE,
+  converter,
+  darkStart,
+  dir,
+  ffprobe,
+  makeClip,
+  newOutputDir,
+  picture,
+  recorderH264,
+  rejectsWithReason,
+  run,
+  tone,
+  useClipFolder,
+} from './converter.fixtures.js';
 
-const run = promisify(execFile);
-const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';
-const FFPROBE = process.env.FFPROBE_PATH || 'ffprobe';
-const tools = { ffmpegPath: FFMPEG, ffprobePath: FFPROBE };
-
-let dir: string;
-let outputs = 0;
 const clips: Record<string, string> = {};
-
-/** Makes a clip with ffmpeg from lavfi sources; `args` go between the inputs and the file. */
-async function makeClip(name: string, args: string[], seconds = 3): Promise<string> {
-  const path = join(dir, name);
-  await run(FFMPEG, [
-    '-v',
-    'error',
-    '-y',
-    ...args.map((a) => a.replace('$T', String(seconds))),
-    path,
-  ]);
-  return path;
-}
-
-const picture = (size = '320x240') => [
-  '-f',
-  'lavfi',
-  '-i',
-  `testsrc2=size=${size}:rate=30:duration=$T`,
-];
-const tone = (rate = 48000) => [
-  '-f',
-  'lavfi',
-  '-i',
-  `sine=frequency=440:sample_rate=${rate}:duration=$T`,
-];
-/** Like a camera warming up: the first frames are black. */
-const darkStart = ['-vf', "drawbox=c=black:t=fill:enable='lt(t,0.3)'"];
-/** Chromium's MediaRecorder H.264: baseline, no B-frames, keyframe every 2 s. */
-const recorderH264 = [
-  '-c:v',
-  'libx264',
-  '-profile:v',
-  'baseline',
-  '-g',
-  '60',
-  '-sc_threshold',
-  '0',
-  '-pix_fmt',
-  'yuv420p',
-];
-
-function newOutputDir(): string {
-  return join(dir, `out${outputs++}`);
-}
-
-async function ffprobe(path: string, entries: string, extra: string[] = []): Promise<string> {
-  const { stdout } = await run(FFPROBE, [
-    '-v',
-    'error',
-    ...extra,
-    '-show_entries',
-    entries,
-    '-of',
-    'compact=p=0:nk=1',
-    path,
-  ]);
-  return stdout.trim();
-}
+useClipFolder();
 
 async function streamsOf(playlist: string) {
   const { stdout } = await run(FFPROBE, [
@@ -170,45 +110,12 @@ async function assertGoodOutput(source: string, outputDir: string, result: Conve
   assert.ok(Number(brightness) > 40, `poster brightness ${brightness}`);
   // Nothing left behind beside the output.
   assert.deepEqual(
-    (await readdir(dir)).filter((name) => name.includes('.converting-')),
+    (await readdir(dir())).filter((name) => name.includes('.converting-')),
     [],
   );
 }
 
-/** Pids of ffmpeg/ffprobe children reading `path` (Linux /proc). */
-async function toolsReading(path: string, tool = /ff(mpeg|probe)$/): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (tool.test(cmdline.split('\0')[0]) && cmdline.includes(path)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-/** Waits until ffmpeg itself (past the ffprobe checks) is converting `path`. */
-async function waitForFfmpeg(path: string): Promise<void> {
-  for (let i = 0; i < 2000; i++) {
-    if ((await toolsReading(path, /ffmpeg$/)).length > 0) return;
-    await sleep(2);
-  }
-  throw new Error(`no ffmpeg started on ${path}`);
-}
-
-function converter(overrides: Partial<ConstructorParameters<typeof Converter>[0]> = {}): Converter {
-  return new Converter({ ...tools, concurrency: 2, maxDurationS: 300, ...overrides });
-}
-
-async function rejectsWithReason(promise: Promise<unknown>, reason: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConvertError, `expected ConvertError, got ${String(error)}`);
-    assert.match(error.reason, reason);
-    return true;
-  });
-}
-
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'reelchat-convert-'));
   const made = await Promise.all([
     makeClip('h264-aac.mp4', [
       ...picture(),
@@ -278,10 +185,6 @@ before(async () => {
     'rotate=90',
   ]);
   assert.match(await ffprobe(clips['portrait.mp4'], 'stream_side_data=rotation'), /90/);
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('conversion', () => {
@@ -366,7 +269,7 @@ describe('conversion', () => {
 
   test('a recording without duration in its header is measured from its packets', async () => {
     // Written to a pipe, so the muxer cannot go back to fill in the duration: as MediaRecorder.
-    const path = join(dir, 'recorded.webm');
+    const path = join(dir(), 'recorded.webm');
     const { stdout } = await run(
       FFMPEG,
       [
@@ -409,14 +312,14 @@ describe('refused inputs', () => {
   });
 
   test('zero bytes, a PNG, audio only, a truncated MP4 and a truncated WebM', async () => {
-    const empty = join(dir, 'empty.webm');
+    const empty = join(dir(), 'empty.webm');
     await writeFile(empty, '');
     const png = await makeClip('still.png', [...picture(), '-frames:v', '1']);
     const audioOnly = await makeClip('audio.webm', [...tone(), '-c:a', 'libopus']);
     const halfOf = async (path: string, name: string) => {
       const bytes = await readFile(path);
-      await writeFile(join(dir, name), bytes.subarray(0, bytes.length >> 1));
-      return join(dir, name);
+      await writeFile(join(dir(), name), bytes.subarray(0, bytes.length >> 1));
+      return join(dir(), name);
     };
     const mp4Half = await halfOf(clips['h264-aac.mp4'], 'half.mp4');
     const webmHalf = await halfOf(clips['vp8-opus.webm'], 'half.webm');
@@ -426,163 +329,8 @@ describe('refused inputs', () => {
     await rejectsWithReason(convert.convert(mp4Half, newOutputDir()), /damaged|incomplete/);
     await rejectsWithReason(convert.convert(webmHalf, newOutputDir()), /incomplete/);
     assert.deepEqual(
-      (await readdir(dir)).filter((name) => name.startsWith('.out')),
+      (await readdir(dir())).filter((name) => name.startsWith('.out')),
       [],
     );
-  });
-});
-
-describe('only the uploaded file is read', () => {
-  let listener: Server;
-  let connections = 0;
-  let url: string;
-  let otherClip: string;
-  const hostile: Record<string, string> = {};
-
-  before(async () => {
-    listener = createServer((_request, response) => response.end('#EXTM3U\n'));
-    listener.on('connection', () => connections++);
-    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(listener.address() as AddressInfo).port}/x.ts`;
-    // Somebody else's clip, in the form the hls and concat demuxers read.
-    otherClip = await makeClip('other-person.ts', [...picture(), ...recorderH264, '-f', 'mpegts']);
-    const playlist = (target: string) =>
-      `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:3,\n${target}\n#EXT-X-ENDLIST\n`;
-    const concat = (target: string) => `ffconcat version 1.0\nfile '${target}'\n`;
-    const files: Record<string, string | Buffer> = {
-      'playlist-local.webm': playlist(otherClip),
-      'playlist-url.webm': playlist(url),
-      'concat-local.mp4': concat(otherClip),
-      'concat-url.webm': concat(url),
-      'ebml-then-playlist.webm': Buffer.concat([
-        Buffer.from([0x1a, 0x45, 0xdf, 0xa3]),
-        Buffer.from(`\n${playlist(url)}`),
-      ]),
-      'ftyp-then-playlist.mp4': Buffer.concat([
-        Buffer.from([0, 0, 0, 8]),
-        Buffer.from(`ftyp\n${playlist(otherClip)}`),
-      ]),
-    };
-    for (const [name, content] of Object.entries(files)) {
-      hostile[name] = join(dir, name);
-      await writeFile(hostile[name], content);
-    }
-  });
-
-  after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
-
-  test('the hostile files are real: unprotected, ffprobe would read the other clip', async () => {
-    const streams = await ffprobe(hostile['playlist-local.webm'], 'stream=codec_name');
-    assert.match(streams, /h264/);
-  });
-
-  test('playlists and concat scripts are refused, and nothing is fetched', async () => {
-    const convert = converter();
-    for (const path of Object.values(hostile)) {
-      await rejectsWithReason(convert.convert(path, newOutputDir()), /Not a video|damaged/);
-    }
-    assert.equal(connections, 0);
-  });
-
-  test('even past the sniffer, forced formats make ffprobe and ffmpeg read nothing else', async () => {
-    for (const path of Object.values(hostile)) {
-      for (const container of ['matroska', 'mov'] as const) {
-        const input = safeInputArgs(container, path);
-        await assert.rejects(run(FFPROBE, ['-v', 'error', ...input, '-show_streams']));
-        await assert.rejects(run(FFMPEG, ['-v', 'error', '-nostdin', ...input, '-f', 'null', '-']));
-      }
-    }
-    assert.equal(connections, 0);
-  });
-});
-
-describe('lifecycle', () => {
-  test('with concurrency 1, two jobs never overlap, and both finish', async () => {
-    const convert = converter({ concurrency: 1 });
-    const first = join(dir, 'queued-a.webm');
-    const second = join(dir, 'queued-b.webm');
-    await copyFile(clips['vp8-opus.webm'], first);
-    await copyFile(clips['vp8-opus.webm'], second);
-    let overlapped = false;
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        const [a, b] = await Promise.all([toolsReading(first), toolsReading(second)]);
-        if (a.length > 0 && b.length > 0) overlapped = true;
-        await sleep(2);
-      }
-    })();
-    const results = await Promise.all([
-      convert.convert(first, newOutputDir()),
-      convert.convert(second, newOutputDir()),
-    ]);
-    watching = false;
-    await watcher;
-    assert.equal(overlapped, false);
-    assert.equal(results.length, 2);
-    await convert.close();
-  });
-
-  test('abort kills ffmpeg and leaves no temp folder', async () => {
-    const convert = converter();
-    const source = join(dir, 'to-abort.webm');
-    await copyFile(clips['vp8-opus.webm'], source);
-    const controller = new AbortController();
-    const out = newOutputDir();
-    const job = convert.convert(source, out, controller.signal);
-    await waitForFfmpeg(source);
-    controller.abort();
-    await assert.rejects(job, { name: 'AbortError' });
-    assert.deepEqual(await toolsReading(source), []);
-    assert.deepEqual(
-      (await readdir(dir)).filter((name) => name.includes('.converting-')),
-      [],
-    );
-    await assert.rejects(stat(out), { code: 'ENOENT' });
-    await convert.close();
-  });
-
-  test('close() kills running jobs, rejects waiting ones and later ones', async () => {
-    const convert = converter({ concurrency: 1 });
-    const source = join(dir, 'to-close.webm');
-    await copyFile(clips['vp8-opus.webm'], source);
-    const running = convert.convert(source, newOutputDir());
-    const waiting = convert.convert(source, newOutputDir());
-    await waitForFfmpeg(source);
-    await convert.close();
-    await assert.rejects(running, { name: 'AbortError' });
-    await assert.rejects(waiting, { name: 'AbortError' });
-    await assert.rejects(convert.convert(source, newOutputDir()), { name: 'AbortError' });
-    assert.deepEqual(await toolsReading(source), []);
-    assert.deepEqual(
-      (await readdir(dir)).filter((name) => name.includes('.converting-')),
-      [],
-    );
-  });
-
-  test('an existing output folder is refused, not overwritten', async () => {
-    const convert = converter();
-    await assert.rejects(convert.convert(clips['h264-aac.mp4'], dir), /already exists/);
-  });
-
-  test('checkTools reports versions, or how to install ffmpeg', async () => {
-    const versions = await checkTools(FFMPEG, FFPROBE);
-    assert.match(versions.ffmpeg, /^\S+$/);
-    assert.match(versions.ffprobe, /^\S+$/);
-    await assert.rejects(checkTools('/nonexistent/ffmpeg', FFPROBE), (error: unknown) => {
-      assert.ok(error instanceof ToolsMissingError);
-      assert.match(error.message, /\/nonexistent\/ffmpeg/);
-      assert.match(error.message, /apt-get install ffmpeg/);
-      assert.match(error.message, /brew install ffmpeg/);
-      assert.match(error.message, /FFMPEG_PATH/);
-      return true;
-    });
-    const missing = new Converter({
-      ...tools,
-      ffprobePath: '/nonexistent/ffprobe',
-      concurrency: 1,
-      maxDurationS: 300,
-    });
-    await assert.rejects(missing.convert(clips['h264-aac.mp4'], newOutputDir()), ToolsMissingError);
   });
 });

@@ -1,6 +1,7 @@
 // <reel-chat> against the real reference server (started by the test runner) through the
 // http transport: what a person sees when the server limits how fast they may send.
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import { nanoid } from 'nanoid';
 import sinon from 'sinon';
 import { ReelError } from '../transport/errors.js';

@@ -1,7 +1,8 @@
 // <reel-chat>: unsending one's own messages (keyboard, confirm, the backend's refusal),
 // "Message deleted" from the other side's event, a clip leaving the buddy's playing reel,
 // and "Seen" on one's own clip once the buddy watched it. Memory transport, real media.
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import { sendKeys } from '@web/test-runner-commands';
 import { nanoid } from 'nanoid';
 import { ReelError } from '../transport/errors.js';
@@ -9,24 +10,10 @@ import { MemoryTransport } from '../transport/memory-transport.js';
 import type { ReelTransport } from '../transport/types.js';
 import './index.js';
 import type { ReelChat } from './reel-chat.js';
+import { CONVERSATION, newRoom, resetRooms, $, $$ } from './reel-chat.fixtures.js';
 
-const CONVERSATION = 'c1';
-const rooms: string[] = [];
+afterEach(resetRooms);
 
-afterEach(() => {
-  for (const room of rooms.splice(0)) MemoryTransport.resetRoom(room);
-});
-
-function newRoom(): string {
-  const room = `unsend-${nanoid(8)}`;
-  rooms.push(room);
-  return room;
-}
-
-const $ = (el: ReelChat, selector: string) => el.shadowRoot!.querySelector<HTMLElement>(selector);
-const $$ = (el: ReelChat, selector: string) => [
-  ...el.shadowRoot!.querySelectorAll<HTMLElement>(selector),
-];
 const row = (el: ReelChat, id: string) =>
   $$(el, '[data-id]').find((node) => node.dataset.id === id) ?? null;
 const inRow = (el: ReelChat, id: string, part: string) =>

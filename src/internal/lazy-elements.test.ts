@@ -1,6 +1,7 @@
 // `import 'reelchat'` defines <reel-chat> at once and the recorder and the player when one of
 // their tags first appears in the document (the root entry's lazy registration).
-import { expect, waitUntil } from '@open-wc/testing';
+import { expect } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import '../index.js';
 
 /** Resolves when the tag is defined, or fails after `ms`. */

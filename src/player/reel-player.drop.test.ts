@@ -1,7 +1,8 @@
 // <reel-player>: clips leaving the `clips` list while the reel plays (an unsent message):
 // the reel keeps its place, goes on with the next clip when the playing one left, and ends
 // when nothing is left after it. Real HLS clips made by ffmpeg (test-fixtures/).
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import type { Clip } from '../internal/events.js';
 import './index.js';
 import type { ReelPlayer } from './reel-player.js';

@@ -1,7 +1,8 @@
 // <reel-player>'s first paint (issue 13: a poster and a play button render before the rest):
 // the play button is there at the first render, named and reachable by keyboard; the
 // progress and the row of buttons come with the playback, over the picture, moving nothing.
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import type { Clip } from '../internal/events.js';
 import './index.js';
 

@@ -1,4 +1,5 @@
-import { expect, fixture, html, oneEvent, waitUntil as waitUntilWithin } from '@open-wc/testing';
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import { sendKeys } from '@web/test-runner-commands';
 import type { Clip } from '../internal/events.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
@@ -7,16 +8,6 @@ import { HlsEngine } from './hls-engine.js';
 import './index.js';
 import type { ReelPlayer } from './reel-player.js';
 import { Timers } from './timers.js';
-
-// Waits on playback get 10 s, not the helper's 1 s: a seek or a clip change in WebKit on a
-// loaded machine (CI) can take more than a second, and a wait that is really stuck still fails.
-function waitUntil(
-  predicate: () => unknown,
-  message?: string,
-  options: { timeout?: number; interval?: number } = {},
-): Promise<void> {
-  return waitUntilWithin(predicate, message, { timeout: 10_000, ...options });
-}
 
 const hlsClip = (n: number, extra: Partial<Clip> = {}): Clip => ({
   id: `clip${n}`,

@@ -1,6 +1,7 @@
 // <reel-recorder> against the real reference server (started by the test runner), through
 // the http transport: the "done when" list, in Chromium with the fake camera.
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import { nanoid } from 'nanoid';
 import type { ReelEventDetails } from '../internal/events.js';
 import { Outbox } from '../outbox/outbox.js';

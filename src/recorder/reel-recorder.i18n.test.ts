@@ -1,4 +1,5 @@
-import { expect, fixture, html, waitUntil } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
+import { waitUntil } from '../test-helpers/wait.js';
 import { emulateMedia } from '@web/test-runner-commands';
 import { nanoid } from 'nanoid';
 import { Outbox } from '../outbox/outbox.js';

@@ -1,4 +1,5 @@
-import { expect, waitUntil } from '@open-wc/testing';
+import { expect } from '@open-wc/testing';
+import { waitUntil } from '../../test-helpers/wait.js';
 import { nanoid } from 'nanoid';
 import sinon from 'sinon';
 import { transportContract } from '../contract.js';
