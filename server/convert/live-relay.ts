@@ -58,6 +58,9 @@ export class LiveRelay {
     this.closed = true;
     await this.unlisten?.();
     await Promise.all([...this.relayed.values()].map((entry) => entry.chain));
+    // Uploads still arriving: their leases go now, so their jobs (on another instance, once
+    // the rest arrives there) need not wait for the leases to lapse.
+    await Promise.all([...this.relayed].map(([id, entry]) => this.forget(id, entry)));
   }
 
   private heard(id: string): void {

@@ -78,6 +78,15 @@ describe('SqliteStore as a job queue', () => {
     assert.equal(await claim(2), 'a2');
   });
 
+  it('takes back a stopped worker’s running jobs, due now and the attempt not counted', async () => {
+    await queued('a1', 'alice');
+    await queued('b1', 'bob');
+    assert.deepEqual(await store.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
+    await store.release(['a1', 'b1']); // b1 is queued, not running: left as it is
+    assert.equal(await claim(), 'b1', 'bob, who has not had a turn, goes first');
+    assert.deepEqual(await store.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
+  });
+
   it('nextDue names only jobs due later (due ones wait for a running job to end)', async () => {
     await queued('a1', 'alice');
     await queued('a2', 'alice');

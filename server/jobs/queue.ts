@@ -34,6 +34,12 @@ export interface JobQueue {
    */
   heartbeat?(videoIds: string[]): Promise<void>;
   readonly heartbeatMs?: number;
+  /**
+   * Hands back jobs this worker was running when it stopped gracefully: queued and due now,
+   * the interrupted attempt not counted, so another worker (or the next start) runs them at
+   * once rather than after their lease lapses. Jobs another worker took over stay theirs.
+   */
+  release?(videoIds: string[]): Promise<void>;
   /** Jobs waiting to run, across every worker (for /metrics). */
   queuedCount?(): Promise<number>;
 }

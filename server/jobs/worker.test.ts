@@ -70,6 +70,16 @@ class Fakes implements JobQueue {
     if (job) Object.assign(job, { state: 'queued', runAt });
   }
 
+  readonly released: string[] = [];
+  async release(videoIds: string[]): Promise<void> {
+    for (const id of videoIds) {
+      const job = this.jobs.get(id);
+      if (job?.state !== 'running') continue;
+      Object.assign(job, { state: 'queued', runAt: Date.now(), attempts: job.attempts - 1 });
+      this.released.push(id);
+    }
+  }
+
   async nextDue(now: number): Promise<number | undefined> {
     const due = [...this.jobs.values()].filter((j) => j.state === 'queued' && j.runAt > now);
     return due.length ? Math.min(...due.map((j) => j.runAt)) : undefined;
@@ -250,7 +260,7 @@ describe('ConversionWorker bookkeeping', () => {
     assert.match(fakes.failed[0]!.reason, /could not be converted/);
   });
 
-  it('close() stops a job that keeps failing to requeue; it stays running for the next start', async () => {
+  it('close() stops a job that keeps failing to requeue and hands it back to the queue', async () => {
     fakes.add('v1');
     fakes.failures.markVideoReady = 1;
     fakes.failures.retry = 1_000;
@@ -258,8 +268,35 @@ describe('ConversionWorker bookkeeping', () => {
     await until(() => fakes.failures.retry! < 999, 'requeueing to be tried again');
     await worker!.close();
     worker = undefined;
-    assert.equal(fakes.jobs.get('v1')?.state, 'running');
+    assert.deepEqual(fakes.released, ['v1']);
+    assert.equal(fakes.jobs.get('v1')?.state, 'queued');
     assert.deepEqual(fakes.ready, []);
+  });
+
+  it('close() hands a running job back, due now, its interrupted attempt not counted', async () => {
+    fakes.add('v1');
+    fakes.add('v2', 'bob');
+    let started = 0;
+    const converter: VideoConverter = {
+      convert: (_input, _output, signal) =>
+        new Promise<ConvertResult>((_resolve, reject) => {
+          started++;
+          signal?.addEventListener('abort', () => reject(signal.reason as Error));
+        }),
+    };
+    start(converter, 1);
+    await until(() => started === 1, 'the first job to start');
+    const before = Date.now();
+    await worker!.close();
+    worker = undefined;
+    assert.deepEqual(fakes.released, ['v1'], 'only the running one');
+    const job = fakes.jobs.get('v1')!;
+    assert.deepEqual(
+      { state: job.state, attempts: job.attempts },
+      { state: 'queued', attempts: 0 },
+    );
+    assert.ok(job.runAt >= before && job.runAt <= Date.now(), 'due now');
+    assert.equal(fakes.jobs.get('v2')?.attempts, 0);
   });
 
   it('runs one job per owner at once while others wait', async () => {

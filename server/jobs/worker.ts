@@ -2,7 +2,9 @@
 // most `perOwner` of one owner at once, owners in turn), converts the uploaded file into
 // the media store, records the outcome. A bad upload fails at once; any other conversion
 // error is retried with backoff, then fails — no video stays processing forever. Jobs
-// interrupted by shutdown (or kill -9) run again after restart.
+// interrupted by a graceful stop go back to the queue at once (queue.release: due now, the
+// attempt not counted); after kill -9 they run again after restart, or once their lease
+// lapses on a shared queue.
 //
 // Recording an outcome (database, media store) can fail too, e.g. while another connection
 // holds the database's write lock. Such a job goes back to the queue and runs again later,
@@ -71,6 +73,8 @@ export class ConversionWorker {
   /** Renews the running jobs' leases (queues that lease them: queue.heartbeat). */
   private heartbeat: NodeJS.Timeout | undefined;
   private pumping = false;
+  /** The pump now running (close waits for it, so a job it claims meanwhile is handed back). */
+  private pumped: Promise<void> = Promise.resolve();
   private again = false;
   private stopped = false;
   /** Consecutive failures of the queue itself (claim, nextDue), for backoff. */
@@ -107,9 +111,11 @@ export class ConversionWorker {
       return;
     }
     this.pumping = true;
-    void this.pump()
+    this.pumped = this.pump()
       .then(
-        () => (this.queueFailures = 0),
+        () => {
+          this.queueFailures = 0;
+        },
         (error: unknown) => {
           // The queue could not be read or updated (the database is locked or gone): look
           // again later instead of waiting for a kick that may never come.
@@ -162,13 +168,26 @@ export class ConversionWorker {
     this.running.get(videoId)?.abort(new Error('The upload was terminated.'));
   }
 
-  /** Stops taking jobs and aborts running ones; they stay queued for the next start. */
+  /**
+   * Stops taking jobs and aborts running ones; they go back to the queue (queue.release),
+   * or, where it cannot take them back, stay for the next start.
+   */
   async close(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
+    const interrupted = [...this.running.keys()];
     for (const controller of this.running.values()) controller.abort(new Error('Server stopping.'));
-    await Promise.all([...this.settled, ...this.recording.values()]);
+    await Promise.all([...this.settled, ...this.recording.values(), this.pumped]);
+    await this.handBack(interrupted);
+  }
+
+  /** Hands jobs back to the queue at a stop; one that cannot be waits for its lease or a start. */
+  private async handBack(videoIds: string[]): Promise<void> {
+    if (videoIds.length === 0 || !this.options.queue.release) return;
+    await this.options.queue.release(videoIds).catch((error: unknown) => {
+      console.error(`reelchat: handing back ${videoIds.length} job(s) at stop failed`, error);
+    });
   }
 
   private async pump(): Promise<void> {
@@ -176,8 +195,8 @@ export class ConversionWorker {
     const perOwner = this.options.perOwner ?? 1;
     while (!this.stopped && this.running.size < concurrency) {
       const job = await queue.claim(Date.now(), perOwner);
-      // Closed while claiming: close() no longer waits for new runs. The job stays marked
-      // running, so the next start's recover (or, shared, the lapsed lease) brings it back.
+      // Closed while claiming: not run, but handed back (close() waits for this).
+      if (job && this.stopped) await this.handBack([job.videoId]);
       if (!job || this.stopped) break;
       this.launch(job);
     }

@@ -119,6 +119,16 @@ export class PgJobs implements JobQueue {
     );
   }
 
+  async release(videoIds: string[]): Promise<void> {
+    if (videoIds.length === 0) return;
+    await this.db.query(
+      `UPDATE jobs SET state = 'queued', run_at = $1, attempts = GREATEST(attempts - 1, 0),
+         lease_until = NULL, lease_owner = NULL
+       WHERE video_id = ANY($2::text[]) AND state = 'running' AND lease_owner = $3`,
+      [Date.now(), videoIds, this.owner],
+    );
+  }
+
   /** Renews the leases this queue holds on these running jobs. */
   async heartbeat(videoIds: string[]): Promise<void> {
     if (videoIds.length === 0) return;

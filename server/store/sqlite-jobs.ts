@@ -34,6 +34,8 @@ export class SqliteJobs implements JobQueue {
       retryJob: p(
         `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ? WHERE video_id = ?`,
       ),
+      releaseJob: p(`UPDATE jobs SET state = 'queued', run_at = ?, attempts = MAX(attempts - 1, 0)
+        WHERE video_id = ? AND state = 'running'`),
       nextDue: p(`SELECT MIN(run_at) AS due FROM jobs WHERE state = 'queued' AND run_at > ?`),
       queued: p(`SELECT COUNT(*) AS n FROM jobs WHERE state = 'queued'`),
     };
@@ -62,6 +64,13 @@ export class SqliteJobs implements JobQueue {
 
   async retry(videoId: string, runAt: number, error: string): Promise<void> {
     await this.writes.run(() => this.sql.retryJob.run(runAt, error, videoId));
+  }
+
+  async release(videoIds: string[]): Promise<void> {
+    const at = Date.now();
+    await this.transact(() => {
+      for (const id of videoIds) this.sql.releaseJob.run(at, id);
+    });
   }
 
   async queuedCount(): Promise<number> {

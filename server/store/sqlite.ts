@@ -410,6 +410,10 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return this.jobs.retry(videoId, runAt, error);
   }
 
+  release(videoIds: string[]): Promise<void> {
+    return this.jobs.release(videoIds);
+  }
+
   queuedCount(): Promise<number> {
     return this.jobs.queuedCount();
   }

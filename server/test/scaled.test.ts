@@ -429,3 +429,64 @@ describe('scaled mode: killed instances lose nothing', () => {
     assert.equal(page.messages.filter((m) => m.video === id).length, 1);
   });
 });
+
+describe('scaled mode: a worker stopped for a deploy', () => {
+  let cluster: Cluster;
+  let alice: string;
+  // A lease far longer than the conversion: had the stopped worker kept its job, no other
+  // worker could have claimed it within the time this test allows.
+  const LEASE_S = 90;
+  before(async () => {
+    cluster = await startCluster({
+      apis: 1,
+      workers: 2,
+      env: { REELCHAT_JOB_LEASE_S: String(LEASE_S), REELCHAT_LIVE_CONVERT: '0' },
+    });
+    alice = await cluster.token('alice', ['c1']);
+  });
+  after(() => cluster?.stop());
+
+  it('hands its running conversion to another worker at once, not when its lease lapses', async () => {
+    const clip = new Uint8Array(await readFile(await makeClip('webm-vp8', 60, '640x480')));
+    const events = await new SseReader().open(`${cluster.apis[0]!.url}/v1/events`, auth(alice));
+    try {
+      const id = await sendDeferred(() => cluster.url, alice, clip, 'stopped-worker');
+      await post(cluster.url, alice, { clientId: 'stopped-worker-msg', video: id });
+      const converting = async (worker: (typeof cluster.workers)[number]) =>
+        /reelchat_conversions_running 1/.test(await (await fetch(`${worker.url}/metrics`)).text());
+      const busy = await waitFor(
+        async () => {
+          for (const worker of cluster.workers) if (await converting(worker)) return worker;
+          return undefined;
+        },
+        'a worker to start converting',
+        30_000,
+      );
+      const stoppedAt = Date.now();
+      await busy.stop(); // SIGTERM, as a deploy does
+      cluster.workers.splice(cluster.workers.indexOf(busy), 1);
+      assert.match(busy.output(), /SIGTERM, shutting down/);
+      const ready = await waitFor(
+        async () => {
+          const v = await video(cluster.url, alice, id);
+          return v.state === 'processing' ? undefined : v;
+        },
+        'the other worker to finish the video',
+        (LEASE_S / 2) * 1000,
+      );
+      assert.equal(ready.state, 'ready');
+      console.log(
+        `# a stopped worker's video ready ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop (lease ${LEASE_S} s)`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const readyEvents = events.events.filter(
+        (e) =>
+          e.event === 'video.updated' &&
+          (JSON.parse(e.data) as { video?: Video }).video?.state === 'ready',
+      );
+      assert.equal(readyEvents.length, 1, 'ready exactly once');
+    } finally {
+      await events.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@ export const TEST_SERVER_URL =
   process.env.REELCHAT_TEST_DATABASE_URL ?? '(REELCHAT_TEST_DATABASE_URL is not set)';
 
 export interface TestDatabase {
+  name: string;
   /** URL of the new database. */
   url: string;
   drop(): Promise<void>;
@@ -32,6 +33,7 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
   const url = new URL(TEST_SERVER_URL);
   url.pathname = `/${name}`;
   return {
+    name,
     url: url.href,
     async drop() {
       const again = await PgDatabase.connect(TEST_SERVER_URL, { max: 1 });
@@ -42,4 +44,30 @@ export async function createTestDatabase(prefix: string): Promise<TestDatabase> 
       }
     },
   };
+}
+
+/** A test database and the pools opened on it (closed before it is dropped). */
+export class FreshDatabase {
+  private readonly opened: PgDatabase[] = [];
+  constructor(private readonly made: TestDatabase) {}
+
+  get name(): string {
+    return this.made.name;
+  }
+
+  get url(): string {
+    return this.made.url;
+  }
+
+  /** A connection pool of its own (another instance, as far as PostgreSQL can tell). */
+  async connect(): Promise<PgDatabase> {
+    const db = await PgDatabase.connect(this.made.url);
+    this.opened.push(db);
+    return db;
+  }
+
+  async drop(): Promise<void> {
+    await Promise.all(this.opened.map((db) => db.close()));
+    await this.made.drop();
+  }
 }
