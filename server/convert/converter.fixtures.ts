@@ -60,7 +60,7 @@ export const tone = (rate = 48000) => [
   `sine=frequency=440:sample_rate=${rate}:duration=$T`,
 ];
 /** Like a camera warming up: the first frames are black. */
-export const darkStart = ['-vf', "drawbox=c=black:t=fill:enable='lt(t,0.3)'"];
+const darkStart = ['-vf', "drawbox=c=black:t=fill:enable='lt(t,0.3)'"];
 /** Chromium's MediaRecorder H.264: baseline, no B-frames, keyframe every 2 s. */
 export const recorderH264 = [
   '-c:v',
@@ -74,6 +74,58 @@ export const recorderH264 = [
   '-pix_fmt',
   'yuv420p',
 ];
+
+/** The clips the conversion tests start from, by file name: ffmpeg's arguments after the inputs. */
+export const CLIP_ARGS = {
+  'h264-aac.mp4': [...picture(), ...tone(), ...darkStart, ...recorderH264, '-c:a', 'aac'],
+  'h264-opus.mkv': [...picture(), ...tone(), ...recorderH264, '-c:a', 'libopus', '-f', 'matroska'],
+  'vp8-opus.webm': [
+    ...picture(),
+    ...tone(),
+    ...darkStart,
+    '-c:v',
+    'libvpx',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-c:a',
+    'libopus',
+  ],
+  'vp9-silent.webm': [
+    ...picture(),
+    '-c:v',
+    'libvpx-vp9',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+  ],
+  // x264's defaults: B-frames; mono 44.1 kHz audio.
+  'h264-bframes.mp4': [
+    ...picture(),
+    ...tone(44100),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-bf',
+    '3',
+    '-c:a',
+    'aac',
+    '-ac',
+    '1',
+  ],
+  'upright.mp4': [...picture(), ...recorderH264],
+} satisfies Record<string, string[]>;
+
+/** Makes these clips side by side; their paths by file name. */
+export async function makeClips(
+  names: (keyof typeof CLIP_ARGS)[],
+): Promise<Record<string, string>> {
+  const paths = await Promise.all(names.map((name) => makeClip(name, CLIP_ARGS[name])));
+  return Object.fromEntries(names.map((name, i) => [name, paths[i]!]));
+}
 
 export function newOutputDir(): string {
   return join(dir(), `out${outputs++}`);

@@ -16,12 +16,12 @@ import {
   dir,
   ffprobe,
   makeClip,
+  makeClips,
   newOutputDir,
   picture,
   recorderH264,
   rejectsWithReason,
   run,
-  tone,
   tools,
   toolsReading,
   useClipFolder,
@@ -32,25 +32,7 @@ const clips: Record<string, string> = {};
 useClipFolder();
 
 before(async () => {
-  clips['h264-aac.mp4'] = await makeClip('h264-aac.mp4', [
-    ...picture(),
-    ...tone(),
-    ...recorderH264,
-    '-c:a',
-    'aac',
-  ]);
-  clips['vp8-opus.webm'] = await makeClip('vp8-opus.webm', [
-    ...picture(),
-    ...tone(),
-    '-c:v',
-    'libvpx',
-    '-deadline',
-    'realtime',
-    '-cpu-used',
-    '8',
-    '-c:a',
-    'libopus',
-  ]);
+  Object.assign(clips, await makeClips(['h264-aac.mp4', 'vp8-opus.webm']));
 });
 
 describe('only the uploaded file is read', () => {

@@ -7,16 +7,16 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ConvertResult } from './index.js';
 import {
+  CLIP_ARGS,
   FFMPEG,
   FFPROBE,
   converter,
-  darkStart,
   dir,
   ffprobe,
   makeClip,
+  makeClips,
   newOutputDir,
   picture,
-  recorderH264,
   rejectsWithReason,
   run,
   tone,
@@ -116,64 +116,7 @@ async function assertGoodOutput(source: string, outputDir: string, result: Conve
 }
 
 before(async () => {
-  const made = await Promise.all([
-    makeClip('h264-aac.mp4', [
-      ...picture(),
-      ...tone(),
-      ...darkStart,
-      ...recorderH264,
-      '-c:a',
-      'aac',
-    ]),
-    makeClip('h264-opus.mkv', [
-      ...picture(),
-      ...tone(),
-      ...recorderH264,
-      '-c:a',
-      'libopus',
-      '-f',
-      'matroska',
-    ]),
-    makeClip('vp8-opus.webm', [
-      ...picture(),
-      ...tone(),
-      ...darkStart,
-      '-c:v',
-      'libvpx',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-      '-c:a',
-      'libopus',
-    ]),
-    makeClip('vp9-silent.webm', [
-      ...picture(),
-      '-c:v',
-      'libvpx-vp9',
-      '-deadline',
-      'realtime',
-      '-cpu-used',
-      '8',
-    ]),
-    // x264's defaults: B-frames; mono 44.1 kHz audio.
-    makeClip('h264-bframes.mp4', [
-      ...picture(),
-      ...tone(44100),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-bf',
-      '3',
-      '-c:a',
-      'aac',
-      '-ac',
-      '1',
-    ]),
-    makeClip('upright.mp4', [...picture(), ...recorderH264]),
-  ]);
-  for (const path of made) clips[path.split('/').pop()!] = path;
+  Object.assign(clips, await makeClips(Object.keys(CLIP_ARGS) as (keyof typeof CLIP_ARGS)[]));
   // A phone's portrait clip: landscape pixels plus a display matrix saying "turn 90°"
   // (ffmpeg 5.1 sets it from the rotate tag when copying).
   clips['portrait.mp4'] = await makeClip('portrait.mp4', [

@@ -3,28 +3,15 @@
 // leases that lapse and are taken over, a stopping worker's hand-back, live leases. Without
 // the variable this FAILS: it never passes untested.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgStore } from '../store/postgres.js';
 import { PgJobs } from '../store/postgres-jobs.js';
 import { LIVE_MIGRATIONS, PgLiveLeases } from '../store/postgres-live.js';
-import { createTestDatabase, FreshDatabase } from '../uploads/pg-test-database.js';
-import { SERVICES_DATABASE_URL } from './helpers.js';
+import { freshDatabases } from '../uploads/pg-test-database.js';
 
 describe('the job queue in scaled mode (PostgreSQL)', { timeout: 120_000 }, () => {
-  before(() => {
-    assert.ok(
-      SERVICES_DATABASE_URL,
-      'REELCHAT_TEST_DATABASE_URL is not set: start PostgreSQL (node scripts/services.mjs start) — these tests need it',
-    );
-  });
-  const databases: FreshDatabase[] = [];
-  const fresh = async () => {
-    const database = new FreshDatabase(await createTestDatabase('reelchat_jobs'));
-    databases.push(database);
-    return database;
-  };
-  after(() => Promise.all(databases.map((database) => database.drop())));
+  const fresh = freshDatabases('reelchat_jobs');
 
   it('jobs: two workers with perOwner 1 never run two of one owner; a lapsed lease is taken over', async () => {
     const database = await fresh();

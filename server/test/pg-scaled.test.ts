@@ -5,14 +5,14 @@
 // passes untested.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PgFanout } from '../events/pg-fanout.js';
 import { PgDatabase } from '../store/pg-database.js';
 import { PgStore } from '../store/postgres.js';
 import type { MessageRecord, StoredEvent } from '../store/types.js';
 import { eraseUser } from '../erase.js';
-import { createTestDatabase, FreshDatabase } from '../uploads/pg-test-database.js';
+import { freshDatabases } from '../uploads/pg-test-database.js';
 import { HeldConverter } from './held-converter.js';
 import { auth, SERVICES_DATABASE_URL, SseReader, startServer, type TestServer } from './helpers.js';
 
@@ -58,19 +58,7 @@ function assertContiguous(seqs: number[], what: string): void {
 }
 
 describe('PostgreSQL in scaled mode', { timeout: 120_000 }, () => {
-  before(() => {
-    assert.ok(
-      SERVER,
-      'REELCHAT_TEST_DATABASE_URL is not set: start PostgreSQL (node scripts/services.mjs start) — these tests need it',
-    );
-  });
-  const databases: FreshDatabase[] = [];
-  const fresh = async () => {
-    const database = new FreshDatabase(await createTestDatabase('reelchat_scaled'));
-    databases.push(database);
-    return database;
-  };
-  after(() => Promise.all(databases.map((database) => database.drop())));
+  const fresh = freshDatabases('reelchat_scaled');
 
   it('three instances migrating one fresh database at once create the schema once', async () => {
     const database = await fresh();

@@ -19,6 +19,7 @@ import {
   patchUpload,
   SseReader,
   waitFor,
+  type ChildServer,
   type SseEvent,
 } from './helpers.js';
 
@@ -100,6 +101,55 @@ async function sendDeferred(
 }
 
 const ids = (events: SseEvent[]) => events.map((event) => Number(event.id));
+
+/** The worker that is converting (its /metrics says so), within 30 s. */
+async function busyWorker(workers: ChildServer[]): Promise<ChildServer> {
+  const converting = async (worker: ChildServer) =>
+    /reelchat_conversions_running 1/.test(await (await fetch(`${worker.url}/metrics`)).text());
+  return waitFor(
+    async () => {
+      for (const worker of workers) if (await converting(worker)) return worker;
+      return undefined;
+    },
+    'a worker to start converting',
+    30_000,
+  ).catch((error: unknown) => {
+    const said = workers.map((worker) => worker.output().slice(-2000)).join('\n---\n');
+    throw new Error(`${String(error)}; the workers said:\n${said}`);
+  });
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the video is no longer processing, asserts it is ready and
+ * that `events` heard it become ready once; the seconds since `since`.
+ */
+async function readyOnce(
+  cluster: Cluster,
+  token: string,
+  events: SseReader,
+  id: string,
+  since: number,
+  timeoutMs: number,
+): Promise<string> {
+  const ready = await waitFor(
+    async () => {
+      const v = await video(cluster.url, token, id);
+      return v.state === 'processing' ? undefined : v;
+    },
+    'another worker to finish the video',
+    timeoutMs,
+  );
+  assert.equal(ready.state, 'ready');
+  const seconds = ((Date.now() - since) / 1000).toFixed(1);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const readyEvents = events.events.filter(
+    (e) =>
+      e.event === 'video.updated' &&
+      (JSON.parse(e.data) as { video?: Video }).video?.state === 'ready',
+  );
+  assert.equal(readyEvents.length, 1, 'ready exactly once');
+  return seconds;
+}
 
 describe('scaled mode: two api instances and a worker behind a round-robin proxy', () => {
   let cluster: Cluster;
@@ -356,39 +406,12 @@ describe('scaled mode: killed instances lose nothing', () => {
     try {
       const id = await sendDeferred(() => cluster.url, alice, clip, 'killed-worker', { pieces: 2 });
       await post(cluster.url, alice, { clientId: 'killed-worker-msg', video: id });
-      const worker = cluster.workers[0]!;
-      await waitFor(
-        async () => {
-          const text = await (await fetch(`${worker.url}/metrics`)).text();
-          return /reelchat_conversions_running 1/.test(text) ? true : undefined;
-        },
-        'the worker to start converting',
-        30_000,
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}; the worker said:\n${worker.output().slice(-2000)}`);
-      });
+      const worker = await busyWorker(cluster.workers);
       const killedAt = Date.now();
       cluster.kill(worker);
       await cluster.add('worker');
-      const ready = await waitFor(
-        async () => {
-          const v = await video(cluster.url, alice, id);
-          return v.state === 'processing' ? undefined : v;
-        },
-        'another worker to finish the video',
-        90_000,
-      );
-      assert.equal(ready.state, 'ready');
-      console.log(
-        `# killed worker's video ready ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const readyEvents = events.events.filter(
-        (e) =>
-          e.event === 'video.updated' &&
-          (JSON.parse(e.data) as { video?: Video }).video?.state === 'ready',
-      );
-      assert.equal(readyEvents.length, 1, 'ready exactly once');
+      const seconds = await readyOnce(cluster, alice, events, id, killedAt, 90_000);
+      console.log(`# killed worker's video ready ${seconds} s after the kill`);
     } finally {
       await events.close();
     }
@@ -452,39 +475,15 @@ describe('scaled mode: a worker stopped for a deploy', () => {
     try {
       const id = await sendDeferred(() => cluster.url, alice, clip, 'stopped-worker');
       await post(cluster.url, alice, { clientId: 'stopped-worker-msg', video: id });
-      const converting = async (worker: (typeof cluster.workers)[number]) =>
-        /reelchat_conversions_running 1/.test(await (await fetch(`${worker.url}/metrics`)).text());
-      const busy = await waitFor(
-        async () => {
-          for (const worker of cluster.workers) if (await converting(worker)) return worker;
-          return undefined;
-        },
-        'a worker to start converting',
-        30_000,
-      );
+      const busy = await busyWorker(cluster.workers);
       const stoppedAt = Date.now();
       await busy.stop(); // SIGTERM, as a deploy does
       cluster.workers.splice(cluster.workers.indexOf(busy), 1);
       assert.match(busy.output(), /SIGTERM, shutting down/);
-      const ready = await waitFor(
-        async () => {
-          const v = await video(cluster.url, alice, id);
-          return v.state === 'processing' ? undefined : v;
-        },
-        'the other worker to finish the video',
-        (LEASE_S / 2) * 1000,
-      );
-      assert.equal(ready.state, 'ready');
+      const seconds = await readyOnce(cluster, alice, events, id, stoppedAt, (LEASE_S / 2) * 1000);
       console.log(
-        `# a stopped worker's video ready ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s after the stop (lease ${LEASE_S} s)`,
+        `# a stopped worker's video ready ${seconds} s after the stop (lease ${LEASE_S} s)`,
       );
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      const readyEvents = events.events.filter(
-        (e) =>
-          e.event === 'video.updated' &&
-          (JSON.parse(e.data) as { video?: Video }).video?.state === 'ready',
-      );
-      assert.equal(readyEvents.length, 1, 'ready exactly once');
     } finally {
       await events.close();
     }

@@ -2,6 +2,8 @@
 // REELCHAT_TEST_DATABASE_URL (scripts/with-services.mjs sets it) and dropped afterwards. No
 // server, or an unreachable one, fails loudly, never skips.
 import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { PgDatabase } from '../store/pg-database.js';
 
 export const TEST_SERVER_URL =
@@ -70,4 +72,24 @@ export class FreshDatabase {
     await Promise.all(this.opened.map((db) => db.close()));
     await this.made.drop();
   }
+}
+
+/**
+ * A suite's fresh databases: fails its first test at once without the services' PostgreSQL
+ * (never skips), and drops every database `fresh()` made after the suite.
+ */
+export function freshDatabases(prefix: string): () => Promise<FreshDatabase> {
+  const databases: FreshDatabase[] = [];
+  before(() => {
+    assert.ok(
+      process.env.REELCHAT_TEST_DATABASE_URL,
+      'REELCHAT_TEST_DATABASE_URL is not set: start PostgreSQL (node scripts/services.mjs start) — these tests need it',
+    );
+  });
+  after(() => Promise.all(databases.map((database) => database.drop())));
+  return async () => {
+    const database = new FreshDatabase(await createTestDatabase(prefix));
+    databases.push(database);
+    return database;
+  };
 }

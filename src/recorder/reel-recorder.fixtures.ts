@@ -261,12 +261,11 @@ export function press(el: ReelRecorder, name: string): void {
   button!.click();
 }
 
-// 10 s: a stop waits on the real MediaRecorder's last chunk and the outbox's IndexedDB writes,
-// which took over 5 s once on a loaded machine (a benchmark's browsers beside the suite).
+/** Waits for the element's state (10 s by default, as every wait: test-helpers/wait.ts). */
 export async function reach(
   el: ReelRecorder,
   state: RecorderState,
-  timeout = 10_000,
+  timeout?: number,
 ): Promise<void> {
   await waitUntil(() => el.state === state, `expected state ${state}, still ${el.state}`, {
     timeout,

@@ -9,5 +9,5 @@ export function waitUntil(
   message?: string,
   options: { timeout?: number; interval?: number } = {},
 ): Promise<void> {
-  return waitUntilWithin(predicate, message, { timeout: 10_000, ...options });
+  return waitUntilWithin(predicate, message, { ...options, timeout: options.timeout ?? 10_000 });
 }
