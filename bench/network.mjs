@@ -1,9 +1,15 @@
-// Phone networks (issue 24): seconds from Stop to `ready` for a take recorded in Chromium with
-// a realistic camera, its bytes going to the reference server through the shaping proxy
-// (scripts/shaping-proxy.mjs) at a phone's uplink, and what was recorded (short side, bitrate).
+// Phone networks (issue 24), through the shaping proxy (scripts/shaping-proxy.mjs) between
+// Chromium and the reference server:
+// - recording: seconds from Stop to `ready` for a take recorded with a realistic camera, its
+//   bytes going up at a phone's uplink, and what was recorded (short side, bitrate);
+// - playback: a standalone <reel-player> playing a buddy's reel of realistic clips (1280×720,
+//   2.5 Mbit/s, 6 s, as a phone's take) at a phone's downlink: play → first frame, stalls after
+//   the first frame and the time stalled, the joins between clips.
 // Run: node --import tsx bench/network.mjs [--takes 30,60] [--links 3000/50,1500/100,750/150,400/300]
-//   a link is `<uplink kbit/s>/<round trip ms>` (half the round trip each way; the downlink is
-//   10 Mbit/s). Defaults are short (one 10 s take at 750/150) so `npm run bench` stays quick.
+//        [--downlinks 1600/150,4000/100] [--reel 5] [--parts record,play]
+//   a link is `<kbit/s>/<round trip ms>` (half the round trip each way; the other direction is
+//   10 Mbit/s). Defaults are short (one 10 s take at 750/150, a reel of 3 at 1600/150) so
+//   `npm run bench` stays quick.
 //
 // `ready` is seen by a second transport on the same page that talks to the server directly,
 // not through the proxy, so the figure is the take's own wait, not the viewer's link. A take
@@ -14,25 +20,33 @@ import { chromiumArgs, requireChromium } from '../scripts/chromium.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
 import { startShapingProxy } from '../scripts/shaping-proxy.mjs';
 import { bundlePage, realisticCamera, servePage } from './page.mjs';
+import { analyse } from './player.mjs';
+import { PLAY_ENTRY, uploadReel } from './network-reel.mjs';
 
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : fallback;
 };
-const TAKES = arg('takes', '10').split(',').map(Number);
-const LINKS = arg('links', '750/150')
-  .split(',')
-  .map((spec) => {
+const links = (specs) =>
+  specs.split(',').map((spec) => {
     const [kbps, rttMs] = spec.split('/').map(Number);
     return { kbps, rttMs };
   });
+const TAKES = arg('takes', '10').split(',').map(Number);
+const LINKS = links(arg('links', '750/150'));
+const DOWNLINKS = links(arg('downlinks', '1600/150'));
+const REEL = Number(arg('reel', '3'));
+const PARTS = arg('parts', 'record,play').split(',');
 const GIVE_UP_S = Number(arg('give-up', '90'));
-const DOWNLINK_KBPS = 10_000;
+// The other direction of each link: not what is measured.
+const OTHER_KBPS = 10_000;
 const GOAL_S = 1;
+const GOAL_FIRST_FRAME_S = 1.5;
 
 const PAGE_ENTRY = `
 import './src/transport/index.ts';
 import './src/recorder/index.ts';
+import './src/player/index.ts';
 import { HttpTransport } from './src/transport/http/http-transport.ts';
 import { Outbox } from './src/outbox/outbox.ts';
 
@@ -115,64 +129,105 @@ async function recordOnce(browser, page, server, proxy, seconds) {
   return { ...result, sentBytes: proxy.stats().upBytes - before, load: loadavg()[0] };
 }
 
+/** Records one take of each length at each uplink; returns the table's rows. */
+async function recordAll(browser, page, server, summary) {
+  const rows = [];
+  for (const link of LINKS) {
+    const proxy = await startShapingProxy(server.url, {
+      up: { kbps: link.kbps, latencyMs: link.rttMs / 2 },
+      down: { kbps: OTHER_KBPS, latencyMs: link.rttMs / 2 },
+    });
+    for (const seconds of TAKES) {
+      const r = await recordOnce(browser, page, server, proxy, seconds);
+      const { width, height } = r.video ?? {};
+      const kbps = r.stop ? Math.round((r.stop.bytes * 8) / seconds / 1000) : undefined;
+      const key = `${seconds}s_up${link.kbps}`;
+      summary[`${key}_stopToReadyS`] = r.readyS === undefined ? null : round2(r.readyS);
+      summary[`${key}_shortSide`] = width && height ? Math.min(width, height) : null;
+      rows.push([
+        `up ${link.kbps} kbit/s, ${link.rttMs} ms`,
+        `${seconds} s take`,
+        r.readyS === undefined ? `> ${GIVE_UP_S} s` : `${r.readyS.toFixed(2)} s`,
+        width ? `${width}×${height} at ${kbps} kbit/s, ${(r.sentBytes / 1e6).toFixed(1)} MB` : '?',
+        r.load.toFixed(2),
+      ]);
+      console.error(rows.at(-1).join('  '));
+    }
+    await proxy.close();
+  }
+  return rows;
+}
+
+/** Plays a reel of REEL clips at each downlink; returns the table's rows. */
+async function playAll(browser, page, server, summary) {
+  const rows = [];
+  const reel = await uploadReel(server.url, REEL);
+  for (const link of DOWNLINKS) {
+    const proxy = await startShapingProxy(server.url, {
+      up: { kbps: OTHER_KBPS, latencyMs: link.rttMs / 2 },
+      down: { kbps: link.kbps, latencyMs: link.rttMs / 2 },
+    });
+    const context = await browser.newContext();
+    const tab = await context.newPage();
+    await tab.goto(`${page.origin}/`);
+    await tab.waitForFunction(() => typeof window.benchPlay === 'function');
+    const r = await tab.evaluate((options) => window.benchPlay(options), {
+      endpoint: proxy.url,
+      token: reel.token,
+      conversation: reel.conversation,
+      limitMs: 120_000,
+    });
+    await context.close();
+    await proxy.close();
+    const { joins } = analyse(r, r.mode, r.durations);
+    const stalledS = r.stalls.reduce((sum, ms) => sum + ms, 0) / 1000;
+    const key = `reel_down${link.kbps}`;
+    Object.assign(summary, {
+      [`${key}_firstFrameS`]: round2(r.firstFrameMs / 1000),
+      [`${key}_stalls`]: r.stalls.length,
+      [`${key}_stalledS`]: round2(stalledS),
+      [`${key}_joinMaxMs`]: joins.length ? Math.round(Math.max(...joins)) : null,
+    });
+    rows.push([
+      `down ${link.kbps} kbit/s, ${link.rttMs} ms`,
+      `reel of ${REEL}${r.ended ? '' : ' (did not end)'}`,
+      `first frame ${(r.firstFrameMs / 1000).toFixed(2)} s`,
+      `${r.stalls.length} stalls, ${stalledS.toFixed(1)} s; joins ${joins.map(Math.round).join('/')} ms`,
+      loadavg()[0].toFixed(2),
+    ]);
+    console.error(rows.at(-1).join('  '));
+  }
+  return rows;
+}
+
 async function main() {
   const camera = await realisticCamera();
-  const page = await servePage(await bundlePage(PAGE_ENTRY), 'network bench');
+  const page = await servePage(await bundlePage(PAGE_ENTRY + PLAY_ENTRY), 'network bench');
   const server = await startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: page.origin } });
   const browser = await chromium.launch({
     executablePath: requireChromium(),
     headless: true,
     args: [...chromiumArgs, `--use-file-for-fake-video-capture=${camera}`],
   });
+  const summary = {
+    bench: 'network',
+    goalStopToReadyS: GOAL_S,
+    goalFirstFrameS: GOAL_FIRST_FRAME_S,
+  };
   const rows = [];
-  const summary = { bench: 'network', goalS: GOAL_S };
   try {
-    for (const link of LINKS) {
-      const half = link.rttMs / 2;
-      const proxy = await startShapingProxy(server.url, {
-        up: { kbps: link.kbps, latencyMs: half },
-        down: { kbps: DOWNLINK_KBPS, latencyMs: half },
-      });
-      for (const seconds of TAKES) {
-        const r = await recordOnce(browser, page, server, proxy, seconds);
-        const { width, height } = r.video ?? {};
-        const shortSide = width && height ? Math.min(width, height) : undefined;
-        const kbps = r.stop ? Math.round((r.stop.bytes * 8) / seconds / 1000) : undefined;
-        const key = `${seconds}s_${link.kbps}kbps`;
-        summary[`${key}_stopToReadyS`] = r.readyS === undefined ? null : round2(r.readyS);
-        summary[`${key}_shortSide`] = shortSide ?? null;
-        rows.push([
-          `${link.kbps} kbit/s, ${link.rttMs} ms`,
-          `${seconds} s`,
-          r.readyS === undefined ? `> ${GIVE_UP_S} s` : `${r.readyS.toFixed(2)} s`,
-          shortSide ? `${width}×${height}` : '?',
-          kbps ? `${kbps} kbit/s` : '?',
-          `${(r.sentBytes / 1e6).toFixed(1)} MB`,
-          r.load.toFixed(2),
-        ]);
-        console.error(rows.at(-1).join('  '));
-      }
-      await proxy.close();
-    }
+    if (PARTS.includes('record')) rows.push(...(await recordAll(browser, page, server, summary)));
+    if (PARTS.includes('play')) rows.push(...(await playAll(browser, page, server, summary)));
   } finally {
     await browser.close();
     await server.stop();
     page.close();
   }
-  const header = [
-    'uplink, round trip',
-    'take',
-    'stop → ready',
-    'recorded',
-    'bitrate',
-    'sent',
-    'load',
-  ];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
-  console.log(`(Chromium, camera ${camera.split('/').pop()}; downlink ${DOWNLINK_KBPS} kbit/s)`);
+  const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...rows.map((row) => row[i].length)));
+  for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join('  '));
+  console.log(
+    `(Chromium, camera ${camera.split('/').pop()}; the other direction ${OTHER_KBPS} kbit/s; last column: load)`,
+  );
   console.log(JSON.stringify(summary));
 }
 
