@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ReelError } from '../transport/errors.js';
 import { createTransport, hasTransport } from '../transport/registry.js';
-import type { ReelTransport, Session } from '../transport/types.js';
+import type { GetToken, ReelTransport, Session } from '../transport/types.js';
 
 /** The configuration attributes and properties every reelchat element takes. */
 export interface TransportConfig {
@@ -9,8 +9,10 @@ export interface TransportConfig {
   transport?: string | ReelTransport;
   endpoint?: string;
   token?: string;
-  getToken?: () => string | Promise<string>;
+  getToken?: GetToken;
   user?: string;
+  /** The conversation the element works in: what getToken is asked for when a request names none. */
+  conversation?: string;
   userName?: string;
   room?: string;
 }
@@ -97,8 +99,13 @@ export class TransportController implements ReactiveController {
       user,
       userName,
       room,
-      // Read live, so a refreshed token reaches the transport without rebuilding it.
-      getToken: () => (this.host.getToken ? this.host.getToken() : (this.host.token ?? '')),
+      // Read live, so a refreshed token (or a new conversation) reaches the transport
+      // without rebuilding it.
+      getToken: (request) => {
+        const { getToken, token, conversation } = this.host;
+        if (!getToken) return token ?? '';
+        return getToken({ ...request, conversation: request.conversation ?? conversation });
+      },
     });
   }
 
