@@ -113,6 +113,15 @@ export class TransportController implements ReactiveController {
     try {
       const session = await transport.connect();
       if (generation !== this.generation) return;
+      // With a token the backend says who this is; a `user` attribute that names someone
+      // else is a host's mistake (a token fetched for the wrong person), said at once.
+      const { user } = this.host;
+      if (this.owned && user && session.user !== user) {
+        throw new ReelError(
+          'unauthorized',
+          `The token is for "${session.user}", but the element's user attribute says "${user}".`,
+        );
+      }
       this.session = session;
       this.error = undefined;
       this.onReady(transport, session);

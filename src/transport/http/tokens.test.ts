@@ -124,6 +124,24 @@ describe('tokens for one conversation (http, reference server)', function () {
     expect($(el, '[part~="error"]')!.textContent).to.match(/16 KB[\s\S]*conversation/);
   });
 
+  it('a user attribute that names someone else than the token is a visible error', async () => {
+    const endpoint = await server();
+    const el = await fixture<ReelChat>(html`
+      <reel-chat
+        transport="http"
+        endpoint=${endpoint}
+        conversation="c42"
+        user="bob"
+        buddy="carol"
+        .getToken=${() => tokenFor(endpoint, 'alice', 'c42')}
+      ></reel-chat>
+    `);
+    await waitUntil(() => $(el, '[part~="error"]'), 'the chat shows the problem');
+    expect($(el, '[part~="error"]')!.textContent).to.contain(
+      'The token is for "alice", but the element\'s user attribute says "bob".',
+    );
+  });
+
   it('a getToken that resolves to JSON or a header value is told to give the bare token', async () => {
     const endpoint = await server();
     for (const wrong of ['{"token":"abc"}', 'Bearer abc']) {
