@@ -59,6 +59,7 @@ describe('the README embed recipe, as written', { timeout: 180_000 }, () => {
   let server: Awaited<ReturnType<typeof startReferenceServer>>;
   let host: Awaited<ReturnType<typeof listen>>;
   let cdn: Awaited<ReturnType<typeof listen>>;
+  let stranger: Awaited<ReturnType<typeof listen>>;
   let page = '';
   const browsers: EngineBrowser[] = [];
 
@@ -91,8 +92,8 @@ describe('the README embed recipe, as written', { timeout: 180_000 }, () => {
       });
       res.end(readFileSync(file));
     });
-    host = await listen(async (req, res) => {
-      const url = new URL(req.url!, host.origin);
+    const hostSite: http.RequestListener = async (req, res) => {
+      const url = new URL(req.url!, 'http://host');
       if (url.pathname === '/my/reelchat-token') {
         const conversation = url.searchParams.get('conversation') ?? '';
         if (!/^[A-Za-z0-9_-]{1,64}$/.test(conversation)) return void res.writeHead(400).end();
@@ -101,7 +102,10 @@ describe('the README embed recipe, as written', { timeout: 180_000 }, () => {
       }
       if (url.pathname !== '/') return void res.writeHead(404).end();
       res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page);
-    });
+    };
+    host = await listen(hostSite);
+    // The same site on an origin the server was not told about.
+    stranger = await listen(hostSite);
     // The README's example origins and secret, swapped for this test's.
     const origins: Record<string, string> = {
       [settings.REELCHAT_ALLOWED_ORIGINS!]: host.origin,
@@ -124,6 +128,7 @@ describe('the README embed recipe, as written', { timeout: 180_000 }, () => {
     await Promise.all(browsers.map((browser) => browser.close()));
     await server?.stop();
     host?.close();
+    stranger?.close();
     cdn?.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -191,4 +196,21 @@ describe('the README embed recipe, as written', { timeout: 180_000 }, () => {
       );
     });
   }
+
+  it('a page on an origin the server does not allow is told what to set', async () => {
+    const [engine] = enginesFromEnv(['chromium']);
+    const browser = await openBrowser(engine!);
+    browsers.push(browser);
+    const tab = await browser.newPage();
+    await tab.goto(`${stranger.origin}/`);
+    const shown = await tab.waitFor(
+      () =>
+        document.querySelector('reel-chat')?.shadowRoot?.querySelector('[part~="error"]')
+          ?.textContent,
+      undefined,
+      { timeout: 20_000, message: 'the chat shows no problem' },
+    );
+    assert.match(shown ?? '', new RegExp(`may not allow ${stranger.origin}`));
+    assert.match(shown ?? '', /REELCHAT_ALLOWED_ORIGINS/);
+  });
 });

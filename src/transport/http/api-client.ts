@@ -215,6 +215,21 @@ export class ApiClient {
   }
 
   /**
+   * Why a fetch may have failed, beyond the network: a browser reports a refused origin
+   * (CORS) and a proxy's 431 without CORS headers only as a failed fetch.
+   */
+  private unreachable(token: string): string {
+    const page = globalThis.location?.origin;
+    const origin = new URL(this.endpoint).origin;
+    const cors =
+      page && page !== origin
+        ? ` If it is running, it may not allow ${page} (REELCHAT_ALLOWED_ORIGINS on the reference server).`
+        : '';
+    const large = token.length > LARGE_TOKEN_BYTES ? ` ${tokenTooLarge(token)}` : '';
+    return `Cannot reach ${this.endpoint}.${cors}${large}`;
+  }
+
+  /**
    * fetch with the bearer token, retried once with a fresh token after a 401. A token too
    * large for the server (431) is a `too-large` error that says so.
    */
@@ -230,10 +245,7 @@ export class ApiClient {
       } catch (error) {
         if (init.signal?.aborted)
           throw new ReelError('aborted', 'The request was cancelled.', { cause: error });
-        // A proxy that refuses large headers often answers without CORS headers: the
-        // browser then reports only a failed fetch.
-        const large = token.length > LARGE_TOKEN_BYTES ? ` ${tokenTooLarge(token)}` : '';
-        throw new ReelError('network', `Cannot reach ${this.endpoint}.${large}`, { cause: error });
+        throw new ReelError('network', this.unreachable(token), { cause: error });
       }
       if (response.status === 431) throw await headerTooLarge(response, token);
       if (response.status !== 401 || refresh) return response;
