@@ -1,5 +1,5 @@
-// The demo asks the reference server's dev-only token route for Alice's and Bob's tokens.
-// A real site signs tokens on its own backend (see docs/protocol.md, "Tokens").
+// The demo asks the reference server's dev-only token route for Alice's and Bob's tokens,
+// one per conversation. A real site signs tokens on its own backend (docs/embedding.md).
 // getToken is set before the library loads, so the first request already has it.
 //
 // `?as=alice` keeps only Alice's dialog (one person per browser, as the end-to-end test
@@ -16,8 +16,10 @@ for (const chat of document.querySelectorAll('reel-chat')) {
   }
   const name = user[0].toUpperCase() + user.slice(1);
   chat.setAttribute('conversation', conversation);
-  chat.getToken = async () => {
-    const query = new URLSearchParams({ user, name, conversations: conversation });
+  // Asked with the conversation the element needs a token for: the token names only that
+  // one, so it stays small however many conversations a person is in.
+  chat.getToken = async (request) => {
+    const query = new URLSearchParams({ user, name, conversation: request.conversation });
     const response = await fetch(`/v1/dev/token?${query}`);
     if (!response.ok)
       throw new Error(`No dev token (${response.status}): start the server with npm start.`);

@@ -21,6 +21,7 @@ import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
 import { HttpError, notFound, sendError, sendJson } from './http/errors.js';
 import { serveStatic } from './http/files.js';
+import { answerHeaderOverflow } from './http/header-overflow.js';
 import { applyIdleTimeout, requestDeadline, serverOptions } from './limits/timeouts.js';
 import { pgRateLimits } from './limits/pg-token-buckets.js';
 import { memoryRateLimits } from './limits/rate-limit.js';
@@ -332,6 +333,7 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
       }),
   );
   applyIdleTimeout(server, config.timeouts);
+  answerHeaderOverflow(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

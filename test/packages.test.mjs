@@ -1,29 +1,64 @@
-// The two packages as npm ships them: each tarball holds only what that package needs, a
-// site that installs `reelchat` gets no server dependency, and the packed server starts
-// with `npx reelchat-server`. Runs after `npm run build` (npm test does that first).
+// The two packages as npm ships them, packed from a clean checkout (the tracked files only,
+// nothing built): `npm pack` must build them itself (prepack), as `npm publish` and a git
+// install do. Each tarball holds only what that package needs, passes publint and
+// @arethetypeswrong/cli, a site that installs `reelchat` gets no server dependency and can
+// import every entry in plain Node (server-side rendering), and the packed server starts
+// with `npx reelchat-server`.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 const SERVER_DEPENDENCIES = ['better-sqlite3', '@tus/server', '@tus/file-store', 'jose'];
+const ENTRIES = ['reelchat', 'reelchat/chat', 'reelchat/recorder', 'reelchat/player'];
+const MORE_ENTRIES = ['reelchat/transport', 'reelchat/outbox'];
+const TAGS = ['reel-chat', 'reel-recorder', 'reel-player', 'reel-clip'];
+const BIG = 64 * 1024 * 1024;
 
 let scratch;
 
-/** `npm pack` of one package: the tarball's path and the files in it. */
-async function pack(args) {
+/**
+ * A clean checkout: the files git tracks, as they are in the work tree (so no dist/, no
+ * custom-elements.json, no server/dist/), with this checkout's node_modules linked in.
+ */
+async function cleanCheckout() {
+  const dir = join(scratch, 'checkout');
+  const { stdout } = await run('git', ['ls-files', '-z'], { cwd: root, maxBuffer: BIG });
+  for (const file of stdout.split('\0').filter(Boolean)) {
+    if (!existsSync(join(root, file))) continue; // deleted in the work tree, not yet committed
+    await mkdir(dirname(join(dir, file)), { recursive: true });
+    await copyFile(join(root, file), join(dir, file));
+  }
+  await symlink(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/** `npm pack` of one package in the checkout (its prepack builds): the tarball and its files. */
+async function pack(checkout, args) {
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch, ...args], {
-    cwd: root,
-    maxBuffer: 16 * 1024 * 1024,
+    cwd: checkout,
+    maxBuffer: BIG,
   });
-  const [info] = JSON.parse(stdout.slice(stdout.indexOf('[')));
+  // The build's own output comes first on stdout; npm's JSON report is the last thing.
+  const report = /^\[\s*\{/m.exec(stdout);
+  assert.ok(report, `npm pack printed no JSON report:\n${stdout}`);
+  const [info] = JSON.parse(stdout.slice(report.index));
   return { tarball: join(scratch, info.filename), files: info.files.map((f) => f.path) };
+}
+
+/** Runs a package linter from this checkout's node_modules; it must exit 0. */
+async function lint(command, args) {
+  try {
+    await run('npx', ['--no-install', command, ...args], { cwd: root, maxBuffer: BIG });
+  } catch (error) {
+    assert.fail(`${command} ${args.join(' ')} failed:\n${error.stdout}\n${error.stderr}`);
+  }
 }
 
 async function project(name, tarball, allowScripts = {}) {
@@ -50,20 +85,32 @@ function stop(child) {
 describe('the packages as published', { timeout: 600_000 }, () => {
   let library;
   let server;
+  let site;
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'reelchat-pack-'));
-    library = await pack([]);
-    server = await pack(['--workspace', 'server']);
+    const checkout = await cleanCheckout();
+    for (const built of ['dist', 'custom-elements.json', 'server/dist']) {
+      assert.ok(!existsSync(join(checkout, built)), `${built} is in the clean checkout`);
+    }
+    library = await pack(checkout, []);
+    server = await pack(checkout, ['--workspace', 'server']);
   });
   after(() => rm(scratch, { recursive: true, force: true }));
 
   it('reelchat holds the built library and its manifest, nothing of the server or the tests', () => {
     const { files } = library;
-    for (const needed of ['package.json', 'custom-elements.json', 'dist/index.js']) {
-      assert.ok(files.includes(needed), `${needed} is missing from the tarball`);
+    const needed = [
+      'package.json',
+      'custom-elements.json',
+      'dist/index.js',
+      'dist/cdn/reelchat.js',
+      'dist/types/index.d.ts',
+      'dist/types/chat/index.d.ts',
+      'dist/types/frameworks/react.d.ts',
+    ];
+    for (const file of needed) {
+      assert.ok(files.includes(file), `${file} is missing from the tarball`);
     }
-    assert.ok(files.includes('dist/cdn/reelchat.js'));
-    assert.ok(files.includes('dist/types/frameworks/react.d.ts'));
     const stray = files.filter(
       (f) => !/^(package\.json|README\.md|LICENSE|custom-elements\.json|dist\/)/.test(f),
     );
@@ -76,8 +123,19 @@ describe('the packages as published', { timeout: 600_000 }, () => {
     assert.deepEqual(server.files.sort(), ['README.md', 'dist/main.js', 'package.json']);
   });
 
+  it('both packages pass publint and @arethetypeswrong/cli', async () => {
+    await lint('publint', ['run', '--strict', library.tarball]);
+    await lint('publint', ['run', '--strict', server.tarball]);
+    // reelchat is ESM only (`"type": "module"`, no require condition): the esm-only profile
+    // leaves out node10 resolution (no subpath exports there) and require() from CommonJS.
+    // The framework entries (./react, ./vue, …) are types only and resolve as such.
+    await lint('attw', ['--profile', 'esm-only', library.tarball]);
+    // The server is a command (bin) with nothing to import: attw finds no types, and passes.
+    await lint('attw', [server.tarball]);
+  });
+
   it('a site that installs reelchat gets the browser dependencies and no server dependency', async () => {
-    const site = await project('site', library.tarball);
+    site = await project('site', library.tarball);
     const modules = join(site, 'node_modules');
     for (const dependency of ['lit', 'hls.js', 'nanoid', 'idb-keyval', 'tus-js-client']) {
       assert.ok(existsSync(join(modules, dependency)), `${dependency} was not installed`);
@@ -85,6 +143,26 @@ describe('the packages as published', { timeout: 600_000 }, () => {
     for (const dependency of SERVER_DEPENDENCIES) {
       assert.ok(!existsSync(join(modules, dependency)), `${dependency} was installed`);
     }
+  });
+
+  it('every entry imports in plain Node, with no DOM, and defines no element there', async () => {
+    site ??= await project('site', library.tarball);
+    const script = `
+      const entries = ${JSON.stringify([...ENTRIES, ...MORE_ENTRIES])};
+      const loaded = {};
+      for (const entry of entries) loaded[entry] = Object.keys(await import(entry)).length;
+      const registry = globalThis.customElements;
+      const defined = ${JSON.stringify(TAGS)}.filter((tag) => registry?.get?.(tag));
+      console.log(JSON.stringify({ loaded, defined, dom: typeof document, window: typeof window }));
+    `;
+    const { stdout } = await run('node', ['--input-type=module', '-e', script], { cwd: site });
+    const result = JSON.parse(stdout);
+    assert.equal(result.dom, 'undefined', 'the import ran with a document');
+    assert.equal(result.window, 'undefined');
+    for (const entry of [...ENTRIES, ...MORE_ENTRIES]) {
+      assert.ok(result.loaded[entry] > 0, `${entry} exported nothing`);
+    }
+    assert.deepEqual(result.defined, [], 'elements were defined on the server');
   });
 
   it('the packed server starts with npx reelchat-server and answers /healthz', async () => {

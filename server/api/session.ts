@@ -21,9 +21,15 @@ export function devToken(secret: string) {
   return async (api: ApiContext, ctx: RequestContext): Promise<void> => {
     const user = ctx.query.get('user') ?? '';
     const name = ctx.query.get('name') || user;
-    const conversations = (ctx.query.get('conversations') ?? '').split(',').filter(Boolean);
+    // `conversation=c42` signs for that one conversation (what an element's getToken asks
+    // for); `conversations=a,b` for several.
+    const one = ctx.query.get('conversation');
+    const list = one !== null ? one : (ctx.query.get('conversations') ?? '');
+    const conversations = list.split(',').filter(Boolean);
     if (!isId(user)) throw badRequest('"user" must be a user id (A-Z a-z 0-9 _ -).');
     if (name.length > 200) throw badRequest('"name" is too long.');
+    if (one !== null && (!isId(one) || ctx.query.has('conversations')))
+      throw badRequest('"conversation" must be one conversation id (or use "conversations").');
     if (!conversations.every(isId))
       throw badRequest('"conversations" must be conversation ids, comma-separated.');
     // Twelve hours, or less when the server caps token lifetimes below that.

@@ -1,5 +1,5 @@
 import { LitElement, type PropertyDeclarations } from 'lit';
-import type { ReelTransport } from '../transport/types.js';
+import type { GetToken, ReelTransport } from '../transport/types.js';
 import type { TransportConfig } from './transport-controller.js';
 
 /**
@@ -27,8 +27,12 @@ export class ConnectedElement extends LitElement implements TransportConfig {
   endpoint?: string;
   /** A bearer token for the backend (or use `getToken`). */
   token?: string;
-  /** Called for a fresh token whenever the transport needs one (takes precedence over `token`). */
-  getToken?: () => string | Promise<string>;
+  /**
+   * Called for a fresh token whenever the transport needs one (takes precedence over `token`),
+   * with `{conversation, purpose}`: the element's conversation (or the one a request is about)
+   * and what the token is for (`api`, `events`, `upload`, `media`). Resolves to the bare token.
+   */
+  getToken?: GetToken;
   /** This person's user id, for transports without tokens (memory; http takes it from the token). */
   user?: string;
   /** This person's display name (memory transport). */

@@ -65,11 +65,13 @@ const plurals = (locale: string) => cached(`p${locale}`, () => new Intl.PluralRu
 
 /** Elements whose language may change; one observer tells them when a `lang` or `dir` does. */
 const localizers = new Set<Localizer<StringTable>>();
-const attributes = new MutationObserver(() => localizers.forEach((l) => l.refresh()));
+// Made on first use, not at import: a server-side import (Node, no DOM) must not touch it.
+let attributes: MutationObserver | undefined;
 const observed = new WeakSet<Node>();
 function watch(root: Node): void {
   if (observed.has(root)) return;
   observed.add(root);
+  attributes ??= new MutationObserver(() => localizers.forEach((l) => l.refresh()));
   attributes.observe(root, { attributes: true, attributeFilter: ['lang', 'dir'], subtree: true });
 }
 

@@ -1,7 +1,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ReelError } from '../transport/errors.js';
 import { createTransport, hasTransport } from '../transport/registry.js';
-import type { ReelTransport, Session } from '../transport/types.js';
+import type { GetToken, ReelTransport, Session } from '../transport/types.js';
 
 /** The configuration attributes and properties every reelchat element takes. */
 export interface TransportConfig {
@@ -9,8 +9,10 @@ export interface TransportConfig {
   transport?: string | ReelTransport;
   endpoint?: string;
   token?: string;
-  getToken?: () => string | Promise<string>;
+  getToken?: GetToken;
   user?: string;
+  /** The conversation the element works in: what getToken is asked for when a request names none. */
+  conversation?: string;
   userName?: string;
   room?: string;
 }
@@ -97,8 +99,13 @@ export class TransportController implements ReactiveController {
       user,
       userName,
       room,
-      // Read live, so a refreshed token reaches the transport without rebuilding it.
-      getToken: () => (this.host.getToken ? this.host.getToken() : (this.host.token ?? '')),
+      // Read live, so a refreshed token (or a new conversation) reaches the transport
+      // without rebuilding it.
+      getToken: (request) => {
+        const { getToken, token, conversation } = this.host;
+        if (!getToken) return token ?? '';
+        return getToken({ ...request, conversation: request.conversation ?? conversation });
+      },
     });
   }
 
@@ -106,6 +113,15 @@ export class TransportController implements ReactiveController {
     try {
       const session = await transport.connect();
       if (generation !== this.generation) return;
+      // With a token the backend says who this is; a `user` attribute that names someone
+      // else is a host's mistake (a token fetched for the wrong person), said at once.
+      const { user } = this.host;
+      if (this.owned && user && session.user !== user) {
+        throw new ReelError(
+          'unauthorized',
+          `The token is for "${session.user}", but the element's user attribute says "${user}".`,
+        );
+      }
       this.session = session;
       this.error = undefined;
       this.onReady(transport, session);

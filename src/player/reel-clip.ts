@@ -1,3 +1,5 @@
+import { HTMLElementBase } from '../internal/define.js';
+
 /**
  * One clip of a `<reel-player>`, declared in markup. The player reads its attributes and
  * follows their changes; the element itself shows nothing.
@@ -14,7 +16,7 @@
  * @attr {boolean} watched - Present when the clip has been watched.
  * @attr {string} clip-id - The clip's id (events name it); defaults to the element's `id`, then `src`.
  */
-export class ReelClip extends HTMLElement {
+export class ReelClip extends HTMLElementBase {
   connectedCallback(): void {
     if (!this.hasAttribute('hidden')) this.hidden = true;
   }

@@ -121,11 +121,31 @@ export interface ReelTransport {
   close(): Promise<void>;
 }
 
+/** What a token is for: plain API requests, the event stream, uploads, or media (HLS) fetches. */
+export type TokenPurpose = 'api' | 'events' | 'upload' | 'media';
+
+/**
+ * What a transport asks `getToken` for. `conversation` is the one conversation the request is
+ * about (an element fills in its own when the transport names none, as when checking who the
+ * token is for); a host may sign a token for just that conversation, which stays small
+ * however many conversations the person is in.
+ */
+export interface TokenRequest {
+  conversation?: string;
+  purpose: TokenPurpose;
+}
+
+/**
+ * Resolves to the bare token (for the reference server a JWT, no `Bearer ` and no JSON
+ * around it). A callback that takes no argument is one too: it gets the same token for all.
+ */
+export type GetToken = (request: TokenRequest) => string | Promise<string>;
+
 /** What the elements' attributes and properties give a transport factory. */
 export interface TransportOptions {
   endpoint?: string;
   token?: string;
-  getToken?: () => string | Promise<string>;
+  getToken?: GetToken;
   /** Who this is, for transports without tokens (memory). */
   user?: string;
   userName?: string;

@@ -1,5 +1,7 @@
 import { REEL_ERROR_CODES } from '../error-codes.js';
 import { ReelError, type ReelErrorCode } from '../errors.js';
+import type { GetToken, TokenRequest } from '../types.js';
+import { TokenCache } from './token-cache.js';
 
 const STATUS_CODES: Record<number, ReelErrorCode> = {
   400: 'bad-request',
@@ -8,6 +10,7 @@ const STATUS_CODES: Record<number, ReelErrorCode> = {
   404: 'not-found',
   409: 'conflict',
   413: 'too-large',
+  431: 'too-large',
   429: 'quota-exceeded',
 };
 
@@ -123,22 +126,35 @@ function wait(ms: number, signals: (AbortSignal | undefined)[]): Promise<void> {
   });
 }
 
+/** Headers past this size are refused by many servers and proxies (Node: 16 KB, nginx: 8 KB). */
+const LARGE_TOKEN_BYTES = 8 * 1024;
+
 /**
- * Bearer-token JSON requests against the reference protocol. The token is asked for
- * when first needed and again after a 401, so a site's short-lived tokens refresh.
+ * Bearer-token JSON requests against the reference protocol, for one conversation and purpose
+ * (`scoped()` gives a client for another, sharing the tokens). The token is asked for when
+ * first needed, again when it expires or after a 401, so a site's short-lived tokens refresh.
  * A request the server asks to repeat later (429 with `Retry-After`, 503, a timeout) is
  * repeated after that wait, a few times; every JSON request of the protocol may be
  * (sending a message is idempotent by its clientId).
  */
 export class ApiClient {
-  private token?: string;
+  private readonly tokens: TokenCache;
 
   constructor(
     readonly endpoint: string,
-    private readonly getToken: () => string | Promise<string>,
+    tokens: GetToken | TokenCache,
     /** Fires when the transport closes: a request waiting to be repeated gives up. */
     private readonly closing?: AbortSignal,
-  ) {}
+    /** What this client's requests ask a token for. */
+    readonly scope: TokenRequest = { purpose: 'api' },
+  ) {
+    this.tokens = tokens instanceof TokenCache ? tokens : new TokenCache(tokens);
+  }
+
+  /** A client for another conversation or purpose, on the same endpoint and tokens. */
+  scoped(scope: TokenRequest): ApiClient {
+    return new ApiClient(this.endpoint, this.tokens, this.closing, scope);
+  }
 
   /** An absolute URL for a server-relative path or URL the server returned. */
   url(path: string): string {
@@ -165,23 +181,18 @@ export class ApiClient {
     );
   }
 
-  async currentToken(refresh = false): Promise<string> {
-    if (refresh || this.token === undefined) {
-      const token = await this.getToken();
-      if (typeof token !== 'string' || token === '') {
-        throw new ReelError(
-          'unauthorized',
-          'No token: set the token attribute or a getToken callback.',
-        );
-      }
-      this.token = token;
-    }
-    return this.token;
+  currentToken(refresh = false): Promise<string> {
+    return this.tokens.get(this.scope, refresh);
   }
 
-  /** The last token known, for places that cannot wait (media request options). */
+  /** The last token known for this scope, for places that cannot wait (media request options). */
   get cachedToken(): string | undefined {
-    return this.token;
+    return this.tokens.cached(this.scope);
+  }
+
+  /** The last token known for another scope on the same tokens. */
+  cachedTokenFor(scope: TokenRequest): string | undefined {
+    return this.tokens.cached(scope);
   }
 
   async json<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -203,11 +214,30 @@ export class ApiClient {
     }
   }
 
-  /** fetch with the bearer token, retried once with a fresh token after a 401. */
+  /**
+   * Why a fetch may have failed, beyond the network: a browser reports a refused origin
+   * (CORS) and a proxy's 431 without CORS headers only as a failed fetch.
+   */
+  private unreachable(token: string): string {
+    const page = globalThis.location?.origin;
+    const origin = new URL(this.endpoint).origin;
+    const cors =
+      page && page !== origin
+        ? ` If it is running, it may not allow ${page} (REELCHAT_ALLOWED_ORIGINS on the reference server).`
+        : '';
+    const large = token.length > LARGE_TOKEN_BYTES ? ` ${tokenTooLarge(token)}` : '';
+    return `Cannot reach ${this.endpoint}.${cors}${large}`;
+  }
+
+  /**
+   * fetch with the bearer token, retried once with a fresh token after a 401. A token too
+   * large for the server (431) is a `too-large` error that says so.
+   */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     for (const refresh of [false, true]) {
       const headers = new Headers(init.headers);
-      headers.set('Authorization', `Bearer ${await this.currentToken(refresh)}`);
+      const token = await this.currentToken(refresh);
+      headers.set('Authorization', `Bearer ${token}`);
       if (init.body !== undefined) headers.set('Content-Type', 'application/json');
       let response: Response;
       try {
@@ -215,10 +245,34 @@ export class ApiClient {
       } catch (error) {
         if (init.signal?.aborted)
           throw new ReelError('aborted', 'The request was cancelled.', { cause: error });
-        throw new ReelError('network', `Cannot reach ${this.endpoint}.`, { cause: error });
+        throw new ReelError('network', this.unreachable(token), { cause: error });
       }
+      if (response.status === 431) throw await headerTooLarge(response, token);
       if (response.status !== 401 || refresh) return response;
     }
     throw new ReelError('internal', 'unreachable');
   }
+}
+
+/** What to do about a token too large to send: the same words for a 431 and a failed fetch. */
+function tokenTooLarge(token: string): string {
+  const kb = (token.length / 1024).toFixed(1);
+  return (
+    `The token is ${kb} KB, too large for a request header (servers and proxies often allow ` +
+    '8–16 KB). Sign a token for just the conversation getToken is asked for.'
+  );
+}
+
+/** A 431: the server's own explanation when it gave one (the reference server does), else ours. */
+async function headerTooLarge(response: Response, token: string): Promise<ReelError> {
+  const error = await errorFromResponse(response);
+  const explained = error.message !== `${response.status} ${response.statusText}`.trim();
+  if (explained) return error;
+  return new ReelError(
+    'too-large',
+    `The server refused the request (431). ${tokenTooLarge(token)}`,
+    {
+      status: 431,
+    },
+  );
 }

@@ -59,6 +59,11 @@ export class EventStream {
         await this.read(response.body);
         asked = undefined;
       } catch (error) {
+        // A token too large for the server (431) stays too large: no point in trying again.
+        if (error instanceof ReelError && error.status === 431) {
+          this.handlers.onFatal(error);
+          return;
+        }
         // Network loss, server restart, 5xx, too many streams (429): wait and reconnect below,
         // no sooner than the server asked.
         asked = error instanceof ReelError ? error.retryAfter : undefined;

@@ -9,6 +9,7 @@ import type {
   ReelEvent,
   ReelTransport,
   Session,
+  TokenPurpose,
   TransportOptions,
   UploadOptions,
   UploadSource,
@@ -29,7 +30,10 @@ const MAX_VIDEO_PAGES = 1000;
  * tus for uploads, server-sent events for live updates, bearer tokens throughout.
  */
 export class HttpTransport implements ReelTransport {
-  private readonly api: ApiClient;
+  /** Requests that name no conversation (the session check); `api()` gives the others. */
+  private readonly root: ApiClient;
+  /** Which conversation a media folder's URLs belong to: mediaRequest picks the token by it. */
+  private readonly mediaFolders = new Map<string, string>();
   private readonly streams = new Set<EventStream>();
   private readonly uploads = new Set<AbortController>();
   /** Aborted by close(): a request waiting out a server's Retry-After stops waiting. */
@@ -52,12 +56,17 @@ export class HttpTransport implements ReelTransport {
       );
     }
     const getToken = options.getToken ?? (() => options.token ?? '');
-    this.api = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken, this.closing.signal);
+    this.root = new ApiClient(endpoint.href.replace(/\/$/, ''), getToken, this.closing.signal);
+  }
+
+  /** A client whose token is asked for this conversation and purpose. */
+  private api(conversation: string, purpose: TokenPurpose = 'api'): ApiClient {
+    return this.root.scoped({ conversation, purpose });
   }
 
   async connect(): Promise<Session> {
     this.check();
-    const session = await this.api.json<WireSession>('GET', '/v1/session');
+    const session = await this.root.json<WireSession>('GET', '/v1/session');
     return { user: session.user, name: session.name };
   }
 
@@ -67,7 +76,7 @@ export class HttpTransport implements ReelTransport {
     const query = new URLSearchParams({ limit: String(limit) });
     if (options.after !== undefined) query.set('after', options.after);
     if (options.before !== undefined) query.set('before', options.before);
-    const page = await this.api.json<WireMessagePage>(
+    const page = await this.api(conversation).json<WireMessagePage>(
       'GET',
       `${conversationPath(conversation)}/messages?${query}`,
     );
@@ -77,10 +86,14 @@ export class HttpTransport implements ReelTransport {
   async sendMessage(conversation: string, draft: MessageDraft): Promise<Message> {
     this.check(conversation);
     validateDraft(draft, Number.MAX_SAFE_INTEGER);
-    return this.api.json<Message>('POST', `${conversationPath(conversation)}/messages`, {
-      clientId: draft.clientId,
-      ...(draft.video !== undefined ? { video: draft.video } : { text: draft.text }),
-    });
+    return this.api(conversation).json<Message>(
+      'POST',
+      `${conversationPath(conversation)}/messages`,
+      {
+        clientId: draft.clientId,
+        ...(draft.video !== undefined ? { video: draft.video } : { text: draft.text }),
+      },
+    );
   }
 
   async upload(conversation: string, source: UploadSource, options: UploadOptions): Promise<Video> {
@@ -95,7 +108,7 @@ export class HttpTransport implements ReelTransport {
     const closing = new AbortController();
     this.uploads.add(closing);
     try {
-      const id = await new TusUpload(this.api, source, {
+      const id = await new TusUpload(this.api(conversation, 'upload'), source, {
         conversation,
         clientId: options.clientId,
         type,
@@ -112,9 +125,11 @@ export class HttpTransport implements ReelTransport {
   async getVideo(conversation: string, id: string): Promise<Video> {
     this.check(conversation);
     validateId(id, 'video');
-    return this.resolveUrls(
-      await this.api.json<Video>('GET', `${conversationPath(conversation)}/videos/${id}`),
+    const video = await this.api(conversation).json<Video>(
+      'GET',
+      `${conversationPath(conversation)}/videos/${id}`,
     );
+    return this.withMedia(conversation, [video]).then(([resolved]) => resolved!);
   }
 
   async listVideos(conversation: string, owner: string): Promise<Video[]> {
@@ -129,37 +144,47 @@ export class HttpTransport implements ReelTransport {
     for (let page = 0; page < MAX_VIDEO_PAGES; page++) {
       const query = new URLSearchParams({ limit: String(VIDEO_PAGE) });
       if (before) query.set('before', before);
-      const { videos, next } = await this.api.json<WireVideoPage>('GET', `${base}&${query}`);
+      const { videos, next } = await this.api(conversation).json<WireVideoPage>(
+        'GET',
+        `${base}&${query}`,
+      );
       pages = [videos.filter((video) => !seen.has(video.id)), ...pages];
       for (const video of videos) seen.add(video.id);
       if (!next || next === before) break;
       before = next;
     }
-    return pages.flat().map((video) => this.resolveUrls(video));
+    return this.withMedia(conversation, pages.flat());
   }
 
   async deleteMessage(conversation: string, id: string): Promise<void> {
     this.check(conversation);
     validateId(id, 'message');
-    await this.api.json<void>('DELETE', `${conversationPath(conversation)}/messages/${id}`);
+    await this.api(conversation).json<void>(
+      'DELETE',
+      `${conversationPath(conversation)}/messages/${id}`,
+    );
   }
 
   async markWatched(conversation: string, videoId: string): Promise<void> {
     this.check(conversation);
     validateId(videoId, 'video');
-    await this.api.json<void>('PUT', `${conversationPath(conversation)}/videos/${videoId}/watched`);
+    await this.api(conversation).json<void>(
+      'PUT',
+      `${conversationPath(conversation)}/videos/${videoId}/watched`,
+    );
   }
 
   subscribe(conversation: string, onEvent: (event: ReelEvent) => void): () => void {
     this.check(conversation);
     const stream = new EventStream(
-      this.api,
+      this.api(conversation, 'events'),
       `/v1/events?conversation=${encodeURIComponent(conversation)}`,
       {
         onEvent: (raw) => {
           const event = parseEvent(raw.data);
           if (!event) return;
-          if (event.type === 'video.updated') event.video = this.resolveUrls(event.video);
+          if (event.type === 'video.updated')
+            event.video = this.resolveUrls(conversation, event.video);
           onEvent(event);
         },
         onConnection: (online) =>
@@ -174,10 +199,20 @@ export class HttpTransport implements ReelTransport {
     };
   }
 
-  /** hls.js adds these to its playlist and segment requests (the bearer header). */
+  /**
+   * hls.js adds these to its playlist and segment requests (the bearer header): the media
+   * token of the conversation the URL's video came from, else that conversation's API token,
+   * else (a URL this transport did not hand out) the token the session was checked with.
+   */
   mediaRequest(url: string): RequestInit {
-    const token = this.api.cachedToken;
-    if (!token || !this.api.owns(url)) return {};
+    if (!this.root.owns(url)) return {};
+    const conversation = this.mediaFolders.get(folderOf(url));
+    const token =
+      (conversation !== undefined &&
+        (this.root.cachedTokenFor({ conversation, purpose: 'media' }) ??
+          this.root.cachedTokenFor({ conversation, purpose: 'api' }))) ||
+      this.root.cachedToken;
+    if (!token) return {};
     return { headers: { Authorization: `Bearer ${token}` } };
   }
 
@@ -190,12 +225,28 @@ export class HttpTransport implements ReelTransport {
     this.uploads.clear();
   }
 
-  private resolveUrls(video: Video): Video {
+  /**
+   * Videos with absolute URLs, once the conversation's media token is at hand (mediaRequest
+   * cannot wait for one). A host that gives no media token leaves the API token in use.
+   */
+  private async withMedia(conversation: string, videos: Video[]): Promise<Video[]> {
+    const resolved = videos.map((video) => this.resolveUrls(conversation, video));
+    if (resolved.some((video) => video.playlist)) {
+      await this.api(conversation, 'media')
+        .currentToken()
+        .catch(() => undefined);
+    }
+    return resolved;
+  }
+
+  private resolveUrls(conversation: string, video: Video): Video {
+    if (video.playlist)
+      this.mediaFolders.set(folderOf(this.root.url(video.playlist)), conversation);
     return {
       ...video,
       mediaType: video.mediaType ?? 'hls',
-      playlist: video.playlist ? this.api.url(video.playlist) : undefined,
-      poster: video.poster ? this.api.url(video.poster) : undefined,
+      playlist: video.playlist ? this.root.url(video.playlist) : undefined,
+      poster: video.poster ? this.root.url(video.poster) : undefined,
     };
   }
 
@@ -203,6 +254,12 @@ export class HttpTransport implements ReelTransport {
     if (this.closed) throw new ReelError('aborted', 'This transport has been closed.');
     if (conversation !== undefined) validateId(conversation, 'conversation');
   }
+}
+
+/** A URL's folder (origin and path up to the last slash): a video's playlist and segments share it. */
+function folderOf(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return origin + pathname.slice(0, pathname.lastIndexOf('/') + 1);
 }
 
 function conversationPath(conversation: string): string {
