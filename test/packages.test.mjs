@@ -101,6 +101,7 @@ describe('the packages as published', { timeout: 600_000 }, () => {
     const { files } = library;
     const needed = [
       'package.json',
+      'LICENSE',
       'custom-elements.json',
       'dist/index.js',
       'dist/cdn/reelchat.js',
@@ -119,8 +120,8 @@ describe('the packages as published', { timeout: 600_000 }, () => {
     assert.deepEqual(foreign, [], 'server, test or fixture files in the library tarball');
   });
 
-  it('reelchat-server holds its bundle only', () => {
-    assert.deepEqual(server.files.sort(), ['README.md', 'dist/main.js', 'package.json']);
+  it('reelchat-server holds its bundle and licence only', () => {
+    assert.deepEqual(server.files.sort(), ['LICENSE', 'README.md', 'dist/main.js', 'package.json']);
   });
 
   it('both packages pass publint and @arethetypeswrong/cli', async () => {
