@@ -61,6 +61,42 @@ export default css`
     border-inline-start: 3px solid var(--_danger);
   }
 
+  .failure {
+    position: absolute;
+    z-index: 3;
+    inset: 50% 12px auto;
+    transform: translateY(-50%);
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    gap: 8px;
+    max-width: 28rem;
+    margin: 0 auto;
+    padding: 14px 16px;
+    border-radius: 12px;
+    border-top: 3px solid var(--_danger);
+    background: rgb(0 0 0 / 75%);
+    color: #fff;
+    text-align: center;
+  }
+  .failure p {
+    margin: 0;
+    font-size: 0.9375rem;
+    line-height: 1.35;
+  }
+  .failure .failure-detail {
+    font-family: ui-monospace, monospace;
+    font-size: 0.8125rem;
+    opacity: 0.85;
+    overflow-wrap: anywhere;
+  }
+  .retry {
+    min-height: 40px;
+    padding: 0 18px;
+    border: 1px solid rgb(255 255 255 / 70%);
+    font-weight: 600;
+  }
+
   .sr-only {
     position: absolute;
     width: 1px;
