@@ -91,6 +91,9 @@ export class PlaybackFailure {
     if (!this.host.isConnected) return false;
     // Media and images are refused at the element (the path crosses the shadow root).
     if (event.composedPath().includes(this.host)) return true;
+    // MSE's `blob:` source is refused at the document: every player playing through MSE is
+    // refused alike by the one policy.
+    if (blocked.directive === 'media-src' && blocked.missing === 'blob:') return !!this.reel.engine;
     if (blocked.directive !== 'connect-src' && blocked.directive !== 'media-src') return false;
     const origins = new Set(
       [...this.reel.list.map((clip) => clip.src), this.host.getAttribute('endpoint')].map(originOf),
