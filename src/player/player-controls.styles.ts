@@ -61,23 +61,25 @@ export default css`
     border-inline-start: 3px solid var(--_danger);
   }
 
+  /* Over the whole picture and the controls (which can do nothing then); Retry is the way on. */
   .failure {
     position: absolute;
     z-index: 3;
-    inset: 50% 12px auto;
-    transform: translateY(-50%);
+    inset: 0;
     display: flex;
     flex-direction: column;
     align-items: center;
-    gap: 8px;
-    max-width: 28rem;
-    margin: 0 auto;
-    padding: 14px 16px;
-    border-radius: 12px;
-    border-top: 3px solid var(--_danger);
-    background: rgb(0 0 0 / 75%);
+    justify-content: center;
+    gap: 10px;
+    padding: 16px;
+    background: rgb(0 0 0 / 72%);
     color: #fff;
     text-align: center;
+  }
+  .failure-message {
+    max-width: 28rem;
+    padding-inline-start: 10px;
+    border-inline-start: 3px solid var(--_danger);
   }
   .failure p {
     margin: 0;

@@ -135,8 +135,10 @@ export class PlayerControls {
   }
 
   /** The row of buttons: back, play / pause, mute, speed, next. */
-  renderRow(showPlay: boolean): TemplateResult {
+  renderRow(playShown: boolean): TemplateResult {
     const s = this.hooks.text();
+    // Under the failure panel the reel is stopped: the row says Play, as it would paused.
+    const showPlay = playShown || !!this.reel.failure;
     const { format } = this.hooks;
     const empty = this.reel.list.length === 0;
     const { muted } = this.host;
