@@ -4,8 +4,8 @@
 // page records and sends a clip (Chromium, Firefox: WebKit's camera gives 0 bytes here), plays
 // a reel of three clips to its end with the progress moving, and shows video bubbles at their
 // clip's shape — with not one `securitypolicyviolation`. The same page without `blob:` in
-// media-src, or without `lit-html` in trusted-types, is told what is missing. Needs the built
-// library (npm run build).
+// media-src, without the API in connect-src, or without `lit-html` in trusted-types, is told
+// what is missing. Needs the built library (npm run build).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,13 +34,15 @@ let api: Awaited<ReturnType<typeof startReferenceServer>>;
 let host: HttpServer;
 let hostUrl = '';
 
+type Without = 'media-blob' | 'lit-html' | 'api-connect';
+
 /** What a careful host sends; `without` leaves one thing out, as a host might forget it. */
-function policy(without?: 'media-blob' | 'lit-html'): string {
+function policy(without?: Without): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    `connect-src 'self' ${api.url}`,
+    `connect-src 'self'${without === 'api-connect' ? '' : ` ${api.url}`}`,
     `media-src 'self' ${without === 'media-blob' ? '' : 'blob: '}${api.url}`,
     `img-src 'self' data: ${api.url}`,
     "require-trusted-types-for 'script'",
@@ -59,7 +61,7 @@ function startHost(): Promise<string> {
   host = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://host');
     if (url.pathname === '/') {
-      const without = url.searchParams.get('without') as 'media-blob' | 'lit-html' | null;
+      const without = url.searchParams.get('without') as Without | null;
       response.writeHead(200, {
         'content-type': TYPES['.html'],
         'content-security-policy': policy(without ?? undefined),
@@ -456,6 +458,53 @@ for (const engine of engines) {
         );
         assert.equal(
           log.errors.filter((line) => line.includes('Add "blob:" to media-src')).length,
+          1,
+          log.errors.join('\n'),
+        );
+      } finally {
+        await browser.close();
+      }
+    });
+
+    it('without the API in connect-src: the console and the player name the missing origin', async () => {
+      const browser = await openBrowser(engine);
+      try {
+        const page = await openHost(browser, {
+          user: 'bob',
+          conversation: REEL,
+          without: 'api-connect',
+        });
+        await until(
+          page,
+          () => (window as unknown as Host).host.log.loaded,
+          null,
+          'the library did not load',
+        );
+        await page.evaluate(() =>
+          (window as unknown as Host).host.add('reel-player', {
+            conversation: 'csp-reel',
+            user: 'bob',
+            owner: 'alice',
+          }),
+        );
+        const detail = await until(
+          page,
+          () =>
+            document
+              .querySelector('reel-player')
+              ?.shadowRoot?.querySelector('[part~="failure-detail"]')
+              ?.textContent?.trim(),
+          null,
+          'the player showed no failure',
+        );
+        assert.equal(detail, `Content-Security-Policy: connect-src ${api.url}`);
+        const log = await hostLog(page);
+        assert.ok(
+          log.violations.some((v) => v.directive === 'connect-src'),
+          JSON.stringify(log.violations),
+        );
+        assert.equal(
+          log.errors.filter((line) => line.includes(`Add "${api.url}" to connect-src`)).length,
           1,
           log.errors.join('\n'),
         );
