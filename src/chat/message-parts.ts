@@ -1,5 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Clip } from '../internal/events.js';
+import { styleProps } from '../player/style-props.js';
 import type { Video } from '../transport/types.js';
 import { linkify } from './linkify.js';
 import type { ChatStrings } from './strings.js';
@@ -109,8 +110,7 @@ function poster(video: Video): TemplateResult | typeof nothing {
 /** A video message: its state, or its poster and play button, or its player once played. */
 export function renderVideo(ctx: MessageContext, id: string, entry: Entry): TemplateResult {
   const video = ctx.video(id);
-  const ratio =
-    video?.width && video?.height ? `aspect-ratio: ${video.width} / ${video.height}` : '';
+  const ratio = video?.width && video?.height ? `${video.width} / ${video.height}` : '';
   let body: TemplateResult;
   const clips = video?.state === 'ready' ? ctx.playing(video, entry) : undefined;
   if (!video) {
@@ -154,7 +154,7 @@ export function renderVideo(ctx: MessageContext, id: string, entry: Entry): Temp
     class="video ${video?.state ?? 'loading'}"
     data-video=${id}
     tabindex="-1"
-    style=${ratio}
+    ${styleProps({ 'aspect-ratio': ratio })}
     role="group"
     aria-label=${ctx.t('videoMessage')}
   >

@@ -144,5 +144,11 @@ export default {
     empty: 'لا توجد مقاطع بعد.',
     ended: 'انتهت المقاطع.',
     loading: 'جارٍ التحميل…',
+    failedNetwork: 'تعذّر تحميل الفيديو. تحقّق من الاتصال وحاول مرة أخرى.',
+    failedNotFound: 'هذا الفيديو لم يعد متاحًا.',
+    failedMedia: 'لا يمكن تشغيل هذا الفيديو في هذا المتصفح.',
+    failedBlocked: 'حظرت إعدادات الأمان في هذا الموقع الفيديو.',
+    failedBlockedDetail: 'Content-Security-Policy: {missing}',
+    retry: 'إعادة المحاولة',
   },
 } satisfies Translation;

@@ -128,5 +128,12 @@ export default {
     empty: 'Noch keine Clips.',
     ended: 'Ende der Clips.',
     loading: 'Wird geladen …',
+    failedNetwork:
+      'Das Video konnte nicht geladen werden. Prüfe die Verbindung und versuche es erneut.',
+    failedNotFound: 'Dieses Video ist nicht mehr verfügbar.',
+    failedMedia: 'Dieses Video kann in diesem Browser nicht abgespielt werden.',
+    failedBlocked: 'Die Sicherheitseinstellungen dieser Website haben das Video blockiert.',
+    failedBlockedDetail: 'Content-Security-Policy: {missing}',
+    retry: 'Erneut versuchen',
   },
 } satisfies Translation;

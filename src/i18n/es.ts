@@ -125,5 +125,11 @@ export default {
     empty: 'Aún no hay clips.',
     ended: 'Fin de los clips.',
     loading: 'Cargando…',
+    failedNetwork: 'No se pudo cargar el vídeo. Comprueba la conexión y vuelve a intentarlo.',
+    failedNotFound: 'Este vídeo ya no está disponible.',
+    failedMedia: 'Este vídeo no se puede reproducir en este navegador.',
+    failedBlocked: 'La configuración de seguridad de este sitio ha bloqueado el vídeo.',
+    failedBlockedDetail: 'Content-Security-Policy: {missing}',
+    retry: 'Reintentar',
   },
 } satisfies Translation;

@@ -128,5 +128,11 @@ export default {
     empty: 'Aucun clip pour l’instant.',
     ended: 'Fin des clips.',
     loading: 'Chargement…',
+    failedNetwork: 'La vidéo n’a pas pu être chargée. Vérifiez la connexion et réessayez.',
+    failedNotFound: 'Cette vidéo n’est plus disponible.',
+    failedMedia: 'Cette vidéo ne peut pas être lue dans ce navigateur.',
+    failedBlocked: 'Les paramètres de sécurité de ce site ont bloqué la vidéo.',
+    failedBlockedDetail: 'Content-Security-Policy : {missing}',
+    retry: 'Réessayer',
   },
 } satisfies Translation;

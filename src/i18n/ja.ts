@@ -124,5 +124,11 @@ export default {
     empty: 'まだクリップはありません。',
     ended: 'すべてのクリップを再生しました。',
     loading: '読み込み中…',
+    failedNetwork: '動画を読み込めませんでした。接続を確認して、もう一度お試しください。',
+    failedNotFound: 'この動画はもう利用できません。',
+    failedMedia: 'この動画はこのブラウザでは再生できません。',
+    failedBlocked: 'このサイトのセキュリティ設定により動画がブロックされました。',
+    failedBlockedDetail: 'Content-Security-Policy: {missing}',
+    retry: '再試行',
   },
 } satisfies Translation;

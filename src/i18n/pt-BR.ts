@@ -126,5 +126,11 @@ export default {
     empty: 'Nenhum clipe ainda.',
     ended: 'Fim dos clipes.',
     loading: 'Carregando…',
+    failedNetwork: 'Não foi possível carregar o vídeo. Verifique a conexão e tente de novo.',
+    failedNotFound: 'Este vídeo não está mais disponível.',
+    failedMedia: 'Este vídeo não pode ser reproduzido neste navegador.',
+    failedBlocked: 'As configurações de segurança deste site bloquearam o vídeo.',
+    failedBlockedDetail: 'Content-Security-Policy: {missing}',
+    retry: 'Tentar de novo',
   },
 } satisfies Translation;

@@ -115,5 +115,11 @@ export default {
     empty: '还没有片段。',
     ended: '所有片段已播放完毕。',
     loading: '正在加载…',
+    failedNetwork: '无法加载视频。请检查网络连接后重试。',
+    failedNotFound: '此视频已不可用。',
+    failedMedia: '此浏览器无法播放此视频。',
+    failedBlocked: '此网站的安全设置阻止了该视频。',
+    failedBlockedDetail: 'Content-Security-Policy：{missing}',
+    retry: '重试',
   },
 } satisfies Translation;

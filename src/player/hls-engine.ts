@@ -1,6 +1,7 @@
 import type Hls from 'hls.js';
 import type { ErrorData, FragLoadedData } from 'hls.js';
 import { ReelError } from '../transport/errors.js';
+import { memoryPlaylistLoader } from './memory-loader.js';
 import type { MediaRequest } from './stitcher.js';
 import { Timers } from './timers.js';
 
@@ -43,6 +44,8 @@ export function nativeHlsSupported(video: HTMLVideoElement): boolean {
 export interface HlsEngineOptions {
   /** Auth for every request hls.js makes (from the transport's `mediaRequest`). */
   request?: MediaRequest;
+  /** Playlists held in memory, by URL (the stitched reel): never fetched (memory-loader.ts). */
+  playlists?: (url: string) => string | undefined;
   /** Called once per failure (not once per retry). */
   onError(error: ReelError): void;
   /**
@@ -90,7 +93,7 @@ export class HlsEngine {
     private readonly options: HlsEngineOptions,
   ) {}
 
-  /** Loads `url` (a playlist URL, `blob:` included) and starts buffering at `startPosition`. */
+  /** Loads `url` (a playlist URL, or one `playlists` holds) and starts buffering at `startPosition`. */
   async load(url: string, startPosition = 0): Promise<void> {
     const HlsCtor = await loadHls();
     if (this.destroyed) return;
@@ -102,8 +105,13 @@ export class HlsEngine {
         maxMaxBufferLength: START_BUFFER_S,
         // MediaSource where there is one, ManagedMediaSource only where not (mseSupported).
         preferManagedMediaSource: false,
+        // No transmux worker: the ESM build has none inline, and one from a URL would need
+        // `worker-src` and a Trusted Types policy of the host's (docs/player.md).
         enableWorker: false,
         xhrSetup: this.options.request ? this.xhrSetup : undefined,
+        pLoader: this.options.playlists
+          ? memoryPlaylistLoader(this.options.playlists, HlsCtor.DefaultConfig.loader)
+          : undefined,
       });
       HlsEngine.live++;
       this.registerListeners();
@@ -171,7 +179,6 @@ export class HlsEngine {
   };
 
   private readonly xhrSetup = (xhr: XMLHttpRequest, url: string): void => {
-    if (url.startsWith('blob:')) return;
     const init = this.options.request?.(url);
     if (!init) return;
     xhr.open('GET', url, true);

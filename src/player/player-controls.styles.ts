@@ -61,6 +61,44 @@ export default css`
     border-inline-start: 3px solid var(--_danger);
   }
 
+  /* Over the whole picture and the controls (which can do nothing then); Retry is the way on. */
+  .failure {
+    position: absolute;
+    z-index: 3;
+    inset: 0;
+    display: flex;
+    flex-direction: column;
+    align-items: center;
+    justify-content: center;
+    gap: 10px;
+    padding: 16px;
+    background: rgb(0 0 0 / 72%);
+    color: #fff;
+    text-align: center;
+  }
+  .failure-message {
+    max-width: 28rem;
+    padding-inline-start: 10px;
+    border-inline-start: 3px solid var(--_danger);
+  }
+  .failure p {
+    margin: 0;
+    font-size: 0.9375rem;
+    line-height: 1.35;
+  }
+  .failure .failure-detail {
+    font-family: ui-monospace, monospace;
+    font-size: 0.8125rem;
+    opacity: 0.85;
+    overflow-wrap: anywhere;
+  }
+  .retry {
+    min-height: 40px;
+    padding: 0 18px;
+    border: 1px solid rgb(255 255 255 / 70%);
+    font-weight: 600;
+  }
+
   .sr-only {
     position: absolute;
     width: 1px;

@@ -5,6 +5,7 @@ import type { ReelState } from './reel-state.js';
 import type { PlayerStrings } from './strings.js';
 import controlsStyles from './player-controls.styles.js';
 import { icon, iconPlay } from './icons.js';
+import { styleProps } from './style-props.js';
 
 const RATES = [1, 1.5, 2];
 
@@ -14,6 +15,8 @@ export interface ControlsHooks {
   text(): PlayerStrings;
   /** Fills a text's `{placeholders}` (in the element's language). */
   format(template: string, values: Record<string, string | number>): string;
+  /** The failure panel (playback-failure.ts), when playback failed. */
+  failure(): TemplateResult | typeof nothing;
 }
 
 /**
@@ -109,14 +112,18 @@ export class PlayerControls {
           aria-valuenow=${value}
           ?data-failed=${failed}
         >
-          <div part="segment-fill" class="fill" style="width: ${value}%"></div>
+          <div part="segment-fill" class="fill" ${styleProps({ width: `${value}%` })}></div>
         </div>`;
       })}
     </div>`;
   }
 
-  /** The large button over the picture when autoplay had to mute: unmute. */
-  renderUnmute(): TemplateResult | typeof nothing {
+  /**
+   * What goes over the picture when not the play button: the failure panel when playback
+   * failed, the unmute button when autoplay had to mute.
+   */
+  renderOverlay(): TemplateResult | typeof nothing {
+    if (this.reel.failure) return this.hooks.failure();
     if (!this.reel.needsUnmute) return nothing;
     return html`<button
       part="overlay-button unmute-button"
@@ -128,8 +135,10 @@ export class PlayerControls {
   }
 
   /** The row of buttons: back, play / pause, mute, speed, next. */
-  renderRow(showPlay: boolean): TemplateResult {
+  renderRow(playShown: boolean): TemplateResult {
     const s = this.hooks.text();
+    // Under the failure panel the reel is stopped: the row says Play, as it would paused.
+    const showPlay = playShown || !!this.reel.failure;
     const { format } = this.hooks;
     const empty = this.reel.list.length === 0;
     const { muted } = this.host;

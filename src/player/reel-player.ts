@@ -8,7 +8,7 @@ import { checkClips, readClipChildren, sameClips } from './clip-list.js';
 import { iconPlay } from './icons.js';
 import type { TransportClips } from './player-transport.js';
 import styles from './reel-player.styles.js';
-import { playerStrings, type PlayerStrings } from './strings.js';
+import { playerStrings, type PlayerStrings, type UpFrontPlayerStrings } from './strings.js';
 import { ReelState } from './reel-state.js';
 import type { Sequencer } from './sequencer.js';
 
@@ -45,9 +45,12 @@ function loadPlayback(): Promise<typeof import('./sequencer.js')> {
  * @csspart stage - The picture area that takes taps, swipes and press-and-hold.
  * @csspart video - Each of the two `<video>` elements (only the one playing is visible).
  * @csspart controls - The row of buttons.
- * @csspart button - Every control button (also `back-button`, `play-button`, `mute-button`, `rate-button`, `next-button`).
+ * @csspart button - Every control button (also `back-button`, `play-button`, `mute-button`, `rate-button`, `next-button`, `retry-button`).
  * @csspart icon - The icon inside a button.
  * @csspart overlay-button - The large play / unmute button over the picture.
+ * @csspart failure - The panel shown when playback failed: what happened, and Retry (`role="alert"`).
+ * @csspart failure-message - The failure panel's sentence.
+ * @csspart failure-detail - The Content-Security-Policy line the page lacks, when that is what failed.
  * @csspart note - The visible note about a clip that was skipped, the end of the reel, or no clips.
  * @csspart live-region - The visually hidden polite announcement of the current clip.
  *
@@ -63,7 +66,7 @@ function loadPlayback(): Promise<typeof import('./sequencer.js')> {
  * @fires reel-clip-change - The current clip changed (`{index, clip}`), once per clip played.
  * @fires reel-clip-watched - A clip was played to its end (`{index, clip}`).
  * @fires reel-ended - The last clip ended (`{count}`: clips played).
- * @fires reel-error - A bad attribute, a clip that cannot play (skipped), or a transport failure (`{error}`).
+ * @fires reel-error - A bad attribute, a clip that cannot play (skipped), or a transport failure (`{error}`). A reel that cannot play also shows a failure panel with Retry.
  */
 export class ReelPlayer extends ConnectedElement {
   static override styles = [themeStyles, styles];
@@ -135,7 +138,7 @@ export class ReelPlayer extends ConnectedElement {
   private readonly format = (template: string, values: Record<string, string | number>) =>
     this.i18n.format(template, values);
 
-  private get text(): PlayerStrings {
+  private get text(): UpFrontPlayerStrings {
     return this.i18n.table;
   }
 
@@ -343,6 +346,7 @@ export class ReelPlayer extends ConnectedElement {
       format: this.format,
       locale: () => this.i18n.locale,
       fail: (error) => this.fail(error),
+      restart: () => void this.restart(),
       emit: (name, detail) => emit(this, name, detail),
     }));
   }
@@ -369,6 +373,7 @@ export class ReelPlayer extends ConnectedElement {
     const started = this.reel.index >= 0;
     const showPlay =
       !this.reel.needsUnmute &&
+      !this.reel.failure &&
       total > 0 &&
       (this.reel.paused || this.reel.ended) &&
       !this.reel.held;
@@ -422,7 +427,7 @@ export class ReelPlayer extends ConnectedElement {
               >
                 ${iconPlay}
               </button>`
-            : controls?.renderUnmute()
+            : controls?.renderOverlay()
         }
         ${controls?.renderRow(showPlay)}
         ${note ? html`<p part="note" class="note" ?data-error=${this.reel.failed.size > 0 && note !== s.ended}>${note}</p>` : nothing}

@@ -1,5 +1,6 @@
 import type { Clip } from '../internal/events.js';
 import type { PlaybackEngine } from './engine.js';
+import type { Failure } from './playback-failure.js';
 
 /**
  * Where `<reel-player>`'s reel is, as a plain object: the element renders it, its sequencer
@@ -16,6 +17,8 @@ export class ReelState {
   ended = false;
   needsUnmute = false;
   note = '';
+  /** Playback failed (shown with Retry, playback-failure.ts), or undefined. */
+  failure?: Failure;
   announcement = '';
   engine?: PlaybackEngine;
   /** Bumped when the engine goes: what an older one still reports is ignored. */

@@ -8,7 +8,8 @@ import { mseSupported } from './hls-engine.js';
 import { PlayerControls } from './player-controls.js';
 import type { ReelPlayer } from './reel-player.js';
 import type { ReelState } from './reel-state.js';
-import type { PlayerStrings } from './strings.js';
+import { PlaybackFailure, withFailureStrings } from './playback-failure.js';
+import type { UpFrontPlayerStrings } from './strings.js';
 import { StitchEngine } from './stitch-engine.js';
 import { SwapEngine } from './swap-engine.js';
 import { Timers } from './timers.js';
@@ -20,12 +21,14 @@ const WATCHED_SLACK = 0.3;
 /** What the sequencer needs of `<reel-player>` beyond its public side. */
 export interface SequencerHooks {
   /** The texts, in the element's language. */
-  text(): PlayerStrings;
+  text(): UpFrontPlayerStrings;
   /** Fills a text's `{placeholders}` (in the element's language). */
   format(template: string, values: Record<string, string | number>): string;
   /** The locale numbers and durations follow (the element's language). */
   locale(): string;
   fail(error: ReelError): void;
+  /** Starts the reel over on a new engine (at `reel.resume`, when set). */
+  restart(): void;
   /** Fires one of the element's events. */
   emit<K extends 'reel-clip-change' | 'reel-clip-watched' | 'reel-ended'>(
     name: K,
@@ -47,6 +50,8 @@ export class Sequencer {
   readonly gestures: Gestures;
   /** The progress, the row of buttons, the unmute button and the keyboard shortcuts. */
   readonly controls: PlayerControls;
+  /** A failed playback, shown with Retry; the page's policy, watched. */
+  private readonly failure: PlaybackFailure;
 
   constructor(
     private readonly host: ReelPlayer,
@@ -72,7 +77,20 @@ export class Sequencer {
       play: () => void host.play(),
       changed: () => this.changed(),
     });
-    this.controls = new PlayerControls(host, reel, hooks);
+    const text = () => withFailureStrings(hooks.text());
+    this.failure = new PlaybackFailure(host, reel, {
+      text,
+      format: hooks.format,
+      retry: (index) => this.retry(index),
+      stop: () => this.pause(),
+      changed: () => this.changed(),
+    });
+    if (host.isConnected) this.failure.watch();
+    this.controls = new PlayerControls(host, reel, {
+      text,
+      format: hooks.format,
+      failure: () => this.failure.render(),
+    });
   }
 
   private changed(): void {
@@ -86,6 +104,16 @@ export class Sequencer {
     this.watchdog.stop();
     this.timers.clearAll();
     this.gestures.reset();
+    this.failure.stop();
+    this.failure.reset();
+  }
+
+  /** Retry: the reel again from clip `index`, playing. */
+  private retry(index: number): void {
+    const clip = this.reel.list[index];
+    if (clip) this.reel.resume = { id: clip.id, offset: 0, playing: true };
+    this.reel.wantPlay = true;
+    this.hooks.restart();
   }
 
   /** Plays the reel's list on `videos`: a new engine, at the start point, playing if it should. */
@@ -94,6 +122,8 @@ export class Sequencer {
     transport?: ReelTransport,
   ): Promise<void> {
     const { reel } = this;
+    this.failure.reset();
+    this.failure.watch();
     const { index, offset, playing } = this.startPoint();
     const engine = createEngine(reel.list, {
       videos,
@@ -313,12 +343,15 @@ export class Sequencer {
     if (video && !video.paused && !video.ended) video.pause();
     this.reel.note = this.hooks.text().ended;
     this.reel.announcement = this.hooks.text().ended;
+    // Ended on clips that would not play: the failure panel says so, with Retry.
+    if (this.failure.ended()) this.reel.note = this.reel.announcement = '';
     this.hooks.emit('reel-ended', { count: this.reel.list.length - this.reel.failed.size });
   }
 
   private onClipFailed(index: number, error: ReelError, reported = false): void {
     this.reel.failed = new Set([...this.reel.failed, index]);
     this.reel.note = this.hooks.format(this.hooks.text().skipped, { n: index + 1 });
+    this.failure.clipFailed(error);
     if (!reported) this.hooks.fail(error);
   }
 

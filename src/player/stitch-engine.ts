@@ -2,6 +2,7 @@ import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
 import { nudgeVideo, resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
 import { HlsEngine, loadHls } from './hls-engine.js';
+import { STITCHED_URL_BASE } from './memory-loader.js';
 import {
   fetchMediaPlaylist,
   partAt,
@@ -24,7 +25,9 @@ export class StitchEngine implements PlaybackEngine {
   private parts: StitchedPart[] = [];
   /** Clips in the playlist hls.js has now (appended ones wait for a reload). */
   private loadedParts: StitchedPart[] = [];
-  private blobUrl?: string;
+  /** The stitched playlist hls.js has now, and the URL it knows it by (never fetched). */
+  private stitched?: { url: string; text: string };
+  private reloads = 0;
   private readonly hls: HlsEngine;
   private readonly abort = new AbortController();
   private destroyed = false;
@@ -34,6 +37,7 @@ export class StitchEngine implements PlaybackEngine {
     this.video = options.videos[0];
     this.hls = new HlsEngine(this.video, {
       request: options.request,
+      playlists: (url) => (url === this.stitched?.url ? this.stitched.text : undefined),
       onError: (error) => options.events.error(error),
       onFatal: (error, at, reported) => this.onFatal(error, at, reported),
     });
@@ -105,8 +109,7 @@ export class StitchEngine implements PlaybackEngine {
     this.hls.destroy();
     resetVideo(this.video);
     this.video.removeAttribute('data-active');
-    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    this.blobUrl = undefined;
+    this.stitched = undefined;
   }
 
   private async fetchPlaylists(from: number, to: number): Promise<void> {
@@ -144,11 +147,9 @@ export class StitchEngine implements PlaybackEngine {
     const stitched = stitch(this.stitchable());
     this.parts = stitched.parts;
     this.loadedParts = stitched.parts;
-    if (this.blobUrl) URL.revokeObjectURL(this.blobUrl);
-    this.blobUrl = URL.createObjectURL(
-      new Blob([stitched.text], { type: 'application/vnd.apple.mpegurl' }),
-    );
-    await this.hls.load(this.blobUrl, position);
+    // A new URL per reload: hls.js takes a source it has already as no change.
+    this.stitched = { url: `${STITCHED_URL_BASE}${++this.reloads}.m3u8`, text: stitched.text };
+    await this.hls.load(this.stitched.url, position);
   }
 
   private readonly onTime = (): void => {

@@ -1,3 +1,5 @@
+import type { FailureStrings } from './failure-strings.js';
+
 /** Every text `<reel-player>` shows or announces; replace any of them with the `strings` property. */
 export const playerStrings = {
   label: 'Video reel',
@@ -19,4 +21,8 @@ export const playerStrings = {
   loading: 'Loading…',
 };
 
-export type PlayerStrings = typeof playerStrings;
+/** The texts `<reel-player>` carries up front (`playerStrings`). */
+export type UpFrontPlayerStrings = typeof playerStrings;
+
+/** Every text, the failure panel's included (`failureStrings`, loaded with the playback). */
+export type PlayerStrings = typeof playerStrings & FailureStrings;
