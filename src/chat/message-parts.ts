@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Clip } from '../internal/events.js';
-import { styleProps } from '../player/style-props.js';
+import { styleProps } from '../internal/style-props.js';
 import type { Video } from '../transport/types.js';
 import { linkify } from './linkify.js';
 import type { ChatStrings } from './strings.js';

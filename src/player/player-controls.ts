@@ -5,7 +5,7 @@ import type { ReelState } from './reel-state.js';
 import type { PlayerStrings } from './strings.js';
 import controlsStyles from './player-controls.styles.js';
 import { icon, iconPlay } from './icons.js';
-import { styleProps } from './style-props.js';
+import { styleProps } from '../internal/style-props.js';
 
 const RATES = [1, 1.5, 2];
 
