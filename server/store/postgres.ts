@@ -441,7 +441,7 @@ export class PgStore implements MetadataStore {
     return row!.value;
   }
 
-  /** The database is whoever connected it's to close (server/store/open.ts). */
+  /** The database is whoever connected it's to close (server/storage.ts). */
   async close(): Promise<void> {}
 }
 
