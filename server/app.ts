@@ -26,7 +26,7 @@ import { pathOnly, requestIdOf, type JsonLog } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { isDatabaseBusy } from './store/busy-retry.js';
 import type { PgDatabase } from './store/pg-database.js';
-import type { JobQueue } from './jobs/queue.js';
+import type { JobQueue } from './store/jobs.js';
 import type { MetadataStore } from './store/types.js';
 import { UPLOADS_PATH, type Uploads } from './uploads/tus.js';
 

@@ -11,7 +11,7 @@ import { TokenVerifier } from './auth/tokens.js';
 import type { ServerConfig } from './config.js';
 import { Converter } from './convert/index.js';
 import { LiveConversions, type LiveStats } from './convert/live-pool.js';
-import { LiveRelay } from './convert/live-relay.js';
+import { LiveRelay } from './jobs/live-relay.js';
 import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
 import { RetentionSweeper } from './jobs/retention.js';

@@ -57,7 +57,7 @@ async function eraseInSqlite(database: string, user: string): Promise<ErasureRep
   if (!existsSync(database)) throw new EraseError(`No reelchat database at ${database}.`);
   const store = new SqliteStore(database, () => undefined);
   try {
-    return await store.eraseUser(user);
+    return await store.removal.eraseUser(user);
   } finally {
     await store.close();
   }
@@ -71,7 +71,7 @@ async function eraseInSqlite(database: string, user: string): Promise<ErasureRep
 async function eraseInPostgres(url: string, user: string): Promise<ErasureReport> {
   const database = await PgDatabase.connect(url, { max: 2, applicationName: 'reelchat-erase' });
   try {
-    const report = await (await PgStore.open(database)).eraseUser(user);
+    const report = await (await PgStore.open(database)).removal.eraseUser(user);
     const ids = [...new Set([...report.videos, ...report.uploads])];
     const [tables] = await database.query<{ present: boolean }>(
       "SELECT to_regclass('tus_uploads') IS NOT NULL AS present",

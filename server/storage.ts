@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ServerConfig } from './config.js';
 import { LocalFanout, type EventFanout } from './events/fanout.js';
 import { PgFanout } from './events/pg-fanout.js';
-import type { JobQueue } from './jobs/queue.js';
+import type { JobQueue } from './store/jobs.js';
 import { S3MediaStore } from './media/s3-store.js';
 import { LocalMediaStore, type MediaStore } from './media/store.js';
 import { S3ObjectStore } from './objects/s3-object-store.js';
@@ -68,7 +68,7 @@ export async function openStore(
       (event) => fanout.publish(event),
       { busyWaitMs: config.dbBusyWaitMs },
     );
-    return { store, queue: store, fanout, close: () => store.close() };
+    return { store, queue: store.jobs, fanout, close: () => store.close() };
   }
   const database = await PgDatabase.connect(config.databaseUrl);
   try {

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { HttpError } from '../http/errors.js';
-import type { MetadataStore, StoredEvent } from '../store/types.js';
+import type { EventLogStore, StoredEvent } from '../store/types.js';
 import { eventJson } from '../wire.js';
 import type { EventFanout } from './fanout.js';
 
@@ -87,7 +87,7 @@ export class SseHub {
   private readonly frames = new WeakMap<StoredEvent, Buffer>();
 
   constructor(
-    private readonly store: MetadataStore,
+    private readonly store: EventLogStore,
     private readonly fanout: EventFanout,
     private readonly signer: MediaSigner,
     private readonly options: SseOptions,

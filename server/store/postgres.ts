@@ -11,17 +11,13 @@ import { PgRemoval } from './postgres-removal.js';
 import { TransactionLog } from './postgres-log.js';
 import { STORE_MIGRATIONS } from './postgres-schema.js';
 import { now, toEvent, toMessage, toUpload, toVideo, type Row } from './rows.js';
-import { VideoTakenError } from './sqlite.js';
+import { UnknownCursorError, VideoTakenError } from './errors.js';
 import {
-  UnknownCursorError,
-  type DeleteOutcome,
-  type ErasureReport,
   type MessagePage,
   type MessageRecord,
   type MetadataStore,
   type NewUpload,
   type ReadyMeta,
-  type RetentionReport,
   type StoredEvent,
   type UploadRecord,
   type VideoPage,
@@ -34,7 +30,7 @@ export type PgTransact = <T>(work: (tx: Sql, log: TransactionLog) => Promise<T>)
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 export class PgStore implements MetadataStore {
-  private readonly removal: PgRemoval;
+  readonly removal: PgRemoval;
 
   private constructor(
     private readonly db: PgDatabase,
@@ -407,26 +403,6 @@ export class PgStore implements MetadataStore {
   async headSeq(): Promise<number> {
     const [row] = await this.db.query<{ seq: number | null }>('SELECT MAX(seq) AS seq FROM events');
     return row?.seq ?? 0;
-  }
-
-  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome> {
-    return this.removal.deleteMessage(conversation, id, author);
-  }
-
-  markWatched(video: VideoRecord, user: string): Promise<boolean> {
-    return this.removal.markWatched(video, user);
-  }
-
-  watchers(videoIds: string[]): Promise<Map<string, string[]>> {
-    return this.removal.watchers(videoIds);
-  }
-
-  expireBefore(cutoff: string): Promise<RetentionReport> {
-    return this.removal.expireBefore(cutoff);
-  }
-
-  eraseUser(user: string): Promise<ErasureReport> {
-    return this.removal.eraseUser(user);
   }
 
   async secret(name: string): Promise<Buffer> {

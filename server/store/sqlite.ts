@@ -5,8 +5,8 @@
 // finds the database locked by another connection waits asynchronously (busy-retry.ts).
 import { randomBytes } from 'node:crypto';
 import Database, { type Database as Db } from 'better-sqlite3';
-import type { Job, JobQueue } from '../jobs/queue.js';
 import { BusyRetry, SYNC_BUSY_WAIT_MS } from './busy-retry.js';
+import { UnknownCursorError, VideoTakenError } from './errors.js';
 import { migrate } from './migrations.js';
 import {
   eventPayload,
@@ -22,32 +22,24 @@ import {
 import { SqliteJobs } from './sqlite-jobs.js';
 import { SqliteRemoval } from './sqlite-removal.js';
 import {
-  UnknownCursorError,
-  type DeleteOutcome,
-  type ErasureReport,
   type MessagePage,
   type MessageRecord,
   type MetadataStore,
   type NewUpload,
   type ReadyMeta,
-  type RetentionReport,
   type StoredEvent,
   type UploadRecord,
   type VideoPage,
   type VideoRecord,
 } from './types.js';
 
-/** Thrown by createMessage when the video is already attached to another message. */
-export class VideoTakenError extends Error {
-  override readonly name = 'VideoTakenError';
-}
-
-export class SqliteStore implements MetadataStore, JobQueue {
+export class SqliteStore implements MetadataStore {
   private readonly db: Db;
   private readonly sql;
   private readonly writes: BusyRetry;
-  private readonly jobs: SqliteJobs;
-  private readonly removal: SqliteRemoval;
+  /** The conversion queue, on the same database (PostgreSQL's is PgJobs, on its own). */
+  readonly jobs: SqliteJobs;
+  readonly removal: SqliteRemoval;
 
   constructor(
     path: string,
@@ -371,55 +363,9 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return rows.map(toEvent);
   }
 
-  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome> {
-    return this.removal.deleteMessage(conversation, id, author);
-  }
-
-  markWatched(video: VideoRecord, user: string): Promise<boolean> {
-    return this.removal.markWatched(video, user);
-  }
-
-  watchers(videoIds: string[]): Promise<Map<string, string[]>> {
-    return this.removal.watchers(videoIds);
-  }
-
-  expireBefore(cutoff: string): Promise<RetentionReport> {
-    return this.removal.expireBefore(cutoff);
-  }
-
-  eraseUser(user: string): Promise<ErasureReport> {
-    return this.removal.eraseUser(user);
-  }
-
   async secret(name: string): Promise<Buffer> {
     await this.writes.run(() => this.sql.insertSecret.run(name, randomBytes(32)));
     return (this.sql.secret.get(name) as { value: Buffer }).value;
-  }
-
-  // JobQueue (sqlite-jobs.ts)
-
-  recover(): Promise<void> {
-    return this.jobs.recover();
-  }
-
-  claim(at: number, perOwner: number): Promise<Job | undefined> {
-    return this.jobs.claim(at, perOwner);
-  }
-
-  retry(videoId: string, runAt: number, error: string): Promise<void> {
-    return this.jobs.retry(videoId, runAt, error);
-  }
-
-  release(videoIds: string[]): Promise<void> {
-    return this.jobs.release(videoIds);
-  }
-
-  queuedCount(): Promise<number> {
-    return this.jobs.queuedCount();
-  }
-
-  nextDue(after: number): Promise<number | undefined> {
-    return this.jobs.nextDue(after);
   }
 
   async close(): Promise<void> {

@@ -14,7 +14,7 @@ import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore } from '../store/types.js';
+import type { MessageStore, UploadStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
 import type { LocalCopy } from './pg-upload-store.js';
 import type { RateLimits } from '../limits/rate-limit.js';
@@ -54,7 +54,7 @@ export interface UploadsOptions {
   quota: Omit<UploadLimits, 'maxUploadBytes'>;
   /** Where the creation rate's buckets live (default: this process's memory). */
   rateLimits?: RateLimits;
-  store: MetadataStore;
+  store: UploadStore & Pick<MessageStore, 'messageWithVideo'>;
   media: MediaStore;
   cors: Cors;
   /** Called when an upload completed and its conversion job was queued. */
