@@ -4,7 +4,7 @@
 // killed (-9) and replaced, as a load balancer's pool would see them.
 import { startRoundRobinProxy } from '../../scripts/round-robin-proxy.mjs';
 import { S3ObjectStore } from '../objects/s3-object-store.js';
-import { createTestDatabase } from '../uploads/pg-test-database.js';
+import { createTestDatabase } from './pg-test-database.js';
 import { signToken } from '../auth/tokens.js';
 import { SECRET, startChildServer, type ChildServer } from './helpers.js';
 
