@@ -7,7 +7,7 @@
 // import each other; the order among siblings (jobs above uploads, say) follows the imports.
 const SERVER_LAYERS = [
   ['commands', '^server/(main|erase)\\.ts$'],
-  ['composition', '^server/(compose|storage)\\.ts$'],
+  ['composition', '^server/(compose|backends)\\.ts$'],
   ['http surface', '^server/app\\.ts$'],
   ['configuration', '^server/config\\.ts$'],
   ['api', '^server/api/'],
@@ -19,7 +19,6 @@ const SERVER_LAYERS = [
   ['wire', '^server/wire\\.ts$'],
   ['store', '^server/store/'],
   ['media', '^server/media/'],
-  ['objects', '^server/objects/'],
   ['auth', '^server/auth/'],
   ['http', '^server/http/'],
   ['observability', '^server/observability/'],

@@ -21,7 +21,7 @@ import { pgRateLimits } from './limits/pg-token-buckets.js';
 import { memoryRateLimits, type RateLimits } from './limits/rate-limit.js';
 import { JsonLog } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
-import { openBackends, type Backends } from './storage.js';
+import { openBackends, type Backends } from './backends.js';
 import { PgLiveLeases } from './store/postgres-live.js';
 import { UploadNotices } from './uploads/notices.js';
 import { UPLOAD_WRITTEN_CHANNEL } from './uploads/pg-upload-store.js';

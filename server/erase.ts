@@ -10,7 +10,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { databaseUrlOf, s3ConfigOf, type S3Config } from './config.js';
 import { isId } from './ids.js';
-import { S3ObjectStore } from './objects/s3-object-store.js';
+import { S3ObjectStore } from './media/s3-object-store.js';
 import { PgDatabase } from './store/pg-database.js';
 import { PgStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';

@@ -417,7 +417,7 @@ export class PgStore implements MetadataStore {
     return row!.value;
   }
 
-  /** The database is whoever connected it's to close (server/storage.ts). */
+  /** The database is whoever connected it's to close (server/backends.ts). */
   async close(): Promise<void> {}
 }
 

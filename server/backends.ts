@@ -13,7 +13,7 @@ import { PgFanout } from './events/pg-fanout.js';
 import type { JobQueue } from './store/jobs.js';
 import { S3MediaStore } from './media/s3-store.js';
 import { LocalMediaStore, type MediaStore } from './media/store.js';
-import { S3ObjectStore } from './objects/s3-object-store.js';
+import { S3ObjectStore } from './media/s3-object-store.js';
 import { LIMITS_MIGRATIONS } from './limits/pg-token-buckets.js';
 import { PgDatabase } from './store/pg-database.js';
 import { PgStore } from './store/postgres.js';
