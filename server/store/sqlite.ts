@@ -35,7 +35,7 @@ import {
 
 export class SqliteStore implements MetadataStore {
   private readonly db: Db;
-  private readonly sql;
+  private readonly sql: ReturnType<typeof statements>;
   private readonly writes: BusyRetry;
   /** The conversion queue, on the same database (PostgreSQL's is PgJobs, on its own). */
   readonly jobs: SqliteJobs;
@@ -58,68 +58,7 @@ export class SqliteStore implements MetadataStore {
     migrate(this.db);
     // Then it blocks the event loop while it waits: kept short, longer waits are in BusyRetry.
     this.db.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
-    const p = (sql: string) => this.db.prepare(sql);
-    this.sql = {
-      touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
-        ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
-      messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
-      messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
-      messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
-      insertMessage:
-        p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
-        VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
-      messagesNewest: p(
-        `SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      ),
-      messagesAfter: p(
-        `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
-      ),
-      uploadById: p('SELECT * FROM uploads WHERE id = ?'),
-      uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
-      insertUpload:
-        p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
-        VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
-      insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
-        VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
-      completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
-      deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
-      deleteVideo: p('DELETE FROM videos WHERE id = ?'),
-      staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
-      unfinishedUploads: p('SELECT * FROM uploads WHERE owner = ? AND complete = 0'),
-      storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
-        WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
-        FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
-      videoById: p('SELECT * FROM videos WHERE id = ?'),
-      // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
-      sharedVideoSeq: p(
-        'SELECT seq FROM messages WHERE video = ? AND conversation = ? AND video IS NOT NULL',
-      ),
-      sharedVideosNewest: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
-        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq < ? AND v.conversation = m.conversation
-        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq DESC LIMIT ?`),
-      sharedVideosAfter: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
-        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq > ? AND m.seq < ? AND v.conversation = m.conversation
-        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq ASC LIMIT ?`),
-      videoReady:
-        p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
-        height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
-        WHERE id = @id AND state = 'processing'`),
-      videoFailed: p(
-        `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
-      ),
-      insertEvent: p(
-        'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      eventsAfter:
-        p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
-        AND (audience IS NULL OR audience = ?) ORDER BY seq LIMIT ?`),
-      secret: p('SELECT value FROM settings WHERE name = ?'),
-      insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
-      insertJob: p(
-        `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
-      ),
-      deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
-    };
+    this.sql = statements(this.db);
     const transact: Transact = (fn) => this.transact(fn);
     this.jobs = new SqliteJobs(this.db, this.writes, transact);
     this.removal = new SqliteRemoval(this.db, transact);
@@ -391,4 +330,69 @@ export class SqliteStore implements MetadataStore {
     const row = this.sql.videoById.get(id) as Row | undefined;
     return row && toVideo(row);
   }
+}
+
+/** The store's statements, prepared once. */
+function statements(db: Db) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
+      ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
+    messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
+    messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
+    messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
+    insertMessage:
+      p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
+      VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
+    messagesNewest: p(
+      `SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    messagesAfter: p(
+      `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
+    ),
+    uploadById: p('SELECT * FROM uploads WHERE id = ?'),
+    uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
+    insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
+      VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
+    insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
+      VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
+    completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
+    deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
+    deleteVideo: p('DELETE FROM videos WHERE id = ?'),
+    staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
+    unfinishedUploads: p('SELECT * FROM uploads WHERE owner = ? AND complete = 0'),
+    storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
+      WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
+      FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
+    videoById: p('SELECT * FROM videos WHERE id = ?'),
+    // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
+    sharedVideoSeq: p(
+      'SELECT seq FROM messages WHERE video = ? AND conversation = ? AND video IS NOT NULL',
+    ),
+    sharedVideosNewest: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+      WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq < ? AND v.conversation = m.conversation
+      AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq DESC LIMIT ?`),
+    sharedVideosAfter: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+      WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq > ? AND m.seq < ? AND v.conversation = m.conversation
+      AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq ASC LIMIT ?`),
+    videoReady:
+      p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
+      height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
+      WHERE id = @id AND state = 'processing'`),
+    videoFailed: p(
+      `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
+    ),
+    insertEvent: p(
+      'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    eventsAfter:
+      p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
+      AND (audience IS NULL OR audience = ?) ORDER BY seq LIMIT ?`),
+    secret: p('SELECT value FROM settings WHERE name = ?'),
+    insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
+    insertJob: p(
+      `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
+    ),
+    deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
+  };
 }

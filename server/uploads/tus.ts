@@ -14,7 +14,7 @@ import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
-import type { MessageStore, UploadStore } from '../store/types.js';
+import type { MessageStore, UploadRecord, UploadStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
 import type { LocalCopy } from './pg-upload-store.js';
 import type { RateLimits } from '../limits/rate-limit.js';
@@ -198,38 +198,55 @@ export class Uploads {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
     res.setHeader('Tus-Resumable', TUS_VERSION);
-    if (!upload.complete) {
-      const state: RequestState = { identity, id };
-      let deferred = false;
-      if (req.method === 'PATCH') {
-        const admitted = await this.quota.admitWrite(identity.user, id, {
-          contentLength: headerNumber(req.headers['content-length']),
-          declaredLength: headerNumber(req.headers['upload-length']),
-        });
-        state.release = admitted.release;
-        state.maxSize = admitted.maxSize;
-        state.quotaRefusal = admitted.refusal;
-        deferred = admitted.deferred;
-      }
-      this.requests.set(req, state);
-      try {
-        await this.tus.handle(req, res);
-      } finally {
-        state.release?.();
-      }
-      // Still deferred unless this request declared the length; gone (404/410): nothing to say.
-      if (
-        req.method === 'PATCH' &&
-        deferred &&
-        req.headers['upload-length'] === undefined &&
-        res.statusCode !== 404 &&
-        res.statusCode !== 410
-      ) {
-        this.options.onWritten?.(id, upload.owner);
-      }
-      if (req.method === 'DELETE') this.options.onRemoving?.(id);
-      return;
+    if (upload.complete) await this.answerComplete(req, res, upload);
+    else await this.resumeUnfinished(req, res, identity, upload);
+  }
+
+  /** tus handles an unfinished upload, within the quota; the live conversion hears of bytes. */
+  private async resumeUnfinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    identity: Identity,
+    upload: UploadRecord,
+  ): Promise<void> {
+    const id = upload.id;
+    const state: RequestState = { identity, id };
+    let deferred = false;
+    if (req.method === 'PATCH') {
+      const admitted = await this.quota.admitWrite(identity.user, id, {
+        contentLength: headerNumber(req.headers['content-length']),
+        declaredLength: headerNumber(req.headers['upload-length']),
+      });
+      state.release = admitted.release;
+      state.maxSize = admitted.maxSize;
+      state.quotaRefusal = admitted.refusal;
+      deferred = admitted.deferred;
     }
+    this.requests.set(req, state);
+    try {
+      await this.tus.handle(req, res);
+    } finally {
+      state.release?.();
+    }
+    // Still deferred unless this request declared the length; gone (404/410): nothing to say.
+    if (
+      req.method === 'PATCH' &&
+      deferred &&
+      req.headers['upload-length'] === undefined &&
+      res.statusCode !== 404 &&
+      res.statusCode !== 410
+    ) {
+      this.options.onWritten?.(id, upload.owner);
+    }
+    if (req.method === 'DELETE') this.options.onRemoving?.(id);
+  }
+
+  /** A complete upload's bytes are gone: HEAD, PATCH and DELETE are answered from its row. */
+  private async answerComplete(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upload: UploadRecord,
+  ): Promise<void> {
     const size = upload.size ?? 0;
     res.setHeader('Cache-Control', 'no-store');
     if (req.method === 'HEAD') {
@@ -248,7 +265,7 @@ export class Uploads {
       res.statusCode = 204;
       res.end();
     } else {
-      await this.terminateComplete(id);
+      await this.terminateComplete(upload.id);
       res.statusCode = 204;
       res.end();
     }
