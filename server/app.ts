@@ -25,7 +25,7 @@ import type { MediaStore } from './media/store.js';
 import { pathOnly, requestIdOf, type JsonLog } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
 import { isDatabaseBusy } from './store/busy-retry.js';
-import type { PgDatabase } from './store/pg-database.js';
+import { isDatabaseUnreachable, type PgDatabase } from './store/pg-database.js';
 import type { JobQueue } from './store/jobs.js';
 import type { MetadataStore } from './store/types.js';
 import { UPLOADS_PATH, type Uploads } from './uploads/tus.js';
@@ -255,18 +255,27 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: unknown):
   if (!(error instanceof HttpError) && !clientGone) {
     console.error(`reelchat: ${req.method} ${req.url?.split('?')[0]} failed`, error);
   }
-  // The database stayed locked by another connection longer than a write waits.
-  const busy = !(error instanceof HttpError) && isDatabaseBusy(error);
-  if (busy && !res.headersSent) res.setHeader('Retry-After', '2');
-  const answer =
-    error instanceof HttpError
-      ? error
-      : busy
-        ? new HttpError(503, 'The server is busy; please try again in a moment.')
-        : new HttpError(500, 'Something went wrong on the server.');
+  const answer = error instanceof HttpError ? error : unavailable(error, res);
   // A body we did not read (too large) is not drained: close the connection after answering.
   if (!req.complete) res.setHeader('Connection', 'close');
   sendError(res, answer);
+}
+
+/**
+ * 503 with Retry-After for a database that is locked by another connection longer than a
+ * write waits (SQLite) or cannot be reached (PostgreSQL restarting, failing over); else 500.
+ */
+function unavailable(error: unknown, res: ServerResponse): HttpError {
+  const busy = isDatabaseBusy(error);
+  const unreachable = !busy && isDatabaseUnreachable(error);
+  if (!busy && !unreachable) return new HttpError(500, 'Something went wrong on the server.');
+  if (!res.headersSent) res.setHeader('Retry-After', busy ? '2' : '5');
+  return new HttpError(
+    503,
+    busy
+      ? 'The server is busy; please try again in a moment.'
+      : 'The database cannot be reached; please try again in a moment.',
+  );
 }
 
 /** Why this instance is not ready (its database does not answer), or undefined when it is. */

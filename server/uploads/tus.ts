@@ -14,6 +14,7 @@ import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
+import { isDatabaseUnreachable } from '../store/pg-database.js';
 import type { MessageStore, UploadRecord, UploadStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
 import type { LocalCopy } from './pg-upload-store.js';
@@ -366,6 +367,14 @@ export class Uploads {
       await this.discard(state.createdId);
     }
     const { status_code, body } = error as { status_code?: number; body?: string };
+    // PostgreSQL restarting or failing over (scaled mode): try again shortly, not a fault.
+    if (typeof status_code !== 'number' && isDatabaseUnreachable(error)) {
+      nodeReq.res.setHeader('Retry-After', '5');
+      return asTusError(
+        new HttpError(503, 'The database cannot be reached; please try again in a moment.'),
+        nodeReq.res,
+      );
+    }
     const status = typeof status_code === 'number' ? status_code : 500;
     // The size tus enforced was the quota's (a deferred upload without Content-Length).
     if (status === 413 && state?.quotaRefusal) {
