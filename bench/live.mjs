@@ -12,7 +12,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createApp } from '../server/app.ts';
+import { createApp } from '../server/compose.ts';
 import { signToken } from '../server/auth/tokens.ts';
 import { readConfig } from '../server/config.ts';
 

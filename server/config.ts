@@ -120,6 +120,49 @@ export function readConfig(
   env: NodeJS.ProcessEnv = process.env,
   argv: string[] = [],
 ): ServerConfig {
+  const { devTokens, demo, jwtSecret, jwtPublicKey } = readKeys(env, argv);
+  return {
+    port: integer(env, 'PORT', 8080),
+    host: env.HOST || '127.0.0.1',
+    dataDir: dataDirOf(env),
+    jwtSecret,
+    jwtPublicKey,
+    devTokens: devTokens || demo,
+    maxUploadBytes: integer(env, 'REELCHAT_MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1),
+    maxDurationS: integer(env, 'REELCHAT_MAX_DURATION_S', 300, 1),
+    maxText: integer(env, 'REELCHAT_MAX_TEXT', 4000, 1),
+    allowedOrigins: (env.REELCHAT_ALLOWED_ORIGINS || '')
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean),
+    mediaTokenTtlS: integer(env, 'REELCHAT_MEDIA_TOKEN_TTL_S', 3600, 1),
+    ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
+    ffprobePath: env.FFPROBE_PATH || 'ffprobe',
+    convertConcurrency: integer(env, 'REELCHAT_CONVERT_CONCURRENCY', availableParallelism(), 1),
+    convertPerOwner: integer(env, 'REELCHAT_CONVERT_PER_OWNER', 1, 1),
+    clipLimits: readClipLimits(env),
+    liveConvert: readLiveConvert(env),
+    dbBusyWaitMs: integer(env, 'REELCHAT_DB_BUSY_WAIT_MS', 10_000),
+    databaseUrl: databaseUrlOf(env),
+    jobLeaseS: integer(env, 'REELCHAT_JOB_LEASE_S', 30, 1),
+    demo,
+    uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
+    maxTokenLifetimeS: integer(env, 'REELCHAT_MAX_TOKEN_LIFETIME_S', 24 * 3600, 1),
+    sse: readSse(env),
+    quota: readQuota(env),
+    messagesBurst: integer(env, 'REELCHAT_RATE_MESSAGES_BURST', 30, 1),
+    messagesPerMinute: integer(env, 'REELCHAT_RATE_MESSAGES_PER_MINUTE', 60),
+    retentionDays: env.REELCHAT_RETENTION_DAYS
+      ? integer(env, 'REELCHAT_RETENTION_DAYS', 0, 1)
+      : undefined,
+    retentionSweepS: integer(env, 'REELCHAT_RETENTION_SWEEP_S', 3600, 1),
+    ...readScaledConfig(env),
+    timeouts: readTimeouts(env),
+  };
+}
+
+/** The keys the bearer tokens are checked with, or the demo's dev tokens (never both). */
+function readKeys(env: NodeJS.ProcessEnv, argv: string[]) {
   const devTokens = env.REELCHAT_DEV_TOKENS === '1';
   const demo = argv.includes('--demo');
   const jwtSecret = env.REELCHAT_JWT_SECRET || undefined;
@@ -141,63 +184,42 @@ export function readConfig(
         'or REELCHAT_DEV_TOKENS=1 for a local demo.',
     );
   }
+  return { devTokens, demo, jwtSecret, jwtPublicKey };
+}
+
+function readLiveConvert(env: NodeJS.ProcessEnv): ServerConfig['liveConvert'] {
   return {
-    port: integer(env, 'PORT', 8080),
-    host: env.HOST || '127.0.0.1',
-    dataDir: dataDirOf(env),
-    jwtSecret,
-    jwtPublicKey,
-    devTokens: devTokens || demo,
-    maxUploadBytes: integer(env, 'REELCHAT_MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1),
-    maxDurationS: integer(env, 'REELCHAT_MAX_DURATION_S', 300, 1),
-    maxText: integer(env, 'REELCHAT_MAX_TEXT', 4000, 1),
-    allowedOrigins: (env.REELCHAT_ALLOWED_ORIGINS || '')
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean),
-    mediaTokenTtlS: integer(env, 'REELCHAT_MEDIA_TOKEN_TTL_S', 3600, 1),
-    ffmpegPath: env.FFMPEG_PATH || 'ffmpeg',
-    ffprobePath: env.FFPROBE_PATH || 'ffprobe',
-    convertConcurrency: integer(env, 'REELCHAT_CONVERT_CONCURRENCY', availableParallelism(), 1),
-    convertPerOwner: integer(env, 'REELCHAT_CONVERT_PER_OWNER', 1, 1),
-    clipLimits: readClipLimits(env),
-    liveConvert: {
-      max: integer(env, 'REELCHAT_LIVE_CONVERT', availableParallelism()),
-      perOwner: integer(env, 'REELCHAT_LIVE_CONVERT_PER_OWNER', 1, 1),
-      finishS: integer(env, 'REELCHAT_LIVE_FINISH_S', 10, 1),
-      idleS: integer(env, 'REELCHAT_LIVE_IDLE_S', 30, 1),
-    },
-    dbBusyWaitMs: integer(env, 'REELCHAT_DB_BUSY_WAIT_MS', 10_000),
-    databaseUrl: databaseUrlOf(env),
-    jobLeaseS: integer(env, 'REELCHAT_JOB_LEASE_S', 30, 1),
-    demo,
-    uploadExpiryS: integer(env, 'REELCHAT_UPLOAD_EXPIRY_S', 24 * 3600, 1),
-    maxTokenLifetimeS: integer(env, 'REELCHAT_MAX_TOKEN_LIFETIME_S', 24 * 3600, 1),
-    sse: {
-      heartbeatMs: integer(env, 'REELCHAT_SSE_HEARTBEAT_MS', 15_000, 100),
-      maxBufferedBytes: integer(env, 'REELCHAT_SSE_MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024),
-      maxStreamsPerUser: integer(env, 'REELCHAT_SSE_MAX_STREAMS_PER_USER', 32, 1),
-    },
-    quota: {
-      unfinishedUploads: integer(env, 'REELCHAT_QUOTA_UNFINISHED_UPLOADS', 10),
-      unfinishedBytes: integer(env, 'REELCHAT_QUOTA_UNFINISHED_BYTES', 1024 ** 3),
-      storedBytes: integer(env, 'REELCHAT_QUOTA_STORED_BYTES', 5 * 1024 ** 3),
-      uploadsPerHour: integer(env, 'REELCHAT_QUOTA_UPLOADS_PER_HOUR', 200),
-      uploadsBurst: integer(env, 'REELCHAT_QUOTA_UPLOADS_BURST', 20, 1),
-    },
-    messagesBurst: integer(env, 'REELCHAT_RATE_MESSAGES_BURST', 30, 1),
-    messagesPerMinute: integer(env, 'REELCHAT_RATE_MESSAGES_PER_MINUTE', 60),
-    retentionDays: env.REELCHAT_RETENTION_DAYS
-      ? integer(env, 'REELCHAT_RETENTION_DAYS', 0, 1)
-      : undefined,
-    retentionSweepS: integer(env, 'REELCHAT_RETENTION_SWEEP_S', 3600, 1),
-    ...readScaledConfig(env),
-    timeouts: {
-      headersS: integer(env, 'REELCHAT_HEADERS_TIMEOUT_S', 30, 1),
-      requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
-      idleS: integer(env, 'REELCHAT_IDLE_TIMEOUT_S', 60),
-      keepAliveS: integer(env, 'REELCHAT_KEEP_ALIVE_TIMEOUT_S', 10, 1),
-    },
+    max: integer(env, 'REELCHAT_LIVE_CONVERT', availableParallelism()),
+    perOwner: integer(env, 'REELCHAT_LIVE_CONVERT_PER_OWNER', 1, 1),
+    finishS: integer(env, 'REELCHAT_LIVE_FINISH_S', 10, 1),
+    idleS: integer(env, 'REELCHAT_LIVE_IDLE_S', 30, 1),
+  };
+}
+
+function readSse(env: NodeJS.ProcessEnv): ServerConfig['sse'] {
+  return {
+    heartbeatMs: integer(env, 'REELCHAT_SSE_HEARTBEAT_MS', 15_000, 100),
+    maxBufferedBytes: integer(env, 'REELCHAT_SSE_MAX_BUFFERED_BYTES', 1024 * 1024, 64 * 1024),
+    maxStreamsPerUser: integer(env, 'REELCHAT_SSE_MAX_STREAMS_PER_USER', 32, 1),
+  };
+}
+
+function readQuota(env: NodeJS.ProcessEnv): ServerConfig['quota'] {
+  return {
+    unfinishedUploads: integer(env, 'REELCHAT_QUOTA_UNFINISHED_UPLOADS', 10),
+    unfinishedBytes: integer(env, 'REELCHAT_QUOTA_UNFINISHED_BYTES', 1024 ** 3),
+    storedBytes: integer(env, 'REELCHAT_QUOTA_STORED_BYTES', 5 * 1024 ** 3),
+    uploadsPerHour: integer(env, 'REELCHAT_QUOTA_UPLOADS_PER_HOUR', 200),
+    uploadsBurst: integer(env, 'REELCHAT_QUOTA_UPLOADS_BURST', 20, 1),
+  };
+}
+
+function readTimeouts(env: NodeJS.ProcessEnv): ServerConfig['timeouts'] {
+  return {
+    headersS: integer(env, 'REELCHAT_HEADERS_TIMEOUT_S', 30, 1),
+    requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
+    idleS: integer(env, 'REELCHAT_IDLE_TIMEOUT_S', 60),
+    keepAliveS: integer(env, 'REELCHAT_KEEP_ALIVE_TIMEOUT_S', 10, 1),
   };
 }
 

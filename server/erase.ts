@@ -10,7 +10,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { databaseUrlOf, s3ConfigOf, type S3Config } from './config.js';
 import { isId } from './ids.js';
-import { S3ObjectStore } from './objects/s3-object-store.js';
+import { S3ObjectStore } from './media/s3-object-store.js';
 import { PgDatabase } from './store/pg-database.js';
 import { PgStore } from './store/postgres.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -57,7 +57,7 @@ async function eraseInSqlite(database: string, user: string): Promise<ErasureRep
   if (!existsSync(database)) throw new EraseError(`No reelchat database at ${database}.`);
   const store = new SqliteStore(database, () => undefined);
   try {
-    return await store.eraseUser(user);
+    return await store.removal.eraseUser(user);
   } finally {
     await store.close();
   }
@@ -71,7 +71,7 @@ async function eraseInSqlite(database: string, user: string): Promise<ErasureRep
 async function eraseInPostgres(url: string, user: string): Promise<ErasureReport> {
   const database = await PgDatabase.connect(url, { max: 2, applicationName: 'reelchat-erase' });
   try {
-    const report = await (await PgStore.open(database)).eraseUser(user);
+    const report = await (await PgStore.open(database)).removal.eraseUser(user);
     const ids = [...new Set([...report.videos, ...report.uploads])];
     const [tables] = await database.query<{ present: boolean }>(
       "SELECT to_regclass('tus_uploads') IS NOT NULL AS present",

@@ -3,7 +3,7 @@
 // repository, `npm run server` or `npm start` run the bundle `server/dist/main.js`).
 // Reads the configuration, refuses to start without ffmpeg, and shuts down cleanly.
 // `reelchat-server erase-user <id>` erases one person's data instead (server/erase.ts).
-import { createApp } from './app.js';
+import { createApp } from './compose.js';
 import { ConfigError, dataDirOf, readConfig } from './config.js';
 import { checkTools, ToolsMissingError } from './convert/index.js';
 import { describeErasure, EraseError, eraseUser } from './erase.js';

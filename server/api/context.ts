@@ -1,15 +1,22 @@
 // What the route handlers share: the stores, the token checks and the member log.
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { isMember, type Identity, type TokenVerifier } from '../auth/tokens.js';
-import type { ServerConfig } from '../config.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore, VideoRecord } from '../store/types.js';
+import type { MemberStore, MetadataStore, VideoRecord } from '../store/types.js';
+
+/** The settings the route handlers read (from the configuration, by compose.ts). */
+export interface ApiSettings {
+  /** Characters a message's text may have. */
+  maxText: number;
+  /** The longest lifetime of a token the server accepts or hands out. */
+  maxTokenLifetimeS: number;
+}
 
 export interface ApiContext {
-  config: ServerConfig;
+  config: ApiSettings;
   store: MetadataStore;
   media: MediaStore;
   signer: MediaSigner;
@@ -60,7 +67,7 @@ export async function canSeeVideo(
 export class MemberLog {
   private readonly recent = new Map<string, number>();
 
-  constructor(private readonly store: MetadataStore) {}
+  constructor(private readonly store: MemberStore) {}
 
   async seen(identity: Identity, conversation: string): Promise<void> {
     const key = `${conversation}\n${identity.user}\n${identity.name}`;

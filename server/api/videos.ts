@@ -3,7 +3,8 @@
 import { badRequest, notFound, sendJson } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
-import { UnknownCursorError, type VideoRecord } from '../store/types.js';
+import { UnknownCursorError } from '../store/errors.js';
+import type { VideoRecord } from '../store/types.js';
 import { videoJson, watchedByFor, type WireVideoPage } from '../wire.js';
 import { canSeeVideo, memberOf, type ApiContext } from './context.js';
 import { pageQuery } from './paging.js';
@@ -19,7 +20,7 @@ export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<
   const page = pageQuery(ctx.query, 'a video id');
   try {
     const { videos, next } = await api.store.listSharedVideos(conversation, { owner, ...page });
-    const watchers = await api.store.watchers(videos.map((video) => video.id));
+    const watchers = await api.store.removal.watchers(videos.map((video) => video.id));
     const answer: WireVideoPage = {
       videos: videos.map((video) =>
         videoJson(
@@ -39,7 +40,7 @@ export async function listVideos(api: ApiContext, ctx: RequestContext): Promise<
 
 export async function getVideo(api: ApiContext, ctx: RequestContext): Promise<void> {
   const { identity, video } = await visibleVideo(api, ctx);
-  const watchers = (await api.store.watchers([video.id])).get(video.id) ?? [];
+  const watchers = (await api.store.removal.watchers([video.id])).get(video.id) ?? [];
   sendJson(
     ctx.res,
     200,
@@ -54,7 +55,7 @@ export async function getVideo(api: ApiContext, ctx: RequestContext): Promise<vo
  */
 export async function markWatched(api: ApiContext, ctx: RequestContext): Promise<void> {
   const { identity, video } = await visibleVideo(api, ctx);
-  await api.store.markWatched(video, identity.user);
+  await api.store.removal.markWatched(video, identity.user);
   await api.members.seen(identity, video.conversation);
   ctx.res.statusCode = 204;
   ctx.res.setHeader('Cache-Control', 'no-store');

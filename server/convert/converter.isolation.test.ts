@@ -26,7 +26,7 @@ import {
   toolsReading,
   useClipFolder,
   waitForFfmpeg,
-} from './converter.fixtures.js';
+} from '../test/converter.fixtures.js';
 
 const clips: Record<string, string> = {};
 useClipFolder();

@@ -21,7 +21,7 @@ import {
   run,
   tone,
   useClipFolder,
-} from './converter.fixtures.js';
+} from '../test/converter.fixtures.js';
 
 const clips: Record<string, string> = {};
 useClipFolder();

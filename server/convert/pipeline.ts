@@ -120,47 +120,8 @@ function hlsRunArgs(
   const audio = probed.audio
     ? ['-map', `0:${probed.audio.index}`, '-af', `aresample=async=1:first_pts=0,apad${end}`]
     : ['-filter_complex', `anullsrc=r=${AUDIO.rate}:cl=stereo${end}[silence]`, '-map', '[silence]'];
-  const poster = fitPoster(plan);
   const withPoster = !plan.copyVideo && !live;
-  // Scaled first, to the output size: nothing downstream ever holds a full-size frame.
-  // Square pixels and even sides, as 4:2:0 H.264 needs; rotation is applied before this by
-  // ffmpeg (autorotate), which also drops the rotation flag. One branch feeds the
-  // poster: of the first seconds, the frame most like the others (see posterArgs).
-  const scaled = `[0:${probed.video.index}]scale=${plan.width}:${plan.height},setsar=1`;
-  const frames = withPoster
-    ? `${scaled},split=2[video][thumbs];` +
-      `[thumbs]trim=duration=${POSTER_WINDOW_S},scale=${poster.width}:${poster.height},` +
-      `thumbnail=n=${POSTER_WINDOW_S * 30}[poster]`
-    : `${scaled}[video]`;
-  const video = plan.copyVideo
-    ? ['-map', `0:${probed.video.index}`, '-c:v', 'copy']
-    : [
-        '-filter_complex',
-        frames,
-        '-map',
-        '[video]',
-        '-c:v',
-        'libx264',
-        '-threads',
-        String(X264_THREADS),
-        '-preset',
-        'veryfast',
-        '-crf',
-        '23',
-        // No B-frames: stitched clips with B-frames stall at every join (issue 3).
-        '-bf',
-        '0',
-        // A keyframe exactly every segment, never one on a scene cut.
-        '-force_key_frames',
-        `expr:gte(t,n_forced*${SEGMENT_S})`,
-        '-sc_threshold',
-        '0',
-        '-pix_fmt',
-        'yuv420p',
-        // Recorders make variable frame rates; keep their timestamps, drop no frames.
-        '-fps_mode',
-        'vfr',
-      ];
+  const video = videoArgs(probed, plan, withPoster);
   return [
     ...globalArgs(),
     ...decoderArgs(probed),
@@ -201,6 +162,50 @@ function hlsRunArgs(
     OUTPUT.playlist,
     ...(withPoster ? ['-map', '[poster]', ...posterOutput()] : []),
   ];
+}
+
+/** The video's arguments: copied, or scaled and encoded (with the poster's branch, `withPoster`). */
+function videoArgs(probed: ProbedVideo, plan: OutputPlan, withPoster: boolean): string[] {
+  const poster = fitPoster(plan);
+  // Scaled first, to the output size: nothing downstream ever holds a full-size frame.
+  // Square pixels and even sides, as 4:2:0 H.264 needs; rotation is applied before this by
+  // ffmpeg (autorotate), which also drops the rotation flag. One branch feeds the
+  // poster: of the first seconds, the frame most like the others (see posterArgs).
+  const scaled = `[0:${probed.video.index}]scale=${plan.width}:${plan.height},setsar=1`;
+  const frames = withPoster
+    ? `${scaled},split=2[video][thumbs];` +
+      `[thumbs]trim=duration=${POSTER_WINDOW_S},scale=${poster.width}:${poster.height},` +
+      `thumbnail=n=${POSTER_WINDOW_S * 30}[poster]`
+    : `${scaled}[video]`;
+  return plan.copyVideo
+    ? ['-map', `0:${probed.video.index}`, '-c:v', 'copy']
+    : [
+        '-filter_complex',
+        frames,
+        '-map',
+        '[video]',
+        '-c:v',
+        'libx264',
+        '-threads',
+        String(X264_THREADS),
+        '-preset',
+        'veryfast',
+        '-crf',
+        '23',
+        // No B-frames: stitched clips with B-frames stall at every join (issue 3).
+        '-bf',
+        '0',
+        // A keyframe exactly every segment, never one on a scene cut.
+        '-force_key_frames',
+        `expr:gte(t,n_forced*${SEGMENT_S})`,
+        '-sc_threshold',
+        '0',
+        '-pix_fmt',
+        'yuv420p',
+        // Recorders make variable frame rates; keep their timestamps, drop no frames.
+        '-fps_mode',
+        'vfr',
+      ];
 }
 
 /**

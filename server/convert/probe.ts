@@ -184,11 +184,7 @@ async function scanVideoPackets(
 ): Promise<PacketSummary> {
   const limit = options.maxDurationS + DURATION_GRACE_S;
   const maxFrames = options.limits.maxFrameRate * limit;
-  let count = 0;
-  let first = Infinity;
-  let latest = -Infinity;
-  let latestFrameS: number | undefined;
-  let reordered = false;
+  const tally = new PacketTally();
   let tooLong = false;
 
   const ffprobe = new FfmpegProcess({
@@ -209,18 +205,8 @@ async function scanVideoPackets(
     onStdin: options.onStdin,
     niceness: options.niceness,
     onStdoutLine: (line) => {
-      const fields = new Map(line.split('|').map((pair) => pair.split('=') as [string, string]));
-      const pts = Number(fields.get('pts_time'));
-      if (!Number.isFinite(pts)) return;
-      const frameS = Number(fields.get('duration_time'));
-      count++;
-      first = Math.min(first, pts);
-      if (pts < latest) reordered = true;
-      if (pts >= latest) {
-        latest = pts;
-        latestFrameS = frameS > 0 ? frameS : undefined;
-      }
-      if ((latest - first > limit || count > maxFrames) && !tooLong) {
+      if (!tally.add(line)) return;
+      if ((tally.latest - tally.first > limit || tally.count > maxFrames) && !tooLong) {
         tooLong = true;
         ffprobe.kill();
       }
@@ -231,6 +217,7 @@ async function scanVideoPackets(
   } catch (error) {
     if (!tooLong) throw unreadable(error);
   }
+  const { count, first, latest, latestFrameS, reordered } = tally;
   if (tooLong && count > maxFrames) {
     throw new ConvertError(
       `The frame rate is too high (more than ${maxFrames} frames; ` +
@@ -251,6 +238,33 @@ async function scanVideoPackets(
   const durationS = count === 0 ? 0 : latest + (latestFrameS ?? averageFrameS) - first;
   if (durationS > limit) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
   return { count, durationS, reordered };
+}
+
+/** The video packets' times as ffprobe lists them: how many, the first, the latest. */
+class PacketTally {
+  count = 0;
+  first = Infinity;
+  latest = -Infinity;
+  /** The latest packet's own duration, when its container states one. */
+  latestFrameS: number | undefined;
+  /** Packets seen out of presentation order (B-frames). */
+  reordered = false;
+
+  /** Counts one `pts_time=…|duration_time=…` line; false for a line without a time. */
+  add(line: string): boolean {
+    const fields = new Map(line.split('|').map((pair) => pair.split('=') as [string, string]));
+    const pts = Number(fields.get('pts_time'));
+    if (!Number.isFinite(pts)) return false;
+    const frameS = Number(fields.get('duration_time'));
+    this.count++;
+    this.first = Math.min(this.first, pts);
+    if (pts < this.latest) this.reordered = true;
+    if (pts >= this.latest) {
+      this.latest = pts;
+      this.latestFrameS = frameS > 0 ? frameS : undefined;
+    }
+    return true;
+  }
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
 import { HttpError } from '../http/errors.js';
-import type { MetadataStore, StoredEvent } from '../store/types.js';
+import type { EventLogStore, StoredEvent } from '../store/types.js';
 import { eventJson } from '../wire.js';
 import type { EventFanout } from './fanout.js';
 
@@ -87,7 +87,7 @@ export class SseHub {
   private readonly frames = new WeakMap<StoredEvent, Buffer>();
 
   constructor(
-    private readonly store: MetadataStore,
+    private readonly store: EventLogStore,
     private readonly fanout: EventFanout,
     private readonly signer: MediaSigner,
     private readonly options: SseOptions,
@@ -109,15 +109,7 @@ export class SseHub {
     // The client left while we were checking its token: a 'close' listener would never fire,
     // leaving the subscription and timers below behind for good.
     if (res.closed) return;
-    // Each stream holds a socket, a listener and two timers: one token must not open endless ones.
-    const count = this.perUser.get(user) ?? 0;
-    if (count >= this.options.maxStreamsPerUser) {
-      throw new HttpError(
-        429,
-        `Too many event streams open for this user (at most ${this.options.maxStreamsPerUser}).`,
-      );
-    }
-    this.perUser.set(user, count + 1);
+    this.admit(user);
     const { maxBufferedBytes, heartbeatMs } = this.options;
     const wanted = new Set(conversations);
     let lastSent = lastEventId;
@@ -141,14 +133,7 @@ export class SseHub {
       listening = false;
     };
 
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    write(Buffer.from(`retry: ${this.options.retryMs}\n\n`));
-    this.open.add(res);
+    this.begin(res);
 
     const heartbeat = setInterval(() => write(HEARTBEAT), heartbeatMs);
     let dropAfterEnd: NodeJS.Timeout | undefined;
@@ -172,9 +157,7 @@ export class SseHub {
       clearTimeout(dropAfterEnd);
       unsubscribe();
       this.open.delete(res);
-      const left = (this.perUser.get(user) ?? 1) - 1;
-      if (left > 0) this.perUser.set(user, left);
-      else this.perUser.delete(user);
+      this.release(user);
     };
     res.once('close', cleanUp);
     // Whatever goes wrong on one stream ends that stream, never the process.
@@ -194,6 +177,40 @@ export class SseHub {
       held = undefined;
       for (const event of caughtUp) send(event);
     }
+  }
+
+  /** Each stream holds a socket, a listener and two timers: one token must not open endless ones. */
+  private admit(user: string): void {
+    const count = this.perUser.get(user) ?? 0;
+    if (count >= this.options.maxStreamsPerUser) {
+      throw new HttpError(
+        429,
+        `Too many event streams open for this user (at most ${this.options.maxStreamsPerUser}).`,
+      );
+    }
+    this.perUser.set(user, count + 1);
+  }
+
+  private release(user: string): void {
+    const left = (this.perUser.get(user) ?? 1) - 1;
+    if (left > 0) this.perUser.set(user, left);
+    else this.perUser.delete(user);
+  }
+
+  /** The stream's head: its headers and the reconnection delay. */
+  private begin(res: ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    writeOrDrop(
+      res,
+      Buffer.from(`retry: ${this.options.retryMs}\n\n`),
+      this.options.maxBufferedBytes,
+    );
+    this.open.add(res);
   }
 
   /**

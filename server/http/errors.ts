@@ -2,7 +2,7 @@
 // browser library's ReelErrorCode names, so the http transport maps it 1:1.
 import type { ServerResponse } from 'node:http';
 import type { ReelErrorCode } from '../../src/transport/errors.js';
-import type { WireError } from '../wire.js';
+import type { WireError } from '../../src/transport/wire.js';
 
 /** The codes the API answers with: the library's own list, so both ends agree. */
 export type ErrorCode = ReelErrorCode;

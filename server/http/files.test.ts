@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withToken } from '../media/routes.js';
+import { withToken } from '../api/media.js';
 import { parseRange } from './files.js';
 
 describe('parseRange', () => {

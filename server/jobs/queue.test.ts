@@ -45,7 +45,8 @@ describe('SqliteStore as a job queue', () => {
     await store.completeUpload(id, 10);
   }
 
-  const claim = async (perOwner = 1) => (await store.claim(Date.now() + 60_000, perOwner))?.videoId;
+  const claim = async (perOwner = 1) =>
+    (await store.jobs.claim(Date.now() + 60_000, perOwner))?.videoId;
 
   it('runs one job per owner while another owner’s waits', async () => {
     await queued('a1', 'alice');
@@ -81,10 +82,10 @@ describe('SqliteStore as a job queue', () => {
   it('takes back a stopped worker’s running jobs, due now and the attempt not counted', async () => {
     await queued('a1', 'alice');
     await queued('b1', 'bob');
-    assert.deepEqual(await store.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
-    await store.release(['a1', 'b1']); // b1 is queued, not running: left as it is
+    assert.deepEqual(await store.jobs.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
+    await store.jobs.release(['a1', 'b1']); // b1 is queued, not running: left as it is
     assert.equal(await claim(), 'b1', 'bob, who has not had a turn, goes first');
-    assert.deepEqual(await store.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
+    assert.deepEqual(await store.jobs.claim(Date.now(), 1), { videoId: 'a1', attempts: 1 });
   });
 
   it('nextDue names only jobs due later (due ones wait for a running job to end)', async () => {
@@ -92,9 +93,9 @@ describe('SqliteStore as a job queue', () => {
     await queued('a2', 'alice');
     const now = Date.now() + 60_000;
     assert.equal(await claim(), 'a1');
-    assert.equal(await store.nextDue(now), undefined, 'a2 is due already: no timer needed');
-    await store.retry('a1', now + 5000, 'later');
-    assert.equal(await store.nextDue(now), now + 5000);
+    assert.equal(await store.jobs.nextDue(now), undefined, 'a2 is due already: no timer needed');
+    await store.jobs.retry('a1', now + 5000, 'later');
+    assert.equal(await store.jobs.nextDue(now), now + 5000);
   });
 
   it('a write waits for another connection’s lock without blocking the event loop', async () => {
@@ -104,7 +105,7 @@ describe('SqliteStore as a job queue', () => {
     try {
       other.exec('BEGIN IMMEDIATE');
       loop.enable();
-      const writing = store.claim(Date.now(), 1);
+      const writing = store.jobs.claim(Date.now(), 1);
       let settled = false;
       void writing.finally(() => (settled = true));
       await new Promise((resolve) => setTimeout(resolve, 1500));

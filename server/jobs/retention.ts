@@ -2,11 +2,11 @@
 // their videos, clips never sent, and old log events; each removed message gets a
 // message.deleted event so open dialogs drop it. Files go after their rows, so nothing can
 // serve them meanwhile (media answer 404 once the row is gone).
-import type { MetadataStore } from '../store/types.js';
-import { RETENTION_BATCH } from '../store/sqlite-removal.js';
+import type { RemovalStore } from '../store/types.js';
+import { RETENTION_BATCH } from '../store/types.js';
 
 export interface RetentionOptions {
-  store: MetadataStore;
+  store: { readonly removal: Pick<RemovalStore, 'expireBefore'> };
   days: number;
   /** Removes a video's files once its rows are gone (conversion, media, upload bytes). */
   discardVideo(videoId: string): Promise<void>;
@@ -39,7 +39,7 @@ export class RetentionSweeper {
     const totals: SweepTotals = { messages: 0, videos: 0, events: 0 };
     // In batches, so one transaction never holds the write lock for long.
     for (;;) {
-      const report = await this.options.store.expireBefore(cutoff);
+      const report = await this.options.store.removal.expireBefore(cutoff);
       totals.messages += report.messages;
       totals.videos += report.videos.length;
       totals.events += report.events;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
 import type { MetadataStore, ReadyMeta } from '../store/types.js';
-import type { Job, JobQueue } from './queue.js';
+import type { Job, JobQueue } from '../store/jobs.js';
 import { ConversionWorker, type VideoConverter } from './worker.js';
 
 const RESULT: ConvertResult = {

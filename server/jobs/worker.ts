@@ -15,8 +15,8 @@ import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore, ReadyMeta } from '../store/types.js';
-import type { Job, JobQueue } from './queue.js';
+import type { ReadyMeta, VideoStore } from '../store/types.js';
+import type { Job, JobQueue } from '../store/jobs.js';
 
 /** The part of the converter the worker uses (the real one is convert/Converter). */
 export interface VideoConverter {
@@ -25,7 +25,7 @@ export interface VideoConverter {
 
 export interface WorkerOptions {
   queue: JobQueue;
-  store: MetadataStore;
+  store: VideoStore;
   media: MediaStore;
   converter: VideoConverter;
   /** Where the uploaded file of a video is (scaled mode: copied to local scratch first). */

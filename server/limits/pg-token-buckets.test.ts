@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PgDatabase } from '../store/pg-database.js';
-import { createTestDatabase } from '../uploads/pg-test-database.js';
+import { createTestDatabase } from '../test/pg-test-database.js';
 import { LIMITS_MIGRATIONS, pgRateLimits } from './pg-token-buckets.js';
 
 describe('token buckets shared in PostgreSQL', () => {

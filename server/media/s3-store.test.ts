@@ -12,10 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { Converter } from '../convert/converter.js';
 import { sendBody, contentTypeFor } from '../http/files.js';
 import { newId } from '../ids.js';
-import { S3ObjectStore } from '../objects/s3-object-store.js';
+import { S3ObjectStore } from './s3-object-store.js';
 import { makeClip, removeClips } from '../test/helpers.js';
 import { S3MediaStore } from './s3-store.js';
-import { s3ForTests, type S3TestService } from '../objects/s3-test-services.js';
+import { s3ForTests, type S3TestService } from '../test/s3-test-services.js';
 
 /** The real store, noting the order in which uploads begin. */
 class RecordingStore extends S3ObjectStore {

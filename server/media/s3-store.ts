@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FileBody } from '../http/files.js';
 import { contentTypeFor } from '../http/files.js';
 import { isId } from '../ids.js';
-import type { ObjectStore } from '../objects/object-store.js';
+import type { ObjectStore } from './object-store.js';
 import { MEDIA_FILE, type MediaStore } from './store.js';
 
 const PLAYLIST = 'index.m3u8';

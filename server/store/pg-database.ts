@@ -37,6 +37,55 @@ const types = {
   },
 };
 
+/**
+ * SQLSTATEs of a server that went away or is not there yet: admin or crash shutdown, starting
+ * up, and class 08 (connection exceptions). The request may work a moment later.
+ */
+const UNREACHABLE_STATES = new Set(['57P01', '57P02', '57P03']);
+/** Socket errors of a database that does not answer (refused, reset, unreachable, timed out). */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+/** What the pg driver says of a connection that ended or is no longer usable. */
+const UNREACHABLE_MESSAGE =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/**
+ * Whether `error` says the database could not be reached (restarting, failing over, gone):
+ * the caller answers 503 with Retry-After, as for a busy SQLite, never 500.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (UNREACHABLE_CODES.has(code) || UNREACHABLE_STATES.has(code)) return true;
+    if (code.startsWith('08')) return true;
+  }
+  if (UNREACHABLE_MESSAGE.test(error.message)) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== error && isDatabaseUnreachable(cause);
+}
+
+/**
+ * Every connection the pool opens has an error listener from the moment it exists: the pg
+ * driver emits `error` on a client whose server went away — while it is being opened, while
+ * a transaction holds it between queries, while idle — and an `error` event nobody listens to
+ * ends the process. The query or transaction under way fails on its own and answers 503.
+ */
+class GuardedClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    this.on('error', (error) => console.error('reelchat: a database connection failed', error));
+  }
+}
+
 export class PgDatabase implements Sql {
   private readonly pool: pg.Pool;
   private readonly listeners = new Set<Listener>();
@@ -51,6 +100,7 @@ export class PgDatabase implements Sql {
       max: options.max ?? 10,
       application_name: options.applicationName ?? 'reelchat',
       types: types as pg.CustomTypesConfig,
+      Client: GuardedClient,
     });
     // An idle connection that breaks (server restart) must not crash the process.
     this.pool.on('error', (error) =>

@@ -13,7 +13,7 @@
 // anywhere, and owners take turns (job_turns), as in SQLite. Times are ms since epoch from
 // the workers' clocks (keep them in sync: the lease must dwarf their skew).
 import { randomUUID } from 'node:crypto';
-import type { Job, JobQueue } from '../jobs/queue.js';
+import type { Job, JobQueue } from './jobs.js';
 import type { PgDatabase } from './pg-database.js';
 
 const JOBS_LOCK = 7_311_020_003;

@@ -4,14 +4,15 @@
 import type { PgDatabase, Sql } from './pg-database.js';
 import type { TransactionLog } from './postgres-log.js';
 import { now, toMessage, type Row } from './rows.js';
-import { RETENTION_BATCH } from './sqlite-removal.js';
-import type {
-  DeleteOutcome,
-  ErasureReport,
-  MessageRecord,
-  RetentionReport,
-  VideoRecord,
-  WatchRecord,
+import {
+  RETENTION_BATCH,
+  type DeleteOutcome,
+  type ErasureReport,
+  type MessageRecord,
+  type RemovalStore,
+  type RetentionReport,
+  type VideoRecord,
+  type WatchRecord,
 } from './types.js';
 
 type Transact = <T>(work: (tx: Sql, log: TransactionLog) => Promise<T>) => Promise<T>;
@@ -19,7 +20,7 @@ type Transact = <T>(work: (tx: Sql, log: TransactionLog) => Promise<T>) => Promi
 /** Tables erasure touches: vacuumed after, so dead rows do not linger until autovacuum. */
 const ERASED_TABLES = ['events', 'watched', 'jobs', 'uploads', 'videos', 'messages', 'members'];
 
-export class PgRemoval {
+export class PgRemoval implements RemovalStore {
   constructor(
     private readonly db: PgDatabase,
     private readonly transact: Transact,

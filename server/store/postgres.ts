@@ -11,17 +11,13 @@ import { PgRemoval } from './postgres-removal.js';
 import { TransactionLog } from './postgres-log.js';
 import { STORE_MIGRATIONS } from './postgres-schema.js';
 import { now, toEvent, toMessage, toUpload, toVideo, type Row } from './rows.js';
-import { VideoTakenError } from './sqlite.js';
+import { UnknownCursorError, VideoTakenError } from './errors.js';
 import {
-  UnknownCursorError,
-  type DeleteOutcome,
-  type ErasureReport,
   type MessagePage,
   type MessageRecord,
   type MetadataStore,
   type NewUpload,
   type ReadyMeta,
-  type RetentionReport,
   type StoredEvent,
   type UploadRecord,
   type VideoPage,
@@ -34,7 +30,7 @@ export type PgTransact = <T>(work: (tx: Sql, log: TransactionLog) => Promise<T>)
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 export class PgStore implements MetadataStore {
-  private readonly removal: PgRemoval;
+  readonly removal: PgRemoval;
 
   private constructor(
     private readonly db: PgDatabase,
@@ -409,26 +405,6 @@ export class PgStore implements MetadataStore {
     return row?.seq ?? 0;
   }
 
-  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome> {
-    return this.removal.deleteMessage(conversation, id, author);
-  }
-
-  markWatched(video: VideoRecord, user: string): Promise<boolean> {
-    return this.removal.markWatched(video, user);
-  }
-
-  watchers(videoIds: string[]): Promise<Map<string, string[]>> {
-    return this.removal.watchers(videoIds);
-  }
-
-  expireBefore(cutoff: string): Promise<RetentionReport> {
-    return this.removal.expireBefore(cutoff);
-  }
-
-  eraseUser(user: string): Promise<ErasureReport> {
-    return this.removal.eraseUser(user);
-  }
-
   async secret(name: string): Promise<Buffer> {
     await this.db.query(
       'INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
@@ -441,7 +417,7 @@ export class PgStore implements MetadataStore {
     return row!.value;
   }
 
-  /** The database is whoever connected it's to close (server/store/open.ts). */
+  /** The database is whoever connected it's to close (server/backends.ts). */
   async close(): Promise<void> {}
 }
 

@@ -1,7 +1,7 @@
 // The durable conversion queue (JobQueue) on SqliteStore's database. Jobs are created by
 // the store's completeUpload, in the same transaction as the upload's completion.
 import type { Database as Db } from 'better-sqlite3';
-import type { Job, JobQueue } from '../jobs/queue.js';
+import type { Job, JobQueue } from './jobs.js';
 import type { BusyRetry } from './busy-retry.js';
 import type { Transact } from './rows.js';
 

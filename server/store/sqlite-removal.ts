@@ -4,19 +4,18 @@
 // caller then removes its files (media, upload bytes), which nothing can reach any more.
 import type { Database as Db } from 'better-sqlite3';
 import { now, toMessage, type Row, type Transact } from './rows.js';
-import type {
-  DeleteOutcome,
-  ErasureReport,
-  MessageRecord,
-  RetentionReport,
-  VideoRecord,
-  WatchRecord,
+import {
+  RETENTION_BATCH,
+  type DeleteOutcome,
+  type ErasureReport,
+  type MessageRecord,
+  type RemovalStore,
+  type RetentionReport,
+  type VideoRecord,
+  type WatchRecord,
 } from './types.js';
 
-/** Rows removed in one retention transaction; the sweeper calls again while there are more. */
-export const RETENTION_BATCH = 500;
-
-export class SqliteRemoval {
+export class SqliteRemoval implements RemovalStore {
   private readonly sql;
 
   constructor(

@@ -5,8 +5,8 @@
 // finds the database locked by another connection waits asynchronously (busy-retry.ts).
 import { randomBytes } from 'node:crypto';
 import Database, { type Database as Db } from 'better-sqlite3';
-import type { Job, JobQueue } from '../jobs/queue.js';
 import { BusyRetry, SYNC_BUSY_WAIT_MS } from './busy-retry.js';
+import { UnknownCursorError, VideoTakenError } from './errors.js';
 import { migrate } from './migrations.js';
 import {
   eventPayload,
@@ -22,32 +22,24 @@ import {
 import { SqliteJobs } from './sqlite-jobs.js';
 import { SqliteRemoval } from './sqlite-removal.js';
 import {
-  UnknownCursorError,
-  type DeleteOutcome,
-  type ErasureReport,
   type MessagePage,
   type MessageRecord,
   type MetadataStore,
   type NewUpload,
   type ReadyMeta,
-  type RetentionReport,
   type StoredEvent,
   type UploadRecord,
   type VideoPage,
   type VideoRecord,
 } from './types.js';
 
-/** Thrown by createMessage when the video is already attached to another message. */
-export class VideoTakenError extends Error {
-  override readonly name = 'VideoTakenError';
-}
-
-export class SqliteStore implements MetadataStore, JobQueue {
+export class SqliteStore implements MetadataStore {
   private readonly db: Db;
-  private readonly sql;
+  private readonly sql: ReturnType<typeof statements>;
   private readonly writes: BusyRetry;
-  private readonly jobs: SqliteJobs;
-  private readonly removal: SqliteRemoval;
+  /** The conversion queue, on the same database (PostgreSQL's is PgJobs, on its own). */
+  readonly jobs: SqliteJobs;
+  readonly removal: SqliteRemoval;
 
   constructor(
     path: string,
@@ -66,68 +58,7 @@ export class SqliteStore implements MetadataStore, JobQueue {
     migrate(this.db);
     // Then it blocks the event loop while it waits: kept short, longer waits are in BusyRetry.
     this.db.pragma(`busy_timeout = ${SYNC_BUSY_WAIT_MS}`);
-    const p = (sql: string) => this.db.prepare(sql);
-    this.sql = {
-      touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
-        ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
-      messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
-      messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
-      messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
-      insertMessage:
-        p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
-        VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
-      messagesNewest: p(
-        `SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-      ),
-      messagesAfter: p(
-        `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
-      ),
-      uploadById: p('SELECT * FROM uploads WHERE id = ?'),
-      uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
-      insertUpload:
-        p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
-        VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
-      insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
-        VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
-      completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
-      deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
-      deleteVideo: p('DELETE FROM videos WHERE id = ?'),
-      staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
-      unfinishedUploads: p('SELECT * FROM uploads WHERE owner = ? AND complete = 0'),
-      storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
-        WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
-        FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
-      videoById: p('SELECT * FROM videos WHERE id = ?'),
-      // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
-      sharedVideoSeq: p(
-        'SELECT seq FROM messages WHERE video = ? AND conversation = ? AND video IS NOT NULL',
-      ),
-      sharedVideosNewest: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
-        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq < ? AND v.conversation = m.conversation
-        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq DESC LIMIT ?`),
-      sharedVideosAfter: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
-        WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq > ? AND m.seq < ? AND v.conversation = m.conversation
-        AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq ASC LIMIT ?`),
-      videoReady:
-        p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
-        height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
-        WHERE id = @id AND state = 'processing'`),
-      videoFailed: p(
-        `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
-      ),
-      insertEvent: p(
-        'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      eventsAfter:
-        p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
-        AND (audience IS NULL OR audience = ?) ORDER BY seq LIMIT ?`),
-      secret: p('SELECT value FROM settings WHERE name = ?'),
-      insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
-      insertJob: p(
-        `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
-      ),
-      deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
-    };
+    this.sql = statements(this.db);
     const transact: Transact = (fn) => this.transact(fn);
     this.jobs = new SqliteJobs(this.db, this.writes, transact);
     this.removal = new SqliteRemoval(this.db, transact);
@@ -371,55 +302,9 @@ export class SqliteStore implements MetadataStore, JobQueue {
     return rows.map(toEvent);
   }
 
-  deleteMessage(conversation: string, id: string, author: string): Promise<DeleteOutcome> {
-    return this.removal.deleteMessage(conversation, id, author);
-  }
-
-  markWatched(video: VideoRecord, user: string): Promise<boolean> {
-    return this.removal.markWatched(video, user);
-  }
-
-  watchers(videoIds: string[]): Promise<Map<string, string[]>> {
-    return this.removal.watchers(videoIds);
-  }
-
-  expireBefore(cutoff: string): Promise<RetentionReport> {
-    return this.removal.expireBefore(cutoff);
-  }
-
-  eraseUser(user: string): Promise<ErasureReport> {
-    return this.removal.eraseUser(user);
-  }
-
   async secret(name: string): Promise<Buffer> {
     await this.writes.run(() => this.sql.insertSecret.run(name, randomBytes(32)));
     return (this.sql.secret.get(name) as { value: Buffer }).value;
-  }
-
-  // JobQueue (sqlite-jobs.ts)
-
-  recover(): Promise<void> {
-    return this.jobs.recover();
-  }
-
-  claim(at: number, perOwner: number): Promise<Job | undefined> {
-    return this.jobs.claim(at, perOwner);
-  }
-
-  retry(videoId: string, runAt: number, error: string): Promise<void> {
-    return this.jobs.retry(videoId, runAt, error);
-  }
-
-  release(videoIds: string[]): Promise<void> {
-    return this.jobs.release(videoIds);
-  }
-
-  queuedCount(): Promise<number> {
-    return this.jobs.queuedCount();
-  }
-
-  nextDue(after: number): Promise<number | undefined> {
-    return this.jobs.nextDue(after);
   }
 
   async close(): Promise<void> {
@@ -445,4 +330,69 @@ export class SqliteStore implements MetadataStore, JobQueue {
     const row = this.sql.videoById.get(id) as Row | undefined;
     return row && toVideo(row);
   }
+}
+
+/** The store's statements, prepared once. */
+function statements(db: Db) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
+      ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
+    messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
+    messageByVideo: p('SELECT * FROM messages WHERE video = ?'),
+    messageSeq: p('SELECT seq FROM messages WHERE id = ? AND conversation = ?'),
+    insertMessage:
+      p(`INSERT INTO messages (id, conversation, client_id, author, author_name, text, video, created_at)
+      VALUES (@id, @conversation, @clientId, @author, @authorName, @text, @video, @createdAt)`),
+    messagesNewest: p(
+      `SELECT * FROM messages WHERE conversation = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    messagesAfter: p(
+      `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
+    ),
+    uploadById: p('SELECT * FROM uploads WHERE id = ?'),
+    uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
+    insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
+      VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
+    insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
+      VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
+    completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
+    deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
+    deleteVideo: p('DELETE FROM videos WHERE id = ?'),
+    staleUploads: p('SELECT * FROM uploads WHERE complete = 0 AND created_at < ?'),
+    unfinishedUploads: p('SELECT * FROM uploads WHERE owner = ? AND complete = 0'),
+    storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
+      WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
+      FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
+    videoById: p('SELECT * FROM videos WHERE id = ?'),
+    // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
+    sharedVideoSeq: p(
+      'SELECT seq FROM messages WHERE video = ? AND conversation = ? AND video IS NOT NULL',
+    ),
+    sharedVideosNewest: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+      WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq < ? AND v.conversation = m.conversation
+      AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq DESC LIMIT ?`),
+    sharedVideosAfter: p(`SELECT v.* FROM messages m JOIN videos v ON v.id = m.video
+      WHERE m.conversation = ? AND m.video IS NOT NULL AND m.seq > ? AND m.seq < ? AND v.conversation = m.conversation
+      AND v.state = 'ready' AND (? IS NULL OR v.owner = ?) ORDER BY m.seq ASC LIMIT ?`),
+    videoReady:
+      p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
+      height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
+      WHERE id = @id AND state = 'processing'`),
+    videoFailed: p(
+      `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
+    ),
+    insertEvent: p(
+      'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    eventsAfter:
+      p(`SELECT * FROM events WHERE seq > ? AND conversation IN (SELECT value FROM json_each(?))
+      AND (audience IS NULL OR audience = ?) ORDER BY seq LIMIT ?`),
+    secret: p('SELECT value FROM settings WHERE name = ?'),
+    insertSecret: p('INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?)'),
+    insertJob: p(
+      `INSERT OR IGNORE INTO jobs (video_id, state, attempts, run_at) VALUES (?, 'queued', 0, ?)`,
+    ),
+    deleteJob: p('DELETE FROM jobs WHERE video_id = ?'),
+  };
 }

@@ -1,6 +1,7 @@
-// The metadata store: members, messages, videos, uploads, the event log and the durable
-// conversion jobs. SqliteStore is the default; another implementation (PostgreSQL) keeps
-// the same contract: each method is atomic, and every state change that clients must
+// The metadata store's contract, by concern — members, messages, uploads, videos, the event
+// log, secrets, removal — each part of the server taking the interfaces it uses; the durable
+// conversion jobs are in jobs.ts. SqliteStore is the default; PgStore (PostgreSQL) keeps the
+// same contract: each method is atomic, and every state change that clients must
 // hear about appends its event to the log in the same transaction, then hands it to the
 // `publish` callback after commit.
 
@@ -122,10 +123,14 @@ export interface ReadyMeta {
 
 export type NewUpload = Omit<UploadRecord, 'size' | 'complete'>;
 
-export interface MetadataStore {
+/** The members of conversations: who was seen where, and when. */
+export interface MemberStore {
   /** Records that a member was seen in a conversation (name and time). */
   touchMember(user: string, name: string, conversation: string): Promise<void>;
+}
 
+/** The messages of conversations. */
+export interface MessageStore {
   /**
    * Creates the message, or returns the author's earlier one with the same clientId
    * (`created: false`) — never a second one.
@@ -140,7 +145,10 @@ export interface MetadataStore {
   ): Promise<MessagePage>;
   /** The message a video is attached to, if any. */
   messageWithVideo(videoId: string): Promise<MessageRecord | undefined>;
+}
 
+/** The uploads' rows (their bytes are in the upload store, uploads/). */
+export interface UploadStore {
   /** Creates the upload and its video (state processing), or names the owner's existing upload with that clientId. */
   createUpload(
     upload: NewUpload,
@@ -167,7 +175,10 @@ export interface MetadataStore {
    * each complete upload still waiting for or in conversion.
    */
   storedBytes(owner: string): Promise<number>;
+}
 
+/** The videos and their conversion's outcome. */
+export interface VideoStore {
   /** Any video, attached or not: callers check who may see it (see api/context.ts). */
   getVideo(id: string): Promise<VideoRecord | undefined>;
   /**
@@ -179,6 +190,37 @@ export interface MetadataStore {
     conversation: string,
     options: { owner?: string; after?: string; before?: string; limit: number },
   ): Promise<VideoPage>;
+  /** Undefined when the video no longer exists (terminated meanwhile). */
+  markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
+  markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
+}
+
+/** The event log every stream reads (api/events.ts, events/). */
+export interface EventLogStore {
+  /**
+   * Events after `seq` in the given conversations that `user` may see (audience null or
+   * `user`), oldest first, at most `limit`.
+   */
+  eventsAfter(
+    seq: number,
+    conversations: string[],
+    user: string,
+    limit: number,
+  ): Promise<StoredEvent[]>;
+}
+
+/** Keys generated once and kept with the data. */
+export interface SecretStore {
+  /** A random secret generated once and kept with the data (e.g. the media URL key). */
+  secret(name: string): Promise<Buffer>;
+}
+
+/**
+ * What removes rows or marks them: unsending, watched marks, retention and erasure
+ * (sqlite-removal.ts, postgres-removal.ts). Retention removes at most RETENTION_BATCH
+ * messages and videos per call.
+ */
+export interface RemovalStore {
   /**
    * Unsends the author's message: keeps it as deleted (text and video cleared), removes its
    * video's rows (video, upload, job, watched marks) and the earlier events' contents, and
@@ -204,28 +246,17 @@ export interface MetadataStore {
    * The database's freed pages are overwritten (secure delete, checkpoint, vacuum).
    */
   eraseUser(user: string): Promise<ErasureReport>;
-
-  /** Undefined when the video no longer exists (terminated meanwhile). */
-  markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
-  markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
-
-  /**
-   * Events after `seq` in the given conversations that `user` may see (audience null or
-   * `user`), oldest first, at most `limit`.
-   */
-  eventsAfter(
-    seq: number,
-    conversations: string[],
-    user: string,
-    limit: number,
-  ): Promise<StoredEvent[]>;
-
-  /** A random secret generated once and kept with the data (e.g. the media URL key). */
-  secret(name: string): Promise<Buffer>;
-
-  close(): Promise<void>;
 }
 
-export class UnknownCursorError extends Error {
-  override readonly name = 'UnknownCursorError';
+/** Rows removed in one retention transaction; the sweeper calls again while there are more. */
+export const RETENTION_BATCH = 500;
+
+/**
+ * The whole metadata store, as the composition root (compose.ts) holds it; each part takes
+ * the interfaces above it uses. The job queue is separate (jobs.ts: SqliteJobs, PgJobs).
+ */
+export interface MetadataStore
+  extends MemberStore, MessageStore, UploadStore, VideoStore, EventLogStore, SecretStore {
+  readonly removal: RemovalStore;
+  close(): Promise<void>;
 }

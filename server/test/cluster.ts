@@ -3,8 +3,8 @@
 // started, see scripts/with-services.mjs), behind a round-robin proxy. Instances can be
 // killed (-9) and replaced, as a load balancer's pool would see them.
 import { startRoundRobinProxy } from '../../scripts/round-robin-proxy.mjs';
-import { S3ObjectStore } from '../objects/s3-object-store.js';
-import { createTestDatabase } from '../uploads/pg-test-database.js';
+import { S3ObjectStore } from '../media/s3-object-store.js';
+import { createTestDatabase } from './pg-test-database.js';
 import { signToken } from '../auth/tokens.js';
 import { SECRET, startChildServer, type ChildServer } from './helpers.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createApp, type App, type AppOptions } from '../app.js';
+import { createApp, type App, type AppOptions } from '../compose.js';
 import { signToken } from '../auth/tokens.js';
 import { readConfig, type ServerConfig } from '../config.js';
 import {

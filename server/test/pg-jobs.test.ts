@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PgStore } from '../store/postgres.js';
 import { PgJobs } from '../store/postgres-jobs.js';
 import { LIVE_MIGRATIONS, PgLiveLeases } from '../store/postgres-live.js';
-import { freshDatabases } from '../uploads/pg-test-database.js';
+import { freshDatabases } from './pg-test-database.js';
 
 describe('the job queue in scaled mode (PostgreSQL)', { timeout: 120_000 }, () => {
   const fresh = freshDatabases('reelchat_jobs');

@@ -12,7 +12,7 @@ import { PgDatabase } from '../store/pg-database.js';
 import { PgStore } from '../store/postgres.js';
 import type { MessageRecord, StoredEvent } from '../store/types.js';
 import { eraseUser } from '../erase.js';
-import { freshDatabases } from '../uploads/pg-test-database.js';
+import { freshDatabases } from './pg-test-database.js';
 import { HeldConverter } from './held-converter.js';
 import { auth, SERVICES_DATABASE_URL, SseReader, startServer, type TestServer } from './helpers.js';
 

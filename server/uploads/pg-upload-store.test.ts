@@ -1,5 +1,5 @@
 // PgUploadStore under real @tus/server on two loopback HTTP servers ("instances" A and B)
-// sharing one real PostgreSQL database (pg-test-database.ts), each with its own connection
+// sharing one real PostgreSQL database (server/test/pg-test-database.ts), each with its own connection
 // pool. PostgreSQL unreachable: every test here fails.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { Server, Upload } from '@tus/server';
 import { PgDatabase, type Sql } from '../store/pg-database.js';
-import { createTestDatabase, type TestDatabase } from './pg-test-database.js';
+import { createTestDatabase, type TestDatabase } from '../test/pg-test-database.js';
 import {
   PgUploadStore,
   PIECE_BYTES,
@@ -433,9 +433,9 @@ async function waitForStableOffset(instance: Instance, location: string): Promis
   throw new Error(`The offset did not settle (last ${last})`);
 }
 
-/** A tus instance in a child process (pg-upload-instance.fixture.ts), to be killed. */
+/** A tus instance in a child process (server/test/pg-upload-instance.fixture.ts), to be killed. */
 async function spawnInstance(url: string): Promise<{ url: string; child: ChildProcess }> {
-  const fixture = fileURLToPath(new URL('./pg-upload-instance.fixture.ts', import.meta.url));
+  const fixture = fileURLToPath(new URL('../test/pg-upload-instance.fixture.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', fixture, url], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -18,7 +18,7 @@ import { newId } from '../ids.js';
 import { LocalMediaStore } from '../media/store.js';
 import { PgDatabase, type Sql } from '../store/pg-database.js';
 import { SqliteStore } from '../store/sqlite.js';
-import { createTestDatabase, type TestDatabase } from './pg-test-database.js';
+import { createTestDatabase, type TestDatabase } from '../test/pg-test-database.js';
 import { PgUploadStore, UPLOAD_MIGRATIONS } from './pg-upload-store.js';
 import { Uploads, UPLOADS_PATH } from './tus.js';
 

@@ -8,7 +8,7 @@ import type { DataStore } from '@tus/server';
 import { HttpError, quotaExceeded } from '../http/errors.js';
 import { KeyedLock } from '../limits/keyed-lock.js';
 import { memoryRateLimits, type RateLimit, type RateLimits } from '../limits/rate-limit.js';
-import type { MetadataStore } from '../store/types.js';
+import type { UploadStore } from '../store/types.js';
 
 export interface UploadLimits {
   /** Each 0 = no limit. */
@@ -46,7 +46,7 @@ export class UploadQuota {
 
   constructor(
     private readonly limits: UploadLimits,
-    private readonly store: MetadataStore,
+    private readonly store: UploadStore,
     /** Where tus keeps the bytes (a file store, or PostgreSQL in scaled mode). */
     private readonly datastore: Pick<DataStore, 'getUpload'>,
     /** Where the creation buckets live (memory, or shared in scaled mode). */

@@ -14,7 +14,8 @@ import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
 import type { MediaStore } from '../media/store.js';
-import type { MetadataStore } from '../store/types.js';
+import { isDatabaseUnreachable } from '../store/pg-database.js';
+import type { MessageStore, UploadRecord, UploadStore } from '../store/types.js';
 import { UploadFileStore } from './file-store.js';
 import type { LocalCopy } from './pg-upload-store.js';
 import type { RateLimits } from '../limits/rate-limit.js';
@@ -54,7 +55,7 @@ export interface UploadsOptions {
   quota: Omit<UploadLimits, 'maxUploadBytes'>;
   /** Where the creation rate's buckets live (default: this process's memory). */
   rateLimits?: RateLimits;
-  store: MetadataStore;
+  store: UploadStore & Pick<MessageStore, 'messageWithVideo'>;
   media: MediaStore;
   cors: Cors;
   /** Called when an upload completed and its conversion job was queued. */
@@ -198,38 +199,55 @@ export class Uploads {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
     res.setHeader('Tus-Resumable', TUS_VERSION);
-    if (!upload.complete) {
-      const state: RequestState = { identity, id };
-      let deferred = false;
-      if (req.method === 'PATCH') {
-        const admitted = await this.quota.admitWrite(identity.user, id, {
-          contentLength: headerNumber(req.headers['content-length']),
-          declaredLength: headerNumber(req.headers['upload-length']),
-        });
-        state.release = admitted.release;
-        state.maxSize = admitted.maxSize;
-        state.quotaRefusal = admitted.refusal;
-        deferred = admitted.deferred;
-      }
-      this.requests.set(req, state);
-      try {
-        await this.tus.handle(req, res);
-      } finally {
-        state.release?.();
-      }
-      // Still deferred unless this request declared the length; gone (404/410): nothing to say.
-      if (
-        req.method === 'PATCH' &&
-        deferred &&
-        req.headers['upload-length'] === undefined &&
-        res.statusCode !== 404 &&
-        res.statusCode !== 410
-      ) {
-        this.options.onWritten?.(id, upload.owner);
-      }
-      if (req.method === 'DELETE') this.options.onRemoving?.(id);
-      return;
+    if (upload.complete) await this.answerComplete(req, res, upload);
+    else await this.resumeUnfinished(req, res, identity, upload);
+  }
+
+  /** tus handles an unfinished upload, within the quota; the live conversion hears of bytes. */
+  private async resumeUnfinished(
+    req: IncomingMessage,
+    res: ServerResponse,
+    identity: Identity,
+    upload: UploadRecord,
+  ): Promise<void> {
+    const id = upload.id;
+    const state: RequestState = { identity, id };
+    let deferred = false;
+    if (req.method === 'PATCH') {
+      const admitted = await this.quota.admitWrite(identity.user, id, {
+        contentLength: headerNumber(req.headers['content-length']),
+        declaredLength: headerNumber(req.headers['upload-length']),
+      });
+      state.release = admitted.release;
+      state.maxSize = admitted.maxSize;
+      state.quotaRefusal = admitted.refusal;
+      deferred = admitted.deferred;
     }
+    this.requests.set(req, state);
+    try {
+      await this.tus.handle(req, res);
+    } finally {
+      state.release?.();
+    }
+    // Still deferred unless this request declared the length; gone (404/410): nothing to say.
+    if (
+      req.method === 'PATCH' &&
+      deferred &&
+      req.headers['upload-length'] === undefined &&
+      res.statusCode !== 404 &&
+      res.statusCode !== 410
+    ) {
+      this.options.onWritten?.(id, upload.owner);
+    }
+    if (req.method === 'DELETE') this.options.onRemoving?.(id);
+  }
+
+  /** A complete upload's bytes are gone: HEAD, PATCH and DELETE are answered from its row. */
+  private async answerComplete(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upload: UploadRecord,
+  ): Promise<void> {
     const size = upload.size ?? 0;
     res.setHeader('Cache-Control', 'no-store');
     if (req.method === 'HEAD') {
@@ -248,7 +266,7 @@ export class Uploads {
       res.statusCode = 204;
       res.end();
     } else {
-      await this.terminateComplete(id);
+      await this.terminateComplete(upload.id);
       res.statusCode = 204;
       res.end();
     }
@@ -349,6 +367,14 @@ export class Uploads {
       await this.discard(state.createdId);
     }
     const { status_code, body } = error as { status_code?: number; body?: string };
+    // PostgreSQL restarting or failing over (scaled mode): try again shortly, not a fault.
+    if (typeof status_code !== 'number' && isDatabaseUnreachable(error)) {
+      nodeReq.res.setHeader('Retry-After', '5');
+      return asTusError(
+        new HttpError(503, 'The database cannot be reached; please try again in a moment.'),
+        nodeReq.res,
+      );
+    }
     const status = typeof status_code === 'number' ? status_code : 500;
     // The size tus enforced was the quota's (a deferred upload without Content-Length).
     if (status === 413 && state?.quotaRefusal) {

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { S3ObjectStore } from './s3-object-store.js';
-import { s3ForTests, type S3TestService } from './s3-test-services.js';
+import { s3ForTests, type S3TestService } from '../test/s3-test-services.js';
 
 // Keys under a prefix of their own: the bucket may be shared with other test files.
 const run = `store-test-${randomBytes(4).toString('hex')}`;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { Converter, ConvertError } from './index.js';
+import { Converter, ConvertError } from '../convert/index.js';
 
 export const run = promisify(execFile);
 export const FFMPEG = process.env.FFMPEG_PATH || 'ffmpeg';

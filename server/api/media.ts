@@ -8,8 +8,8 @@ import { forbidden, notFound, unauthorized } from '../http/errors.js';
 import { contentTypeFor, sendBody } from '../http/files.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
-import { canSeeVideo, type ApiContext } from '../api/context.js';
-import { MEDIA_FILE } from './store.js';
+import { canSeeVideo, type ApiContext } from './context.js';
+import { MEDIA_FILE } from '../media/store.js';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 

@@ -8,17 +8,17 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isId } from '../ids.js';
-import type { ConversionWorker } from '../jobs/worker.js';
+import type { ConversionWorker } from './worker.js';
 import type { PgLiveLeases } from '../store/postgres-live.js';
-import type { MetadataStore } from '../store/types.js';
+import type { UploadStore } from '../store/types.js';
 import type { LocalCopy } from '../uploads/pg-upload-store.js';
-import type { LiveConversions } from './live-pool.js';
+import type { LiveConversions } from '../convert/live-pool.js';
 
 export interface LiveRelayOptions {
   /** Subscribes to the upload store's doorbell (ids of uploads that got bytes or completed). */
   listen(onId: (id: string) => void, onReconnect: () => void): Promise<() => Promise<void>>;
   copyToLocal(id: string, path: string): Promise<LocalCopy>;
-  store: Pick<MetadataStore, 'getUpload'>;
+  store: Pick<UploadStore, 'getUpload'>;
   leases: PgLiveLeases;
   pool: LiveConversions;
   worker: Pick<ConversionWorker, 'recordConverted' | 'kick'>;

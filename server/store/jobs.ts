@@ -1,6 +1,6 @@
 // The durable conversion queue. Jobs are created by MetadataStore.completeUpload in the
 // same transaction as the upload's completion, so a completed upload always has a job;
-// a worker claims them from here. SqliteStore implements both interfaces on one database.
+// a worker claims them from here. Each backend has its own: SqliteJobs and PgJobs.
 
 export interface Job {
   videoId: string;

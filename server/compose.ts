@@ -1,0 +1,293 @@
+// The composition root: reads the configuration once and builds every part of the server in
+// the order they depend on each other — backends, keys, uploads, conversion, event streams,
+// the API — handing each its collaborators through its constructor, then serves them over
+// HTTP (app.ts) and starts the background work. The picture is in docs/design.md.
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { MemberLog, type ApiContext } from './api/context.js';
+import { serveHttp, type HttpParts } from './app.js';
+import { MediaSigner } from './auth/media-tokens.js';
+import { TokenVerifier } from './auth/tokens.js';
+import type { ServerConfig } from './config.js';
+import { Converter } from './convert/index.js';
+import { LiveConversions, type LiveStats } from './convert/live-pool.js';
+import { LiveRelay } from './jobs/live-relay.js';
+import { SseHub } from './events/sse.js';
+import { Cors } from './http/cors.js';
+import { RetentionSweeper } from './jobs/retention.js';
+import { UploadConversion } from './jobs/upload-conversion.js';
+import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
+import { pgRateLimits } from './limits/pg-token-buckets.js';
+import { memoryRateLimits, type RateLimits } from './limits/rate-limit.js';
+import { JsonLog } from './observability/log.js';
+import { Metrics } from './observability/metrics.js';
+import { openBackends, type Backends } from './backends.js';
+import { PgLiveLeases } from './store/postgres-live.js';
+import { UploadNotices } from './uploads/notices.js';
+import { UPLOAD_WRITTEN_CHANNEL } from './uploads/pg-upload-store.js';
+import { Uploads } from './uploads/tus.js';
+import type http from 'node:http';
+
+export interface App {
+  url: string;
+  server: http.Server;
+  /** Stops accepting, ends event streams and conversions, closes the database. */
+  close(): Promise<void>;
+  /** What the conversions while uploading did (undefined when that is off). */
+  liveStats?: LiveStats;
+}
+
+export interface AppOptions {
+  /** Replaces the ffmpeg converter (tests). */
+  converter?: VideoConverter & { close?(): Promise<void> };
+  /** Where demo/ and dist/ are (default: the package root). */
+  packageRoot?: string;
+  /** Where the JSON log's lines go (default: stdout). */
+  logWrite?: (line: string) => void;
+}
+
+const SSE_RETRY_MS = 2_000;
+
+/** The parts that convert uploads into media. */
+interface Conversion {
+  converter: VideoConverter & { close?(): Promise<void> };
+  worker: ConversionWorker;
+  live?: LiveConversions;
+  relay?: LiveRelay;
+}
+
+/** What the parts share that is not a backend: the job log, metrics, origins, rate limits. */
+interface Common {
+  config: ServerConfig;
+  backends: Backends;
+  metrics: Metrics;
+  log: JsonLog;
+  cors: Cors;
+  rateLimits: RateLimits;
+  members: MemberLog;
+  /** Whether this instance serves the API (not a worker-only instance). */
+  serving: boolean;
+  /** Whether this instance converts (not an api-only instance). */
+  converting: boolean;
+}
+
+export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
+  const backends = await openBackends(config);
+  const common = commonParts(config, options, backends);
+  const keys = await openKeys(config, backends);
+  const notices = new UploadNotices();
+  const uploads = buildUploads(common, notices);
+  const conversion = buildConversion(common, options, uploads);
+  notices.listen(
+    new UploadConversion({
+      worker: conversion.worker,
+      live: conversion.live,
+      relayed: conversion.relay !== undefined,
+      bytesHere: backends.database === undefined,
+      converting: common.converting,
+    }),
+  );
+  // A video whose rows are gone (unsent, expired): stop its conversion, then drop its files.
+  const discardVideo = async (videoId: string): Promise<void> => {
+    conversion.live?.cancel(videoId);
+    conversion.worker.cancel(videoId);
+    await backends.media.remove(videoId);
+    await uploads.discard(videoId);
+  };
+  const { store, media, fanout } = backends;
+  const api: ApiContext = { ...keys, config, store, media, members: common.members, discardVideo };
+  const sse = new SseHub(store, fanout, keys.signer, { ...config.sse, retryMs: SSE_RETRY_MS });
+  const parts: HttpParts = { ...common, api, uploads, sse, worker: conversion.worker };
+  const surface = await serveHttp(parts, { devSecret: keys.devSecret, ...options });
+  const background = await startBackground(common, conversion, uploads, discardVideo);
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= surface
+      .close(async () => {
+        background.stopTimers();
+        sse.closeAll();
+        await stopConversion(conversion);
+      })
+      .then(async () => {
+        await background.settled();
+        await backends.close();
+      }));
+  return { url: surface.url, server: surface.server, close, liveStats: conversion.live?.stats };
+}
+
+function commonParts(config: ServerConfig, options: AppOptions, backends: Backends): Common {
+  const log = new JsonLog(
+    config.log,
+    { instance: `${hostname()}:${process.pid}`, role: config.role },
+    options.logWrite,
+  );
+  // Per user, across every instance in scaled mode (else N instances would allow N× each).
+  const rateLimits = backends.database ? pgRateLimits(backends.database) : memoryRateLimits;
+  return {
+    config,
+    backends,
+    metrics: new Metrics(),
+    log,
+    cors: new Cors(config.allowedOrigins),
+    rateLimits,
+    members: new MemberLog(backends.store),
+    serving: config.role !== 'worker',
+    converting: config.role !== 'api',
+  };
+}
+
+/** The media URLs' signer, the bearer tokens' verifier and, in the demo, the dev tokens' key. */
+async function openKeys(config: ServerConfig, { store }: Backends) {
+  const signer = new MediaSigner(await store.secret('media-url-key'), config.mediaTokenTtlS);
+  // Kept with the data, so that every instance of scaled mode signs and checks the same tokens.
+  const devSecret = config.devTokens
+    ? (await store.secret('dev-token-key')).toString('hex')
+    : undefined;
+  if (config.devTokens) {
+    console.error(
+      'reelchat: dev tokens are ON — anyone can get a token at /v1/dev/token. Demo only.',
+    );
+  }
+  const tokens = new TokenVerifier(
+    { secret: config.jwtSecret ?? devSecret, publicKey: config.jwtPublicKey },
+    { maxLifetimeS: config.maxTokenLifetimeS },
+  );
+  return { signer, tokens, devSecret };
+}
+
+function buildUploads(common: Common, notices: UploadNotices): Uploads {
+  const { config, backends } = common;
+  return new Uploads({
+    directory: join(config.dataDir, 'uploads'),
+    rateLimits: common.rateLimits,
+    datastore: backends.uploadBytes,
+    maxUploadBytes: config.maxUploadBytes,
+    expiryS: config.uploadExpiryS,
+    quota: config.quota,
+    store: backends.store,
+    media: backends.media,
+    cors: common.cors,
+    onQueued: (id) => notices.queued(id),
+    onTerminating: (id) => notices.terminating(id),
+    onWritten: (id, owner) => notices.written(id, owner),
+    onRemoving: (id) => notices.removing(id),
+    touchMember: (identity, conversation) => common.members.seen(identity, conversation),
+  });
+}
+
+/** The converter, the job worker and, unless a test replaced the converter, the live pool. */
+function buildConversion(common: Common, options: AppOptions, uploads: Uploads): Conversion {
+  const { config, backends, metrics, log } = common;
+  const tools = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath };
+  const clips = { maxDurationS: config.maxDurationS, limits: config.clipLimits };
+  const converter =
+    options.converter ??
+    new Converter({ ...tools, ...clips, concurrency: config.convertConcurrency });
+  const worker = new ConversionWorker({
+    queue: backends.queue,
+    store: backends.store,
+    media: backends.media,
+    converter,
+    uploadPath: (id) => uploads.localInput(id),
+    discardUpload: (id) => uploads.discard(id),
+    concurrency: config.convertConcurrency,
+    perOwner: config.convertPerOwner,
+    onRecorded: (videoId, outcome) => {
+      metrics.conversions.inc({ state: outcome.state, path: outcome.path });
+      if (outcome.seconds !== undefined) {
+        metrics.conversionSeconds.observe(outcome.seconds, { path: outcome.path });
+      }
+      log.event('job', { video: videoId, ...outcome });
+    },
+  });
+  if (config.liveConvert.max === 0 || options.converter || !common.converting) {
+    return { converter, worker };
+  }
+  // Recordings converted while they upload.
+  const live = new LiveConversions({
+    ...tools,
+    ...clips,
+    max: config.liveConvert.max,
+    perOwner: config.liveConvert.perOwner,
+    finishTimeoutMs: config.liveConvert.finishS * 1000,
+    idleTimeoutMs: config.liveConvert.idleS * 1000,
+    uploadPath: (id): string => uploads.path(id),
+    outputDir: (id): string => backends.media.outputDir(id),
+    onFinished: (id, outcome) => log.event('live', { video: id, ...outcome }),
+  });
+  return { converter, worker, live, relay: buildRelay(common, uploads, live, worker) };
+}
+
+/** Scaled mode: the bytes reach an api instance; a worker hears of them and converts live. */
+function buildRelay(
+  { config, backends }: Common,
+  uploads: Uploads,
+  live: LiveConversions,
+  worker: ConversionWorker,
+): LiveRelay | undefined {
+  const { database, store } = backends;
+  const copyToLocal = uploads.datastore.copyToLocal?.bind(uploads.datastore);
+  if (!database || !copyToLocal) return undefined;
+  return new LiveRelay({
+    listen: (onId, onReconnect) => database.listen(UPLOAD_WRITTEN_CHANNEL, onId, onReconnect),
+    copyToLocal,
+    localPath: (id) => uploads.path(id),
+    store,
+    leases: new PgLiveLeases(database, `${hostname()}:${process.pid}`),
+    pool: live,
+    worker,
+    leaseMs: config.liveConvert.idleS * 1000,
+  });
+}
+
+/**
+ * Starts the worker and the relay, and the timers: the job poll of scaled mode, the stale
+ * uploads' sweep and the retention sweep.
+ */
+async function startBackground(
+  { config, backends, converting }: Common,
+  { worker, relay }: Conversion,
+  uploads: Uploads,
+  discardVideo: (videoId: string) => Promise<void>,
+) {
+  if (converting) await worker.start();
+  await relay?.start();
+  // Workers of scaled mode learn of jobs queued by api instances by looking every second
+  // (one claim query); a NOTIFY from completeUpload would make that sooner, not correct.
+  const jobPoll =
+    converting && backends.database ? setInterval(() => worker.kick(), 1000) : undefined;
+  jobPoll?.unref();
+  const sweepStale = () =>
+    void uploads
+      .removeStale()
+      .catch((error) => console.error('reelchat: removing stale uploads failed', error));
+  sweepStale();
+  const sweeper = setInterval(sweepStale, Math.min(config.uploadExpiryS, 3600) * 1000);
+  sweeper.unref();
+  const retention = config.retentionDays
+    ? new RetentionSweeper({ store: backends.store, days: config.retentionDays, discardVideo })
+    : undefined;
+  const sweepOld = () =>
+    void retention
+      ?.sweep()
+      .catch((error) => console.error('reelchat: the retention sweep failed', error));
+  sweepOld();
+  const retentionTimer = retention && setInterval(sweepOld, config.retentionSweepS * 1000);
+  retentionTimer?.unref();
+  return {
+    stopTimers(): void {
+      clearInterval(sweeper);
+      clearInterval(retentionTimer);
+      clearInterval(jobPoll);
+    },
+    /** Resolves once no retention sweep runs (before the database closes). */
+    settled: async () => retention?.settled(),
+  };
+}
+
+async function stopConversion({ relay, live, worker, converter }: Conversion): Promise<void> {
+  await relay?.close();
+  await live?.close();
+  await worker.close();
+  await converter.close?.();
+}
