@@ -100,8 +100,7 @@ export class FfmpegProcess {
   }
 
   private spawnAndWait(argv: string[], niced: boolean): Promise<string> {
-    const { command, cwd, timeoutMs, signal, onStdoutLine } = this.options;
-    const maxStdoutBytes = this.options.maxStdoutBytes ?? 16 * 1024 * 1024;
+    const { command, cwd, timeoutMs, signal } = this.options;
     return new Promise<string>((resolve, reject) => {
       const { onStdin } = this.options;
       const child = spawn(argv[0]!, argv.slice(1), {
@@ -117,14 +116,11 @@ export class FfmpegProcess {
       const startedAt = Date.now();
       let failure: unknown;
       let timedOut = false;
-      const stdoutChunks: Buffer[] = [];
-      let stdoutBytes = 0;
-      let partialLine = '';
-
       const fail = (error: unknown): void => {
         failure ??= error;
         this.kill();
       };
+      const stdout = this.readStdout(child, fail);
       const onAbort = (): void => fail(signal?.reason);
       const timer = setTimeout(() => {
         timedOut = true;
@@ -133,17 +129,6 @@ export class FfmpegProcess {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (this.killRequested) this.kill();
 
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (onStdoutLine) {
-          const lines = (partialLine + chunk.toString('utf8')).split('\n');
-          partialLine = lines.pop() ?? '';
-          for (const line of lines) onStdoutLine(line);
-          return;
-        }
-        stdoutBytes += chunk.length;
-        if (stdoutBytes > maxStdoutBytes) fail(new FfmpegExitError(`${command} said too much`, ''));
-        else stdoutChunks.push(chunk);
-      });
       child.stderr?.on('data', (chunk: Buffer) => {
         this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
       });
@@ -151,15 +136,7 @@ export class FfmpegProcess {
       child.once('error', (error) => {
         failure ??= error;
       });
-      child.once('spawn', () => {
-        if (niced) return; // `nice` already lowered it, before ffmpeg started
-        try {
-          if (child.pid !== undefined)
-            setPriority(child.pid, this.options.niceness ?? LOW_PRIORITY);
-        } catch {
-          // It may already have exited; priority is a courtesy, not a requirement.
-        }
-      });
+      child.once('spawn', () => this.lowerPriority(child, niced));
       // 'close' comes after exit and after stdout/stderr have ended, also after 'error'.
       child.once('close', (code, exitSignal) => {
         clearTimeout(timer);
@@ -168,7 +145,7 @@ export class FfmpegProcess {
         child.stderr?.removeAllListeners();
         child.removeAllListeners();
         this.child = undefined;
-        if (onStdoutLine && partialLine && failure === undefined) onStdoutLine(partialLine);
+        if (failure === undefined) stdout.flush();
         // Killed by the limit outside Node (its event loop was late): still a time-out.
         if (
           failure === undefined &&
@@ -183,13 +160,54 @@ export class FfmpegProcess {
             reject(new FfmpegExitError(failure.message, this.stderrTail, true));
           } else reject(failure);
         } else if (code === 0) {
-          resolve(Buffer.concat(stdoutChunks).toString('utf8'));
+          resolve(stdout.text());
         } else {
           const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
           reject(new FfmpegExitError(`${command} ${how}`, this.stderrTail));
         }
       });
     });
+  }
+
+  /**
+   * The child's stdout: line by line to `onStdoutLine` when given (its last partial line on
+   * `flush()`), else kept for `text()` up to `maxStdoutBytes` (more fails the run).
+   */
+  private readStdout(
+    child: ChildProcess,
+    fail: (error: unknown) => void,
+  ): { flush(): void; text(): string } {
+    const { command, onStdoutLine } = this.options;
+    const maxStdoutBytes = this.options.maxStdoutBytes ?? 16 * 1024 * 1024;
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    let partialLine = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (onStdoutLine) {
+        const lines = (partialLine + chunk.toString('utf8')).split('\n');
+        partialLine = lines.pop() ?? '';
+        for (const line of lines) onStdoutLine(line);
+        return;
+      }
+      bytes += chunk.length;
+      if (bytes > maxStdoutBytes) fail(new FfmpegExitError(`${command} said too much`, ''));
+      else chunks.push(chunk);
+    });
+    return {
+      flush: () => {
+        if (onStdoutLine && partialLine) onStdoutLine(partialLine);
+      },
+      text: () => Buffer.concat(chunks).toString('utf8'),
+    };
+  }
+
+  private lowerPriority(child: ChildProcess, niced: boolean): void {
+    if (niced) return; // `nice` already lowered it, before ffmpeg started
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, this.options.niceness ?? LOW_PRIORITY);
+    } catch {
+      // It may already have exited; priority is a courtesy, not a requirement.
+    }
   }
 }
 

@@ -17,22 +17,21 @@
 // Anything else gives up (the promise resolves undefined): the durable job then converts the
 // stored bytes as for any finished upload, and a bad file fails there with its reason.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FfmpegProcess } from './ffmpeg-process.js';
-import { checkFrameRate, checkTranscodeBudget, displayedSize } from './limits.js';
-import { measureLastSegment } from './last-segment.js';
+import { displayedSize } from './limits.js';
+import { checkLiveRun, LiveGaveUp } from './live-checks.js';
 import { MemoryWatch } from './memory-watch.js';
 import {
-  OUTPUT,
   POSTER_WINDOW_S,
   liveHlsArgs,
   planOutput,
   posterArgs,
   type OutputPlan,
 } from './pipeline.js';
-import { damageReported, probeVideo, scanPipedVideoPackets, type ProbedVideo } from './probe.js';
+import { probeVideo, scanPipedVideoPackets, type ProbedVideo } from './probe.js';
 import { sniffContainer } from './sniff.js';
 import type { ClipLimits, ConvertResult } from './types.js';
 
@@ -78,16 +77,10 @@ const FIRST_PART_PROBES = 4;
 /** Looks at the stored file this often between PATCHes (a long PATCH is read as it arrives). */
 const POLL_MS = 250;
 const READ_CHUNK_BYTES = 256 * 1024;
-const DURATION_TOLERANCE_S = 0.1;
 const POSTER_TIMEOUT_MS = 60_000;
 /** The poster starts once ffmpeg's output is this far past the poster's window. */
 const POSTER_MARGIN_S = 1;
 const MEMORY_POLL_MS = 200;
-
-/** A reason to leave the upload to the durable job; logged, never shown to people. */
-export class LiveGaveUp extends Error {
-  override readonly name = 'LiveGaveUp';
-}
 
 export class LiveConversion {
   /** Resolves once everything has stopped: the result, or undefined when it gave up. */
@@ -226,6 +219,60 @@ export class LiveConversion {
       () => giveUp('it needed too much memory'),
       MEMORY_POLL_MS,
     );
+    const runs = this.startRuns(probed, plan, temp, signal);
+    this.watchLimits(probed, plan, giveUp, runs.startPoster);
+    memory.start();
+    try {
+      // Both children must be reading before anything is fed; one that ends first gives up.
+      const ended = Promise.race([...runs.all]).then(
+        () => Promise.reject(new LiveGaveUp('ffmpeg ended before reading')),
+        (error: unknown) => Promise.reject(error),
+      );
+      await this.feed(await Promise.race([Promise.all(runs.stdins), ended]), signal);
+      this.mark('fedMs');
+      runs.startPoster();
+      const outcomes = await Promise.allSettled(runs.all);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw signal.aborted ? signal.reason : failed.reason;
+      const duration = await checkLiveRun({
+        scan: await runs.packets,
+        probed,
+        plan,
+        limits,
+        temp,
+        reports: [runs.hls.stderr, runs.poster()!.stderr],
+      });
+      this.mark('checkedMs');
+      return {
+        duration,
+        width: plan.width,
+        height: plan.height,
+        bytes: this.fed,
+        videoCodec: probed.video.codec,
+        audioCodec: probed.audio?.codec ?? null,
+        remuxed: plan.copyVideo,
+        sha256: this.hash.digest('hex'),
+      };
+    } catch (error) {
+      stopRuns.abort(error);
+      await Promise.allSettled(runs.all);
+      throw error;
+    } finally {
+      memory.stop();
+    }
+  }
+
+  /**
+   * Gives up, on ffmpeg's progress, when the take breaks a limit that needs the whole file
+   * (length, frame rate, pixel budget), and starts the poster once its window is stored.
+   */
+  private watchLimits(
+    probed: ProbedVideo,
+    plan: OutputPlan,
+    giveUp: (why: string) => void,
+    startPoster: () => void,
+  ): void {
+    const { limits } = this.options;
     // Pixels per decoded frame, for the transcode budget (frames are counted as they come).
     const shown = displayedSize(probed.video);
     const framePixels = Math.max(
@@ -244,6 +291,14 @@ export class LiveConversion {
       // so the poster's window is whole (the stored file ends where the last PATCH did).
       if (this.outTimeS >= POSTER_WINDOW_S + POSTER_MARGIN_S) startPoster();
     };
+  }
+
+  /**
+   * Starts ffmpeg's HLS run and the packet scan, each reading a pipe this conversion feeds
+   * (`stdins`), and offers the poster's run to start later. `all` holds every started run.
+   */
+  private startRuns(probed: ProbedVideo, plan: OutputPlan, temp: string, signal: AbortSignal) {
+    const { limits } = this.options;
     const stdins: Promise<Writable>[] = [];
     const pipe = (): { onStdin: (stdin: Writable) => void } => {
       let onStdin: (stdin: Writable) => void = () => undefined;
@@ -262,7 +317,7 @@ export class LiveConversion {
       // A remux is light (the audio encode): at full priority its end comes at once.
       niceness: plan.copyVideo ? 0 : undefined,
     });
-    const runs: Promise<unknown>[] = [];
+    const all: Promise<unknown>[] = [];
     // Each run's failure is looked at below (allSettled); until then it must not be unhandled.
     // Its end after the upload completed is noted as `step`.
     const started = <T>(run: Promise<T>, step: FinishStep): Promise<T> => {
@@ -270,7 +325,7 @@ export class LiveConversion {
         () => this.mark(step),
         () => undefined,
       );
-      runs.push(run);
+      all.push(run);
       return run;
     };
     started(hls.run(), 'hlsMs');
@@ -302,53 +357,7 @@ export class LiveConversion {
       });
       started(poster.run(), 'posterMs');
     };
-    memory.start();
-    try {
-      // Both children must be reading before anything is fed; one that ends first gives up.
-      const ended = Promise.race([...runs]).then(
-        () => Promise.reject(new LiveGaveUp('ffmpeg ended before reading')),
-        (error: unknown) => Promise.reject(error),
-      );
-      await this.feed(await Promise.race([Promise.all(stdins), ended]), signal);
-      this.mark('fedMs');
-      startPoster();
-      const outcomes = await Promise.allSettled(runs);
-      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-      if (failed) throw signal.aborted ? signal.reason : failed.reason;
-      // What the finished path checks on the packets of the complete file, checked on them.
-      const scan = await packets;
-      if (scan.count === 0) throw new LiveGaveUp('no frames');
-      checkFrameRate(scan.count, scan.durationS, limits);
-      if (plan.copyVideo && scan.reordered) throw new LiveGaveUp('its frames are reordered');
-      if (!plan.copyVideo) {
-        checkTranscodeBudget(probed.video, scan.count, scan.durationS, limits);
-      }
-      // The poster read a stored file still growing: its end may cut a block (the poster is
-      // then made of the frames before it; checkOutput requires one). Damage anywhere is the
-      // HLS run's and the scan's to find, which read every byte.
-      for (const report of [hls.stderr.trim(), damageReported(poster!.stderr)]) {
-        if (report) throw new LiveGaveUp(`ffmpeg reported: ${report}`);
-      }
-      await measureLastSegment(temp, OUTPUT);
-      const duration = await checkOutput(temp, scan.durationS);
-      this.mark('checkedMs');
-      return {
-        duration,
-        width: plan.width,
-        height: plan.height,
-        bytes: this.fed,
-        videoCodec: probed.video.codec,
-        audioCodec: probed.audio?.codec ?? null,
-        remuxed: plan.copyVideo,
-        sha256: this.hash.digest('hex'),
-      };
-    } catch (error) {
-      stopRuns.abort(error);
-      await Promise.allSettled(runs);
-      throw error;
-    } finally {
-      memory.stop();
-    }
+    return { all, stdins, hls, packets, startPoster, poster: () => poster };
   }
 
   /**
@@ -464,37 +473,4 @@ function write(stdin: Writable, chunk: Buffer, signal: AbortSignal): Promise<voi
     stdin.on('close', onClose);
     signal.addEventListener('abort', onClose, { once: true });
   });
-}
-
-/**
- * The output is whole: the playlist ended, every segment it names is there, and the total
- * within 0.1 s of the video's length. Segment lengths are not held to exactly 2 s: a
- * recording with frame gaps (Chromium's VP8 under load) puts the keyframe forced at 2 s on
- * the next frame, 2.1–2.7 s in, exactly as the finished path does with the same file — which
- * accepts it; refusing it here only sent such takes to the slower fallback.
- * Resolves with that total, as the finished path reports it.
- */
-async function checkOutput(temp: string, durationS: number): Promise<number> {
-  const playlist = await readFile(join(temp, OUTPUT.playlist), 'utf8');
-  if (!/^#EXT-X-ENDLIST\s*$/m.test(playlist)) throw new LiveGaveUp('the playlist did not end');
-  const segments = [...playlist.matchAll(/^#EXTINF:([\d.]+),?\s*\n(\S+)/gm)].map((m) => ({
-    seconds: Number(m[1]),
-    name: m[2]!,
-  }));
-  if (segments.length === 0) throw new LiveGaveUp('no segments');
-  for (const segment of segments) {
-    if (!/^seg\d+\.m4s$/.test(segment.name)) throw new LiveGaveUp('an unexpected segment name');
-    const size = (await stat(join(temp, segment.name)).catch(() => undefined))?.size ?? 0;
-    if (size === 0 || !(segment.seconds > 0)) throw new LiveGaveUp('a segment is missing');
-  }
-  for (const name of [OUTPUT.init, OUTPUT.poster]) {
-    if (!((await stat(join(temp, name)).catch(() => undefined))?.size ?? 0)) {
-      throw new LiveGaveUp(`${name} is missing`);
-    }
-  }
-  const total = segments.reduce((sum, s) => sum + s.seconds, 0);
-  if (Math.abs(total - durationS) > DURATION_TOLERANCE_S) {
-    throw new LiveGaveUp(`it lasts ${total.toFixed(3)} s, the video ${durationS.toFixed(3)} s`);
-  }
-  return Math.round(total * 1000) / 1000;
 }

@@ -1,6 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import { LitElement } from 'lit';
 import { chatStrings, type ChatStrings } from '../chat/strings.js';
+import { failureStrings } from '../player/failure-strings.js';
 import { playerStrings } from '../player/strings.js';
 import { recorderStrings } from '../recorder/strings.js';
 import { LANGUAGES, matchLanguage, type Language } from '../i18n/index.js';
@@ -32,10 +33,11 @@ const SHIPPED: Record<Exclude<Language, 'en'>, Translation> = {
   ar,
 };
 
+// The player's failure texts load with its playback, but are the player's table all the same.
 const ENGLISH: Record<ElementName, StringTable> = {
   chat: chatStrings,
   recorder: recorderStrings,
-  player: playerStrings,
+  player: { ...playerStrings, ...failureStrings },
 };
 const FORMS = ['zero', 'one', 'two', 'few', 'many'] as const;
 const placeholders = (text: string) => new Set(text.match(/\{\w+\}/g) ?? []);
