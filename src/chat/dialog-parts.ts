@@ -78,7 +78,12 @@ export function renderHistoryTop(
     content = html`<button part="load-older" class="load-older" type="button" @click=${loadOlder}>
       ${t('loadOlder')}
     </button>`;
-  } else if (session && session.timeline.size === 0 && !session.upload) {
+  } else if (
+    session &&
+    session.timeline.size === 0 &&
+    !session.upload &&
+    !session.outgoing.takes.size
+  ) {
     content = html`<slot name="empty">${t('empty')}</slot>`;
   } else if (session) content = html`<span>${t('beginning')}</span>`;
   return html`<div part="history" class="history">${content}</div>`;

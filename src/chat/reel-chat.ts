@@ -9,6 +9,7 @@ import { Localizer } from '../internal/i18n.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { ReelError } from '../transport/errors.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { Message, ReelTransport } from '../transport/types.js';
 import type { ChatSession } from './chat-session.js';
 import { chatSessionCode, loadChatSession } from './lazy-parts.js';
@@ -21,6 +22,7 @@ import { chatStrings, type ChatStrings } from './strings.js';
 import styles from './reel-chat.styles.js';
 import { UnsendControl } from './unsend-parts.js';
 import { InlinePlayers, prefetchPlayer } from './inline-players.js';
+import { renderUpload } from './upload-parts.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for following new messages. */
 const STICKY = 48;
@@ -116,6 +118,11 @@ export class ReelChat extends ConnectedElement {
   @property({ type: Number, attribute: 'page-size' }) pageSize = 30;
   /** Replacements for any of the texts this element shows (see `chatStrings`). */
   @property({ attribute: false }) strings?: Partial<ChatStrings>;
+  /**
+   * Where this person's takes and unsent texts are kept until the backend confirms them
+   * (default: one shared `reelchat-outbox` database); given to the nested recorder too.
+   */
+  @property({ attribute: false }) outbox?: Outbox;
 
   @state() private draftText = '';
   /**
@@ -136,6 +143,7 @@ export class ReelChat extends ConnectedElement {
     session: () => this.session,
     transport: () => this.transportController.transport,
     conversation: () => this.conversation,
+    outbox: () => this.outbox,
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
@@ -246,6 +254,7 @@ export class ReelChat extends ConnectedElement {
             conversation: this.conversation,
             buddy: this.buddy || undefined,
             me: connected.user,
+            outbox: this.outbox,
           }
         : undefined;
     if (sameTarget(this.session?.target, wanted)) return;
@@ -472,7 +481,10 @@ export class ReelChat extends ConnectedElement {
                 (entry) => entry.key,
                 (entry) => renderEntry(messages, entry),
               )}
-              ${this.sheets.renderUpload(messages, session?.upload)}
+              ${[...(session?.outgoing.takes.values() ?? [])].map((take) =>
+                renderUpload(messages, take),
+              )}
+              ${renderUpload(messages, session?.upload)}
             </div>
             ${
               this.unseen > 0

@@ -62,6 +62,7 @@ export const chatStrings = {
   messageDeleted: 'Message deleted',
   seen: 'Seen',
   noClipsLeft: 'No clips left: {buddy} unsent them.',
+  videoWaiting: 'Waiting for connection…',
 };
 
 export type ChatStrings = typeof chatStrings;

@@ -83,6 +83,7 @@ export default {
     messageDeleted: 'تم حذف الرسالة',
     seen: 'تمت المشاهدة',
     noClipsLeft: 'لم تتبقَّ أي مقاطع: ألغى {buddy} إرسالها.',
+    videoWaiting: 'في انتظار الاتصال…',
   },
   recorder: {
     label: 'مسجّل الفيديو',

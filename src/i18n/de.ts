@@ -63,6 +63,7 @@ export default {
     messageDeleted: 'Nachricht gelöscht',
     seen: 'Gesehen',
     noClipsLeft: 'Keine Clips mehr: {buddy} hat sie zurückgezogen.',
+    videoWaiting: 'Warte auf Verbindung …',
   },
   recorder: {
     label: 'Videorekorder',

@@ -64,6 +64,7 @@ export default {
     messageDeleted: 'Mensaje eliminado',
     seen: 'Visto',
     noClipsLeft: 'No quedan clips: {buddy} anuló su envío.',
+    videoWaiting: 'Esperando conexión…',
   },
   recorder: {
     label: 'Grabadora de vídeo',

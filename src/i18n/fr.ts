@@ -66,6 +66,7 @@ export default {
     messageDeleted: 'Message supprimé',
     seen: 'Vu',
     noClipsLeft: 'Plus aucun clip\u00a0: {buddy} les a retirés.',
+    videoWaiting: 'En attente de connexion…',
   },
   recorder: {
     label: 'Enregistreur vidéo',

@@ -60,6 +60,7 @@ export default {
     messageDeleted: 'メッセージは削除されました',
     seen: '視聴済み',
     noClipsLeft: 'クリップはありません。{buddy}さんが送信を取り消しました。',
+    videoWaiting: '接続を待っています…',
   },
   recorder: {
     label: 'ビデオレコーダー',

@@ -64,6 +64,7 @@ export default {
     messageDeleted: 'Mensagem apagada',
     seen: 'Visto',
     noClipsLeft: 'Não há mais clipes: {buddy} cancelou o envio.',
+    videoWaiting: 'Aguardando conexão…',
   },
   recorder: {
     label: 'Gravador de vídeo',

@@ -59,6 +59,7 @@ export default {
     messageDeleted: '消息已删除',
     seen: '已观看',
     noClipsLeft: '没有片段了：{buddy} 已将其撤回。',
+    videoWaiting: '正在等待连接…',
   },
   recorder: {
     label: '视频录制器',

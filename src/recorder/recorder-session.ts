@@ -3,8 +3,8 @@ import { nanoid } from 'nanoid';
 import { emit } from '../internal/events.js';
 import { adoptLazyStyles } from '../internal/lazy-styles.js';
 import { TransportController } from '../internal/transport-controller.js';
-import { resumePendingUploads, withTakeLock } from '../outbox/deliver.js';
-import { Outbox } from '../outbox/outbox.js';
+import { defaultOutbox, resumePendingUploads, withTakeLock } from '../outbox/deliver.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelTransport, Session } from '../transport/types.js';
 import { CameraRecorder, canRecord } from './camera-recorder.js';
@@ -18,13 +18,6 @@ import { TakeDelivery, type Take } from './take.js';
 export { resumePendingUploads, sendTake, uploadTake, withTakeLock } from '../outbox/deliver.js';
 
 const TICK_MS = 250;
-
-let sharedOutbox: Outbox | undefined;
-
-/** The outbox a recorder uses when the host gave none: one shared `reelchat-outbox` database. */
-export function defaultOutbox(): Outbox {
-  return (sharedOutbox ??= new Outbox());
-}
 
 /**
  * The take lifecycle of one `<reel-recorder>`, loaded when the element first needs it (it
