@@ -14,9 +14,6 @@ import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.j
 import type { RecorderStrings } from './strings.js';
 import { TakeDelivery, type Take } from './take.js';
 
-// For reelchat/recorder's lazy wrappers of these (outbox-exports.ts).
-export { resumePendingUploads, sendTake, uploadTake, withTakeLock } from '../outbox/deliver.js';
-
 const TICK_MS = 250;
 
 /**
