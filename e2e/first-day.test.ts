@@ -80,6 +80,7 @@ async function recordAndSend({ page }: Person, seconds: number): Promise<void> {
   const recorder = (state: string) => ({ chain: [`reel-recorder[state="${state}"]`] });
   const press = (part: string) =>
     ask(page, { chain: ['reel-recorder', `[part~="${part}"]`], click: true });
+  await until(page, { chain: ['reel-chat[connection="online"]'] }, 'online');
   await ask(page, { chain: ['reel-chat', '[part~="record-button"]'], click: true });
   await until(page, recorder('previewing'), 'the preview');
   await press('record-button');
@@ -139,6 +140,46 @@ for (const engine of enginesFromEnv()) {
         );
         assert.deepEqual(await ask(alice.page, { chain: ['reel-recorder'] }), []);
         network.uploadRate = undefined;
+      });
+    }
+
+    if (RECORDS.has(engine)) {
+      it('shows the take’s length in review and seeks', async () => {
+        const alice = await open(engine, 'alice', `review-${engine}`);
+        const recorder = (state: string) => ({ chain: [`reel-recorder[state="${state}"]`] });
+        const press = (part: string) =>
+          ask(alice.page, { chain: ['reel-recorder', `[part~="${part}"]`], click: true });
+        await until(alice.page, { chain: ['reel-chat[connection="online"]'] }, 'online');
+        await ask(alice.page, { chain: ['reel-chat', '[part~="record-button"]'], click: true });
+        await until(alice.page, recorder('previewing'), 'the preview');
+        await press('record-button');
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await press('stop-button');
+        await until(alice.page, recorder('reviewing'), 'the review');
+        const [time] = await ask(alice.page, { chain: ['reel-recorder', '[part~="review-time"]'] });
+        assert.match(time, /^0:00 \/ 0:0[234]$/);
+        const at = await alice.page.evaluate(async () => {
+          const find = (root: Document | ShadowRoot, selector: string): Element | null => {
+            const hit = root.querySelector(selector);
+            if (hit) return hit;
+            for (const element of root.querySelectorAll('*')) {
+              const inner = element.shadowRoot && find(element.shadowRoot, selector);
+              if (inner) return inner;
+            }
+            return null;
+          };
+          const input = find(document, '[part~="scrubber"]') as HTMLInputElement;
+          const video = find(document, '[part~="review"]') as HTMLVideoElement;
+          for (let i = 0; i < 100 && !Number.isFinite(video.duration); i++)
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          input.value = String(Number(input.max) / 2);
+          input.dispatchEvent(new Event('input', { bubbles: true }));
+          for (let i = 0; i < 100 && video.currentTime < 0.5; i++)
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          return { time: video.currentTime, max: Number(input.max), duration: video.duration };
+        });
+        assert.ok(at.max > 2 && at.max < 4.5, `the scrubber's length: ${at.max}`);
+        assert.ok(Math.abs(at.time - at.max / 2) < 0.5, `seeked to ${at.time} of ${at.max}`);
       });
     }
 

@@ -110,6 +110,13 @@ export default {
     errorMedia: 'Die Aufnahme ist fehlgeschlagen. Versuche es erneut.',
     errorEmpty:
       'Es wurde nichts aufgenommen: Die Kamera hat weder Bild noch Ton geliefert. Versuche es erneut.',
+    play: 'Abspielen',
+    pause: 'Pause',
+    seek: 'Position in deiner Aufnahme',
+    reviewTime: '{time} von {length}',
+    discardQuestion: 'Diese Aufnahme verwerfen?',
+    discard: 'Verwerfen',
+    keep: 'Behalten',
   },
   player: {
     label: 'Videoclips',

@@ -110,6 +110,13 @@ export default {
     errorLimit: '{reason} La vidéo est conservée sur cet appareil\u00a0; réessayez plus tard.',
     errorMedia: 'L’enregistrement a échoué. Réessayez.',
     errorEmpty: 'Rien n’a été enregistré\u00a0: la caméra n’a fourni ni image ni son. Réessayez.',
+    play: 'Lire',
+    pause: 'Pause',
+    seek: 'Position dans ton enregistrement',
+    reviewTime: '{time} sur {length}',
+    discardQuestion: 'Supprimer cet enregistrement ?',
+    discard: 'Supprimer',
+    keep: 'Garder',
   },
   player: {
     label: 'Clips vidéo',

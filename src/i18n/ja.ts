@@ -106,6 +106,13 @@ export default {
     errorMedia: '録画に失敗しました。もう一度お試しください。',
     errorEmpty:
       '何も録画されませんでした。カメラから映像も音声も届いていません。もう一度お試しください。',
+    play: '再生',
+    pause: '一時停止',
+    seek: '録画内の位置',
+    reviewTime: '{time} / {length}',
+    discardQuestion: 'この録画を破棄しますか？',
+    discard: '破棄',
+    keep: '残す',
   },
   player: {
     label: 'ビデオクリップ',

@@ -108,6 +108,13 @@ export default {
     errorLimit: '{reason} O vídeo continua guardado neste dispositivo; tente de novo mais tarde.',
     errorMedia: 'A gravação falhou. Tente de novo.',
     errorEmpty: 'Nada foi gravado: a câmera não enviou imagem nem som. Tente de novo.',
+    play: 'Reproduzir',
+    pause: 'Pausar',
+    seek: 'Posição na sua gravação',
+    reviewTime: '{time} de {length}',
+    discardQuestion: 'Descartar esta gravação?',
+    discard: 'Descartar',
+    keep: 'Manter',
   },
   player: {
     label: 'Clipes de vídeo',

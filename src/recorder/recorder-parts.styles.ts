@@ -125,4 +125,56 @@ export default css`
     height: 0.625em;
     border-radius: 2px;
   }
+  /* The review: the take with the recorder's own controls over its foot. */
+  .review-box {
+    position: absolute;
+    inset: 0;
+  }
+  .review-controls {
+    position: absolute;
+    inset-inline: 0;
+    inset-block-end: 0;
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+    color: #fff;
+    background: linear-gradient(transparent, rgb(0 0 0 / 65%));
+    font-variant-numeric: tabular-nums;
+    font-size: 0.875em;
+  }
+  .review-play {
+    inline-size: 2.25rem;
+    block-size: 2.25rem;
+    padding: 0;
+    border-radius: 50%;
+    color: #fff;
+    background: rgb(0 0 0 / 45%);
+    border-color: rgb(255 255 255 / 60%);
+  }
+  .scrubber {
+    flex: 1;
+    min-inline-size: 0;
+    accent-color: var(--_accent);
+  }
+  .scrubber:focus-visible {
+    outline: none;
+    box-shadow: var(--_focus);
+  }
+  .discard-confirm {
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+    border: 1px solid var(--_danger);
+    border-radius: calc(var(--_radius) / 2);
+  }
+  .discard-confirm span {
+    flex: 1;
+  }
+  .discard {
+    color: #fff;
+    background: var(--_danger);
+  }
 `;
