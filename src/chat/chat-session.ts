@@ -6,6 +6,7 @@ import { FRESH_MS } from './session-types.js';
 import type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
 import { BuddyReel } from './buddy-reel.js';
 import { Connectivity, type ConnectionState } from './connectivity.js';
+import { cutToGraphemes } from './graphemes.js';
 import { Outgoing } from './outgoing.js';
 import { Timeline } from './timeline.js';
 import { WatchState } from './watch-state.js';
@@ -454,7 +455,7 @@ export class ChatSession {
   /** A draft for the composer's text (cut to `limit`), with a fresh clientId; undefined if blank. */
   draft(text: string, limit: number): MessageDraft | undefined {
     const trimmed = text.trim();
-    return trimmed ? { clientId: nanoid(), text: trimmed.slice(0, limit) } : undefined;
+    return trimmed ? { clientId: nanoid(), text: cutToGraphemes(trimmed, limit) } : undefined;
   }
 
   /** Shows the draft as pending at once, keeps it until confirmed, and sends it. */

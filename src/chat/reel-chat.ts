@@ -125,6 +125,8 @@ export class ReelChat extends ConnectedElement {
   @property({ attribute: false }) outbox?: Outbox;
 
   @state() private draftText = '';
+  /** The last paste was cut to `max-length` (said under the composer until the next edit). */
+  @state() private draftCut = false;
   /**
    * The live connection: `connecting` until the transport first reports, then `online` or
    * `offline` (reflected, so a host can style or test on it).
@@ -151,7 +153,8 @@ export class ReelChat extends ConnectedElement {
     },
     focusPanel: () => this.focusSheet(),
     focusRecordButton: () => this.recordButton?.focus(),
-    focusPlayAll: () => this.playAllButton?.focus(),
+    // Its clips all unsent while the reel was open, the button is gone: the list takes focus.
+    focusPlayAll: () => (this.playAllButton ?? this.list)?.focus(),
     root: () => this.shadowRoot,
   });
 
@@ -360,6 +363,7 @@ export class ReelChat extends ConnectedElement {
     const final = detail.draft;
     if (final.video === undefined && !final.text?.trim()) return;
     this.draftText = '';
+    this.draftCut = false;
     const sending = session.send(final, this.userName);
     await this.updateComplete;
     this.scrollToBottom();
@@ -455,6 +459,7 @@ export class ReelChat extends ConnectedElement {
             buddy: this.buddy,
             buddyLabel: this.buddyLabel,
             unwatched: session?.unwatchedCount ?? 0,
+            hasClips: !!session && (session.buddyClips.size > 0 || session.reel.open),
             enabled: !!session,
             openReel: this.sheets.showReel,
             prefetchPlayer: this.sheets.prefetchReel,
@@ -504,8 +509,12 @@ export class ReelChat extends ConnectedElement {
             t,
             text: this.draftText,
             limit: this.limit,
+            cut: this.draftCut,
             enabled: !!session,
-            input: (text) => (this.draftText = text),
+            input: (text, cut) => {
+              this.draftText = text;
+              this.draftCut = !!cut;
+            },
             send: () => void this.send(),
             record: this.sheets.showRecorder,
             prefetchRecorder: this.sheets.prefetchRecorder,

@@ -63,6 +63,7 @@ export const chatStrings = {
   seen: 'Seen',
   noClipsLeft: 'No clips left: {buddy} unsent them.',
   videoWaiting: 'Waiting for connection…',
+  textCut: 'The pasted text was cut to {count} characters, the most a message can hold.',
 };
 
 export type ChatStrings = typeof chatStrings;

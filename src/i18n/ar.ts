@@ -84,6 +84,7 @@ export default {
     seen: 'تمت المشاهدة',
     noClipsLeft: 'لم تتبقَّ أي مقاطع: ألغى {buddy} إرسالها.',
     videoWaiting: 'في انتظار الاتصال…',
+    textCut: 'قُصّ النص الملصق إلى {count} حرفًا، وهو أقصى ما تتسع له الرسالة.',
   },
   recorder: {
     label: 'مسجّل الفيديو',

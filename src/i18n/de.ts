@@ -64,6 +64,7 @@ export default {
     seen: 'Gesehen',
     noClipsLeft: 'Keine Clips mehr: {buddy} hat sie zurückgezogen.',
     videoWaiting: 'Warte auf Verbindung …',
+    textCut: 'Der eingefügte Text wurde auf {count} Zeichen gekürzt, mehr passt nicht in eine Nachricht.',
   },
   recorder: {
     label: 'Videorekorder',

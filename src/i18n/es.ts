@@ -65,6 +65,7 @@ export default {
     seen: 'Visto',
     noClipsLeft: 'No quedan clips: {buddy} anuló su envío.',
     videoWaiting: 'Esperando conexión…',
+    textCut: 'El texto pegado se recortó a {count} caracteres, el máximo de un mensaje.',
   },
   recorder: {
     label: 'Grabadora de vídeo',

@@ -67,6 +67,7 @@ export default {
     seen: 'Vu',
     noClipsLeft: 'Plus aucun clip\u00a0: {buddy} les a retirés.',
     videoWaiting: 'En attente de connexion…',
+    textCut: 'Le texte collé a été coupé à {count} caractères, le maximum pour un message.',
   },
   recorder: {
     label: 'Enregistreur vidéo',

@@ -61,6 +61,7 @@ export default {
     seen: '視聴済み',
     noClipsLeft: 'クリップはありません。{buddy}さんが送信を取り消しました。',
     videoWaiting: '接続を待っています…',
+    textCut: '貼り付けたテキストは、メッセージの上限の {count} 文字に切り詰められました。',
   },
   recorder: {
     label: 'ビデオレコーダー',

@@ -65,6 +65,7 @@ export default {
     seen: 'Visto',
     noClipsLeft: 'Não há mais clipes: {buddy} cancelou o envio.',
     videoWaiting: 'Aguardando conexão…',
+    textCut: 'O texto colado foi cortado para {count} caracteres, o máximo de uma mensagem.',
   },
   recorder: {
     label: 'Gravador de vídeo',

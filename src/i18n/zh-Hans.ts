@@ -60,6 +60,7 @@ export default {
     seen: '已观看',
     noClipsLeft: '没有片段了：{buddy} 已将其撤回。',
     videoWaiting: '正在等待连接…',
+    textCut: '粘贴的文本已截断为 {count} 个字符，这是一条消息的上限。',
   },
   recorder: {
     label: '视频录制器',
