@@ -144,8 +144,9 @@ export default css`
     font-size: 0.875em;
   }
   .review-play {
-    inline-size: 2.25rem;
-    block-size: 2.25rem;
+    flex: none;
+    inline-size: 2.75rem;
+    min-width: 0;
     padding: 0;
     border-radius: 50%;
     color: #fff;
@@ -161,7 +162,14 @@ export default css`
     outline: none;
     box-shadow: var(--_focus);
   }
+  /* Over the top of the picture (it is rendered in the stage, beside the review). */
   .discard-confirm {
+    position: absolute;
+    inset-block-start: 0.5rem;
+    inset-inline: 0.5rem;
+    z-index: 1;
+    color: var(--_fg);
+    background: var(--_bg);
     display: flex;
     flex-wrap: wrap;
     align-items: center;
