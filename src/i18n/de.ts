@@ -64,7 +64,8 @@ export default {
     seen: 'Gesehen',
     noClipsLeft: 'Keine Clips mehr: {buddy} hat sie zurückgezogen.',
     videoWaiting: 'Warte auf Verbindung …',
-    textCut: 'Der eingefügte Text wurde auf {count} Zeichen gekürzt, mehr passt nicht in eine Nachricht.',
+    textCut:
+      'Der eingefügte Text wurde auf {count} Zeichen gekürzt, mehr passt nicht in eine Nachricht.',
   },
   recorder: {
     label: 'Videorekorder',
