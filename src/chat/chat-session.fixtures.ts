@@ -1,6 +1,7 @@
 // Shared by the ChatSession suites: a recording host, a stub transport whose answers the
 // test hands out, and small makers of messages and events. Nothing here renders.
 import { nanoid } from 'nanoid';
+import { Outbox } from '../outbox/outbox.js';
 import { ReelError } from '../transport/errors.js';
 import type { MemoryTransport } from '../transport/memory-transport.js';
 import type {
@@ -123,4 +124,9 @@ export function created(m: Message): ReelEvent {
 
 export function ids(session: ChatSession): string[] {
   return session.timeline.entries().map((entry) => entry.key);
+}
+
+/** An outbox of the test's own: a session keeps its texts there, not in the shared one. */
+export function scratchOutbox(): Outbox {
+  return new Outbox({ name: `session-test-${nanoid(8)}` });
 }

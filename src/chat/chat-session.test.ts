@@ -12,6 +12,7 @@ import {
   message,
   recordingHost,
   until,
+  scratchOutbox,
 } from './chat-session.fixtures.js';
 
 describe('ChatSession (no DOM)', () => {
@@ -27,7 +28,7 @@ describe('ChatSession (no DOM)', () => {
       return listMessages(conversation, options);
     };
     const session = new ChatSession(
-      { transport, conversation: CONVERSATION, me: 'alice' },
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
       host,
       20,
     );
@@ -66,7 +67,7 @@ describe('ChatSession (no DOM)', () => {
       () => ({ items: [message(2)], next: null }),
     );
     const session = new ChatSession(
-      { transport, conversation: CONVERSATION, me: 'alice' },
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
       host,
       2,
     );
@@ -89,7 +90,10 @@ describe('ChatSession (no DOM)', () => {
     const transport = new StubTransport();
     const { host, seen } = recordingHost();
     transport.pages.push(() => ({ items: [message(1)], next: null }));
-    const session = new ChatSession({ transport, conversation: CONVERSATION, me: 'alice' }, host);
+    const session = new ChatSession(
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
+      host,
+    );
     session.start();
     await until(() => seen.loaded === 1, 'the first page');
 
@@ -130,7 +134,10 @@ describe('ChatSession (no DOM)', () => {
   it('shows a failed first page as a visible, restartable problem', async () => {
     const transport = new StubTransport();
     const { host, seen } = recordingHost();
-    const session = new ChatSession({ transport, conversation: CONVERSATION, me: 'alice' }, host);
+    const session = new ChatSession(
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
+      host,
+    );
     session.start();
     await until(() => seen.errors.length === 1, 'the error');
     expect(seen.errors[0].visible).to.equal(true);
@@ -144,7 +151,13 @@ describe('ChatSession (no DOM)', () => {
     const alice = new MemoryTransport({ room, user: 'alice' });
     const { host, seen } = recordingHost();
     const session = new ChatSession(
-      { transport: alice, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+      {
+        transport: alice,
+        conversation: CONVERSATION,
+        me: 'alice',
+        buddy: 'bob',
+        outbox: scratchOutbox(),
+      },
       host,
     );
     try {
@@ -168,7 +181,13 @@ describe('ChatSession (no DOM)', () => {
       session.closeReel();
       // Remembered per user, conversation and buddy: a new session starts with it.
       const next = new ChatSession(
-        { transport: alice, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+        {
+          transport: alice,
+          conversation: CONVERSATION,
+          me: 'alice',
+          buddy: 'bob',
+          outbox: scratchOutbox(),
+        },
         recordingHost().host,
       );
       expect(next.watched.has(video.id)).to.equal(true);
@@ -184,7 +203,10 @@ describe('ChatSession (no DOM)', () => {
     const transport = new StubTransport();
     const { host, seen } = recordingHost();
     transport.pages.push(() => ({ items: [], next: null }));
-    const session = new ChatSession({ transport, conversation: CONVERSATION, me: 'alice' }, host);
+    const session = new ChatSession(
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
+      host,
+    );
     session.start();
     await until(() => seen.loaded === 1, 'the first page');
     const listener = transport.listener!;

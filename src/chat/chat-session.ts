@@ -5,6 +5,9 @@ import type { Message, MessageDraft, ReelEvent, Video } from '../transport/types
 import { FRESH_MS } from './session-types.js';
 import type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
 import { BuddyReel } from './buddy-reel.js';
+import { Connectivity, type ConnectionState } from './connectivity.js';
+import { cutToGraphemes } from './graphemes.js';
+import { Outgoing } from './outgoing.js';
 import { Timeline } from './timeline.js';
 import { WatchState } from './watch-state.js';
 
@@ -22,7 +25,6 @@ const CATCH_UP_PAGE = 100;
  */
 export class ChatSession {
   readonly timeline: Timeline;
-  connection: 'connecting' | 'online' | 'offline' = 'connecting';
   loading: 'idle' | 'initial' | 'older' = 'idle';
   hasOlder = false;
   upload?: Upload;
@@ -36,6 +38,9 @@ export class ChatSession {
   readonly unsending = new Map<string, Unsending>();
   /** Set by `stop()`: a stopped session changes nothing any more. */
   stopped = false;
+  /** This person's texts and takes the backend has not confirmed yet. */
+  readonly outgoing: Outgoing;
+  private readonly connectivity: Connectivity;
 
   private unsubscribe?: () => void;
   private olderCursor: string | null = null;
@@ -60,6 +65,25 @@ export class ChatSession {
     this.timeline = new Timeline(target.me);
     this.watch = new WatchState(target, (error) => this.host.failed(error, false));
     this.reel = new BuddyReel(target.buddy, this.watch.watched);
+    this.connectivity = new Connectivity({
+      changed: () => this.host.changed(),
+      recovered: () => this.recovered(),
+      probe: () => void this.catchUp(),
+    });
+    this.outgoing = new Outgoing(target, {
+      stopped: () => this.stopped,
+      timeline: this.timeline,
+      changed: () => this.host.changed(),
+      receive: (messages) => this.receive(messages, true),
+      rememberVideo: (video) => this.rememberVideo(video),
+      failed: (error) => this.requestFailed(error),
+      succeeded: () => this.connectivity.requestSucceeded(),
+    });
+  }
+
+  /** Whether the backend can be reached: its live stream, the browser's network and the requests made. */
+  get connection(): ConnectionState {
+    return this.connectivity.state;
   }
 
   /** The buddy's ready clips they attached to a message in this conversation. */
@@ -94,13 +118,17 @@ export class ChatSession {
       this.host.failed(ReelError.from(error), true);
       return;
     }
+    this.connectivity.start();
     void this.loadFirstPage();
     if (buddy) void this.loadBuddyClips();
+    void this.outgoing.start();
     this.host.changed();
   }
 
   stop(): void {
     this.stopped = true;
+    this.connectivity.stop();
+    this.outgoing.stop();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
@@ -127,6 +155,8 @@ export class ChatSession {
     try {
       const page = await transport.listMessages(conversation, { limit: this.pageSize });
       if (this.stopped) return;
+      this.connectivity.requestSucceeded();
+      this.outgoing.confirmed(page.items);
       this.noteMessages(this.timeline.append(page.items));
       this.olderCursor = page.next;
       this.hasOlder = page.next !== null;
@@ -140,7 +170,9 @@ export class ChatSession {
       if (this.stopped) return;
       this.loading = 'idle';
       this.queued = undefined;
-      this.host.failed(ReelError.from(error, 'network'), true, true);
+      const reelError = ReelError.from(error, 'network');
+      if (reelError.code === 'network') this.connectivity.requestFailed();
+      this.host.failed(reelError, true, true);
     }
   }
 
@@ -228,15 +260,24 @@ export class ChatSession {
   }
 
   private onConnection(state: 'online' | 'offline'): void {
-    this.connection = state;
-    this.host.changed();
-    if (state === 'offline') return;
+    this.connectivity.streamChanged(state);
+  }
+
+  /** Online again (the stream opened, the browser's network came back, a request went through). */
+  private recovered(): void {
     // Live events flow only from the moment the stream is open, so every (re)connection,
     // the first included, asks for what came before it.
     void this.catchUp();
     // What could not be sent while the connection was down goes now; the same clientId
     // makes a message that did reach the server come back as itself, not a second one.
     for (const clientId of this.timeline.retryable()) this.retry(clientId);
+    this.outgoing.resumeTakes();
+  }
+
+  /** A request failed: reported; a network failure also shows the dialog offline until one succeeds. */
+  private requestFailed(error: ReelError): void {
+    if (error.code === 'network') this.connectivity.requestFailed();
+    this.host.failed(error, false);
   }
 
   /** After a reconnect: every message after the newest one known, page by page, each once. */
@@ -274,10 +315,11 @@ export class ChatSession {
         }
         if (buddy) await this.loadBuddyClips();
       } while (this.catchUpAgain && !this.stopped);
+      if (!this.stopped) this.connectivity.requestSucceeded();
     };
     this.catchingUp = run()
       .catch((error: unknown) => {
-        if (!this.stopped) this.host.failed(ReelError.from(error, 'network'), false);
+        if (!this.stopped) this.requestFailed(ReelError.from(error, 'network'));
       })
       .finally(() => {
         this.catchingUp = undefined;
@@ -287,6 +329,7 @@ export class ChatSession {
 
   /** New messages (oldest first) at the end of the list, each id once. */
   private receive(messages: readonly Message[], live: boolean): void {
+    this.outgoing.confirmed(messages);
     const added = this.timeline.append(messages);
     if (added.length === 0) return;
     this.noteMessages(added);
@@ -327,7 +370,7 @@ export class ChatSession {
       (error: unknown) => {
         if (this.stopped) return;
         this.videoRequests.delete(id);
-        this.host.failed(ReelError.from(error, 'network'), false);
+        this.requestFailed(ReelError.from(error, 'network'));
       },
     );
   }
@@ -412,38 +455,17 @@ export class ChatSession {
   /** A draft for the composer's text (cut to `limit`), with a fresh clientId; undefined if blank. */
   draft(text: string, limit: number): MessageDraft | undefined {
     const trimmed = text.trim();
-    return trimmed ? { clientId: nanoid(), text: trimmed.slice(0, limit) } : undefined;
+    return trimmed ? { clientId: nanoid(), text: cutToGraphemes(trimmed, limit) } : undefined;
   }
 
-  /** Shows the draft as pending at once, then sends it. */
-  async send(draft: MessageDraft, authorName?: string): Promise<void> {
-    if (this.stopped) return;
-    this.timeline.addLocal(draft, authorName);
-    this.host.changed();
-    await this.deliver(draft);
-  }
-
-  private async deliver(draft: MessageDraft): Promise<void> {
-    const { transport, conversation } = this.target;
-    try {
-      const message = await transport.sendMessage(conversation, draft);
-      if (!this.stopped) this.receive([message], true);
-    } catch (error) {
-      if (this.stopped) return;
-      const reelError = ReelError.from(error, 'network');
-      const retryable = reelError.code === 'network' || reelError.code === 'internal';
-      this.timeline.fail(draft.clientId, reelError.message, retryable);
-      this.host.changed();
-      this.host.failed(reelError, false);
-    }
+  /** Shows the draft as pending at once, keeps it until confirmed, and sends it. */
+  send(draft: MessageDraft, authorName?: string): Promise<void> {
+    return this.outgoing.send(draft, authorName);
   }
 
   /** Sends a failed message again with the same clientId. */
   retry(clientId: string): void {
-    const draft = this.timeline.retry(clientId);
-    if (!draft) return;
-    this.host.changed();
-    void this.deliver(draft);
+    this.outgoing.retry(clientId);
   }
 
   // ——— the recorder's take ———

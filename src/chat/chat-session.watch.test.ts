@@ -14,6 +14,7 @@ import {
   recordingHost,
   sendClip,
   until,
+  scratchOutbox,
 } from './chat-session.fixtures.js';
 
 describe('ChatSession (no DOM): unsend and seen', () => {
@@ -24,11 +25,23 @@ describe('ChatSession (no DOM): unsend and seen', () => {
     const a = recordingHost();
     const b = recordingHost();
     const aliceSession = new ChatSession(
-      { transport: alice, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+      {
+        transport: alice,
+        conversation: CONVERSATION,
+        me: 'alice',
+        buddy: 'bob',
+        outbox: scratchOutbox(),
+      },
       a.host,
     );
     const bobSession = new ChatSession(
-      { transport: bob, conversation: CONVERSATION, me: 'bob', buddy: 'alice' },
+      {
+        transport: bob,
+        conversation: CONVERSATION,
+        me: 'bob',
+        buddy: 'alice',
+        outbox: scratchOutbox(),
+      },
       b.host,
     );
     try {
@@ -71,7 +84,13 @@ describe('ChatSession (no DOM): unsend and seen', () => {
       await aliceSession.unsend(text.id);
       await until(() => entryOf(bobSession, text.id).deleted === true, 'the text deleted');
       const later = new ChatSession(
-        { transport: bob, conversation: CONVERSATION, me: 'bob', buddy: 'alice' },
+        {
+          transport: bob,
+          conversation: CONVERSATION,
+          me: 'bob',
+          buddy: 'alice',
+          outbox: scratchOutbox(),
+        },
         recordingHost().host,
       );
       later.start();
@@ -95,7 +114,10 @@ describe('ChatSession (no DOM): unsend and seen', () => {
     const transport = new StubTransport();
     const { host, seen } = recordingHost();
     transport.pages.push(() => ({ items: [message(1, 'alice')], next: null }));
-    const session = new ChatSession({ transport, conversation: CONVERSATION, me: 'alice' }, host);
+    const session = new ChatSession(
+      { transport, conversation: CONVERSATION, me: 'alice', outbox: scratchOutbox() },
+      host,
+    );
     session.start();
     await until(() => seen.loaded === 1, 'the first page');
     expect(session.canUnsend).to.equal(false);
@@ -126,7 +148,7 @@ describe('ChatSession (no DOM): unsend and seen', () => {
     transport.listVideos = async () => listed;
     transport.pages.push(() => ({ items: [], next: null }));
     const session = new ChatSession(
-      { transport, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+      { transport, conversation: CONVERSATION, me: 'alice', buddy: 'bob', outbox: scratchOutbox() },
       host,
     );
     session.start();
@@ -151,11 +173,23 @@ describe('ChatSession (no DOM): unsend and seen', () => {
     };
     const a = recordingHost();
     const aliceSession = new ChatSession(
-      { transport: alice, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+      {
+        transport: alice,
+        conversation: CONVERSATION,
+        me: 'alice',
+        buddy: 'bob',
+        outbox: scratchOutbox(),
+      },
       a.host,
     );
     const bobSession = new ChatSession(
-      { transport: bob, conversation: CONVERSATION, me: 'bob', buddy: 'alice' },
+      {
+        transport: bob,
+        conversation: CONVERSATION,
+        me: 'bob',
+        buddy: 'alice',
+        outbox: scratchOutbox(),
+      },
       recordingHost().host,
     );
     try {
@@ -181,7 +215,13 @@ describe('ChatSession (no DOM): unsend and seen', () => {
       localStorage.removeItem(`reelchat:watched:bob:${CONVERSATION}:alice`);
       const phone = new MemoryTransport({ room, user: 'bob' });
       const other = new ChatSession(
-        { transport: phone, conversation: CONVERSATION, me: 'bob', buddy: 'alice' },
+        {
+          transport: phone,
+          conversation: CONVERSATION,
+          me: 'bob',
+          buddy: 'alice',
+          outbox: scratchOutbox(),
+        },
         recordingHost().host,
       );
       other.start();
@@ -195,7 +235,13 @@ describe('ChatSession (no DOM): unsend and seen', () => {
       await until(() => bobSession.unwatchedCount === 0, 'the first device follows');
       // A new session of Alice's reads "seen" from watchedBy.
       const again = new ChatSession(
-        { transport: alice, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+        {
+          transport: alice,
+          conversation: CONVERSATION,
+          me: 'alice',
+          buddy: 'bob',
+          outbox: scratchOutbox(),
+        },
         recordingHost().host,
       );
       again.start();
@@ -236,7 +282,7 @@ describe('ChatSession (no DOM): unsend and seen', () => {
     };
     transport.pages.push(() => ({ items: [], next: null }));
     const session = new ChatSession(
-      { transport, conversation: CONVERSATION, me: 'alice', buddy: 'bob' },
+      { transport, conversation: CONVERSATION, me: 'alice', buddy: 'bob', outbox: scratchOutbox() },
       host,
     );
     session.start();

@@ -1,13 +1,17 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { cutToGraphemes } from './graphemes.js';
 import type { ChatStrings } from './strings.js';
 
 export interface Composer {
   t(key: keyof ChatStrings, values?: Record<string, string | number>): string;
   text: string;
   limit: number;
+  /** The last paste was cut to fit `limit`: the counter says so. */
+  cut: boolean;
   /** A session is running: the buttons work. */
   enabled: boolean;
-  input(text: string): void;
+  /** The text changed (`cut`: a paste was cut to fit). */
+  input(text: string, cut?: boolean): void;
   send(): void;
   record(): void;
   /** The pointer or focus is on the record button: the recorder can start loading. */
@@ -24,6 +28,19 @@ export function renderComposer(c: Composer): TemplateResult {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     event.preventDefault();
     c.send();
+  };
+  // A paste longer than the room left is cut here, not silently by `maxlength` (which may
+  // split an emoji), and the person is told.
+  const onPaste = (event: ClipboardEvent) => {
+    const field = event.target as HTMLTextAreaElement;
+    const pasted = event.clipboardData?.getData('text/plain');
+    if (!pasted) return;
+    const { selectionStart: start, selectionEnd: end } = field;
+    const room = c.limit - (field.value.length - (end - start));
+    if (pasted.length <= room) return;
+    event.preventDefault();
+    field.setRangeText(cutToGraphemes(pasted, Math.max(0, room)), start, end, 'end');
+    c.input(field.value, true);
   };
   const onSubmit = (event: Event) => {
     event.preventDefault();
@@ -55,14 +72,17 @@ export function renderComposer(c: Composer): TemplateResult {
         .value=${c.text}
         @input=${(event: Event) => c.input((event.target as HTMLTextAreaElement).value)}
         @keydown=${onKeydown}
+        @paste=${onPaste}
       ></textarea>
       <span part="counter" id="counter" class="counter ${left < 0 ? 'over' : ''}" aria-live="polite"
         >${
-          near
-            ? left < 0
-              ? c.t('tooLong', { count: -left })
-              : c.t('charactersLeft', { count: left })
-            : nothing
+          c.cut
+            ? c.t('textCut', { count: c.limit })
+            : near
+              ? left < 0
+                ? c.t('tooLong', { count: -left })
+                : c.t('charactersLeft', { count: left })
+              : nothing
         }</span
       >
     </div>

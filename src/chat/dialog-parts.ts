@@ -10,19 +10,24 @@ export interface Header {
   buddy?: string;
   buddyLabel: string;
   unwatched: number;
+  /** The buddy has shared clips (or their reel is open): only then is there anything to play. */
+  hasClips: boolean;
   enabled: boolean;
   openReel(): void;
   /** The pointer or focus is on the play-all button: the player can start loading. */
   prefetchPlayer(): void;
 }
 
-/** The bar at the top: the buddy's name, "Play all of {buddy}'s clips" with its badge, the host's slot. */
+/**
+ * The bar at the top: the buddy's name, "Play all of {buddy}'s clips" with its badge (only
+ * once the buddy shared a clip: a button that opens an empty reel is a dead end), the host's slot.
+ */
 export function renderHeader(h: Header): TemplateResult {
   const count = h.unwatched;
   return html`<header part="header" class="header">
     <span part="title" class="title">${h.buddy ? h.buddyLabel : h.t('labelNoBuddy')}</span>
     ${
-      h.buddy
+      h.buddy && h.hasClips
         ? html`<button
             part="play-all"
             class="play-all"
@@ -78,7 +83,12 @@ export function renderHistoryTop(
     content = html`<button part="load-older" class="load-older" type="button" @click=${loadOlder}>
       ${t('loadOlder')}
     </button>`;
-  } else if (session && session.timeline.size === 0 && !session.upload) {
+  } else if (
+    session &&
+    session.timeline.size === 0 &&
+    !session.upload &&
+    !session.outgoing.takes.size
+  ) {
     content = html`<slot name="empty">${t('empty')}</slot>`;
   } else if (session) content = html`<span>${t('beginning')}</span>`;
   return html`<div part="history" class="history">${content}</div>`;

@@ -1,6 +1,7 @@
 import { nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import type { ReelEventDetails } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { ChatSession } from './chat-session.js';
 import { renderRecorderSheet } from './sheet-parts.js';
@@ -11,6 +12,8 @@ export interface RecorderPanelOptions {
   session(): ChatSession | undefined;
   transport(): ReelTransport | undefined;
   conversation(): string | undefined;
+  /** The outbox the chat was given, for its recorder (its default one otherwise). */
+  outbox(): Outbox | undefined;
   report(error: ReelError): void;
   /** The list follows the upload's progress row if it is at the bottom. */
   followUpload(): void;
@@ -99,6 +102,7 @@ export class RecorderPanel {
       open: this.open,
       transport: this.options.transport(),
       conversation: this.options.conversation(),
+      outbox: this.options.outbox(),
       close: this.close,
       progress: this.onProgress,
       complete: this.onComplete,

@@ -4,6 +4,7 @@
 import { fixture, html } from '@open-wc/testing';
 import { nanoid } from 'nanoid';
 import { waitUntil } from '../test-helpers/wait.js';
+import { Outbox } from '../outbox/outbox.js';
 import { MemoryTransport } from '../transport/memory-transport.js';
 import type { Message, MessageDraft, ReelEvent, ReelTransport } from '../transport/types.js';
 import type { ReelChat } from './reel-chat.js';
@@ -60,12 +61,20 @@ export interface MountOptions {
   transport?: ReelTransport;
   pageSize?: number;
   width?: number;
+  /** Where takes and unsent texts are kept (default: a fresh outbox of its own). */
+  outbox?: Outbox;
 }
 
 export async function mount(options: MountOptions): Promise<ReelChat> {
-  const el = await fixture<ReelChat>(html`
+  return ready(await place(options));
+}
+
+/** The element in the page, without waiting for it to be online. */
+export async function place(options: MountOptions): Promise<ReelChat> {
+  return fixture<ReelChat>(html`
     <reel-chat
       .transport=${options.transport ?? 'memory'}
+      .outbox=${options.outbox ?? new Outbox({ name: `chat-test-${nanoid(8)}` })}
       room=${options.room}
       conversation=${CONVERSATION}
       user=${options.user}
@@ -75,7 +84,6 @@ export async function mount(options: MountOptions): Promise<ReelChat> {
       style="height: 420px; width: ${options.width ?? 380}px"
     ></reel-chat>
   `);
-  return ready(el);
 }
 
 /** Alice and Bob in one room and conversation, side by side. */
@@ -103,6 +111,7 @@ export async function sendText(el: ReelChat, text: string): Promise<void> {
 /** A transport that forwards to `inner`, with a hook in front of sendMessage and subscribe. */
 export class WrappedTransport implements ReelTransport {
   beforeSend?: (draft: MessageDraft, call: number) => Promise<void> | void;
+  beforeUpload?: () => Promise<void> | void;
   dropMessageEvents = false;
   sends = 0;
   constructor(readonly inner: MemoryTransport) {}
@@ -117,7 +126,8 @@ export class WrappedTransport implements ReelTransport {
     await this.beforeSend?.(draft, this.sends);
     return this.inner.sendMessage(conversation, draft);
   }
-  upload(...args: Parameters<ReelTransport['upload']>) {
+  async upload(...args: Parameters<ReelTransport['upload']>) {
+    await this.beforeUpload?.();
     return this.inner.upload(...args);
   }
   getVideo(...args: Parameters<ReelTransport['getVideo']>) {

@@ -9,6 +9,7 @@ import { Localizer } from '../internal/i18n.js';
 import { ConnectedElement } from '../internal/connected-element.js';
 import { TransportController } from '../internal/transport-controller.js';
 import { ReelError } from '../transport/errors.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { Message, ReelTransport } from '../transport/types.js';
 import type { ChatSession } from './chat-session.js';
 import { chatSessionCode, loadChatSession } from './lazy-parts.js';
@@ -21,6 +22,7 @@ import { chatStrings, type ChatStrings } from './strings.js';
 import styles from './reel-chat.styles.js';
 import { UnsendControl } from './unsend-parts.js';
 import { InlinePlayers, prefetchPlayer } from './inline-players.js';
+import { renderUpload } from './upload-parts.js';
 
 /** How close to the bottom (px) still counts as "at the bottom" for following new messages. */
 const STICKY = 48;
@@ -116,8 +118,15 @@ export class ReelChat extends ConnectedElement {
   @property({ type: Number, attribute: 'page-size' }) pageSize = 30;
   /** Replacements for any of the texts this element shows (see `chatStrings`). */
   @property({ attribute: false }) strings?: Partial<ChatStrings>;
+  /**
+   * Where this person's takes and unsent texts are kept until the backend confirms them
+   * (default: one shared `reelchat-outbox` database); given to the nested recorder too.
+   */
+  @property({ attribute: false }) outbox?: Outbox;
 
   @state() private draftText = '';
+  /** The last paste was cut to `max-length` (said under the composer until the next edit). */
+  @state() private draftCut = false;
   /**
    * The live connection: `connecting` until the transport first reports, then `online` or
    * `offline` (reflected, so a host can style or test on it).
@@ -136,6 +145,7 @@ export class ReelChat extends ConnectedElement {
     session: () => this.session,
     transport: () => this.transportController.transport,
     conversation: () => this.conversation,
+    outbox: () => this.outbox,
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
@@ -143,7 +153,8 @@ export class ReelChat extends ConnectedElement {
     },
     focusPanel: () => this.focusSheet(),
     focusRecordButton: () => this.recordButton?.focus(),
-    focusPlayAll: () => this.playAllButton?.focus(),
+    // Its clips all unsent while the reel was open, the button is gone: the list takes focus.
+    focusPlayAll: () => (this.playAllButton ?? this.list)?.focus(),
     root: () => this.shadowRoot,
   });
 
@@ -246,6 +257,7 @@ export class ReelChat extends ConnectedElement {
             conversation: this.conversation,
             buddy: this.buddy || undefined,
             me: connected.user,
+            outbox: this.outbox,
           }
         : undefined;
     if (sameTarget(this.session?.target, wanted)) return;
@@ -351,6 +363,7 @@ export class ReelChat extends ConnectedElement {
     const final = detail.draft;
     if (final.video === undefined && !final.text?.trim()) return;
     this.draftText = '';
+    this.draftCut = false;
     const sending = session.send(final, this.userName);
     await this.updateComplete;
     this.scrollToBottom();
@@ -446,6 +459,7 @@ export class ReelChat extends ConnectedElement {
             buddy: this.buddy,
             buddyLabel: this.buddyLabel,
             unwatched: session?.unwatchedCount ?? 0,
+            hasClips: !!session && (session.buddyClips.size > 0 || session.reel.open),
             enabled: !!session,
             openReel: this.sheets.showReel,
             prefetchPlayer: this.sheets.prefetchReel,
@@ -472,7 +486,10 @@ export class ReelChat extends ConnectedElement {
                 (entry) => entry.key,
                 (entry) => renderEntry(messages, entry),
               )}
-              ${this.sheets.renderUpload(messages, session?.upload)}
+              ${[...(session?.outgoing.takes.values() ?? [])].map((take) =>
+                renderUpload(messages, take),
+              )}
+              ${renderUpload(messages, session?.upload)}
             </div>
             ${
               this.unseen > 0
@@ -492,8 +509,12 @@ export class ReelChat extends ConnectedElement {
             t,
             text: this.draftText,
             limit: this.limit,
+            cut: this.draftCut,
             enabled: !!session,
-            input: (text) => (this.draftText = text),
+            input: (text, cut) => {
+              this.draftText = text;
+              this.draftCut = !!cut;
+            },
             send: () => void this.send(),
             record: this.sheets.showRecorder,
             prefetchRecorder: this.sheets.prefetchRecorder,

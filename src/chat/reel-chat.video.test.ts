@@ -62,6 +62,15 @@ describe('<reel-chat> with videos', () => {
     expect($(alice, '[part~="duration"]')!.textContent).to.equal('0:02');
   });
 
+  it('offers “Play all” only once the buddy has shared a clip', async () => {
+    const { alice, bob, room } = await pair();
+    await sendText(bob, 'no clips yet');
+    await waitUntil(() => texts(alice).includes('no clips yet'));
+    expect($(alice, '[part~="play-all"]')).to.equal(null);
+    await sendVideo(room, 'bob');
+    await waitUntil(() => $(alice, '[part~="play-all"]'), 'no Play all once Bob shared a clip');
+  });
+
   it('plays all of the buddy’s clips from the first unwatched, with a badge of new clips', async () => {
     const { alice, room } = await pair();
     const first = await sendVideo(room, 'bob');

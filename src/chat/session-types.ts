@@ -1,4 +1,5 @@
 import type { Clip } from '../internal/events.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { ReelError } from '../transport/errors.js';
 import type { Message, ReelTransport, Video } from '../transport/types.js';
 
@@ -16,6 +17,8 @@ export interface SessionTarget {
   conversation: string;
   buddy?: string;
   me: string;
+  /** Where this person's takes and unconfirmed texts are kept (default: the shared outbox). */
+  outbox?: Outbox;
 }
 
 export function sameTarget(a?: SessionTarget, b?: SessionTarget): boolean {
@@ -25,7 +28,8 @@ export function sameTarget(a?: SessionTarget, b?: SessionTarget): boolean {
     a.transport === b.transport &&
     a.conversation === b.conversation &&
     a.buddy === b.buddy &&
-    a.me === b.me
+    a.me === b.me &&
+    a.outbox === b.outbox
   );
 }
 

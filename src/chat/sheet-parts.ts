@@ -1,12 +1,10 @@
-// The recorder's and the reel's sheets over the dialog, with their styles, and the row of a
-// take that uploads (there only once the recorder was open): loaded when the person first
-// opens a sheet (`sheets.ts`), not with the dialog.
-import { css, html, nothing, type TemplateResult } from 'lit';
+// The recorder's and the reel's sheets over the dialog, with their styles: loaded when the
+// person first opens a sheet (`sheets.ts`), not with the dialog.
+import { css, html, type TemplateResult } from 'lit';
 import type { Clip, ReelEventDetails } from '../internal/events.js';
+import type { Outbox } from '../outbox/outbox.js';
 import type { ReelTransport } from '../transport/types.js';
-import type { Upload } from './chat-session.js';
 import { adoptLazyStyles } from '../internal/lazy-styles.js';
-import type { MessageContext } from './message-parts.js';
 import type { ChatStrings } from './strings.js';
 
 type T = (key: keyof ChatStrings, values?: Record<string, string | number>) => string;
@@ -102,6 +100,7 @@ export interface RecorderSheet {
   open: boolean;
   transport?: ReelTransport;
   conversation?: string;
+  outbox?: Outbox;
   close(): void;
   progress(event: CustomEvent<ReelEventDetails['reel-upload-progress']>): void;
   complete(event: CustomEvent<ReelEventDetails['reel-upload-complete']>): void;
@@ -130,6 +129,7 @@ export function renderRecorderSheet(t: T, sheet: RecorderSheet): TemplateResult 
       exportparts=${RECORDER_PARTS}
       .transport=${sheet.transport}
       .conversation=${sheet.conversation}
+      .outbox=${sheet.outbox}
       @reel-upload-progress=${sheet.progress}
       @reel-upload-complete=${sheet.complete}
       @reel-error=${sheet.failed}
@@ -173,39 +173,5 @@ export function renderReelSheet(t: T, sheet: ReelSheet): TemplateResult {
             ${t(sheet.emptied ? 'noClipsLeft' : 'noClips', { buddy })}
           </p>`
     }
-  </div>`;
-}
-
-/**
- * This person's clip while it uploads, until its message is in the list (the recorder's
- * events bring it, so this module is in by then).
- */
-export function renderUpload(
-  ctx: MessageContext,
-  upload: Upload | undefined,
-): TemplateResult | typeof nothing {
-  if (!upload) return nothing;
-  const video = upload.video;
-  const percent = upload.total
-    ? Math.min(100, Math.floor((upload.sent / upload.total) * 100))
-    : undefined;
-  const text = video
-    ? video.state === 'failed'
-      ? ctx.t('videoFailed', { reason: video.reason ?? '' })
-      : ctx.t('videoProcessing')
-    : percent === undefined
-      ? ctx.t('videoUploadingUnknown')
-      : ctx.t('videoUploading', { percent });
-  return html`<div part="message message-own" class="message own" data-id="upload">
-    <div part="bubble bubble-own" class="bubble pending">
-      <div part="video" class="video uploading" role="group" aria-label=${ctx.t('videoMessage')}>
-        <span part="video-state" class="video-state">${text}</span>
-        ${
-          percent !== undefined && !video
-            ? html`<progress max="100" .value=${percent} aria-label=${text}></progress>`
-            : nothing
-        }
-      </div>
-    </div>
   </div>`;
 }

@@ -1,10 +1,8 @@
 import { html, nothing, type ReactiveControllerHost, type TemplateResult } from 'lit';
 import { loadRecorder } from '../internal/lazy-elements.js';
 import { ReelError } from '../transport/errors.js';
-import type { Upload } from './chat-session.js';
 import { playerLoaded, prefetchPlayer } from './inline-players.js';
-import { loadPanels, type Panels } from './lazy-parts.js';
-import type { MessageContext } from './message-parts.js';
+import { loadPanels } from './lazy-parts.js';
 import type { RecorderPanel, RecorderPanelOptions } from './recorder-panel.js';
 import type { ReelPanel, ReelPanelOptions } from './reel-panel.js';
 import type { ChatStrings } from './strings.js';
@@ -27,7 +25,6 @@ const ignore = () => undefined;
 export class Sheets {
   private recorder?: RecorderPanel;
   private reel?: ReelPanel;
-  private parts?: typeof Panels;
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -66,7 +63,6 @@ export class Sheets {
     try {
       const parts = await loadPanels();
       parts.adoptSheetStyles(this.options.root());
-      this.parts = parts;
       const options = { ...this.options, loadRecorder, playerLoaded };
       this.recorder ??= new parts.RecorderPanel(this.host, options);
       this.reel ??= new parts.ReelPanel(this.host, options);
@@ -81,10 +77,5 @@ export class Sheets {
     t: (key: keyof ChatStrings, values?: Record<string, string | number>) => string,
   ): TemplateResult {
     return html`${this.recorder?.render(t) ?? nothing} ${this.reel?.render(t) ?? nothing}`;
-  }
-
-  /** This person's take while it uploads (only the recorder brings one, so its code is in). */
-  renderUpload(ctx: MessageContext, upload: Upload | undefined): TemplateResult | typeof nothing {
-    return this.parts?.renderUpload(ctx, upload) ?? nothing;
   }
 }

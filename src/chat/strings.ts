@@ -62,6 +62,8 @@ export const chatStrings = {
   messageDeleted: 'Message deleted',
   seen: 'Seen',
   noClipsLeft: 'No clips left: {buddy} unsent them.',
+  videoWaiting: 'Waiting for connection…',
+  textCut: 'The pasted text was cut to {count} characters, the most a message can hold.',
 };
 
 export type ChatStrings = typeof chatStrings;

@@ -132,9 +132,10 @@ export class Timeline {
   private fresh(messages: readonly Message[]): Message[] {
     const added: Message[] = [];
     for (const message of messages) {
+      // Even when listed already: a text kept from an earlier page may come back as its answer.
+      if (message.author === this.me) this.local.delete(message.clientId);
       if (this.ids.has(message.id)) continue;
       this.ids.add(message.id);
-      if (message.author === this.me) this.local.delete(message.clientId);
       added.push(message);
     }
     return added;

@@ -83,6 +83,8 @@ export default {
     messageDeleted: 'تم حذف الرسالة',
     seen: 'تمت المشاهدة',
     noClipsLeft: 'لم تتبقَّ أي مقاطع: ألغى {buddy} إرسالها.',
+    videoWaiting: 'في انتظار الاتصال…',
+    textCut: 'قُصّ النص الملصق إلى {count} حرفًا، وهو أقصى ما تتسع له الرسالة.',
   },
   recorder: {
     label: 'مسجّل الفيديو',
@@ -125,6 +127,13 @@ export default {
     errorLimit: '{reason} تم الاحتفاظ بالفيديو على هذا الجهاز؛ حاول مرة أخرى لاحقًا.',
     errorMedia: 'فشل التسجيل. حاول مرة أخرى.',
     errorEmpty: 'لم يُسجَّل أي شيء: لم تُرسل الكاميرا أي صورة أو صوت. حاول مرة أخرى.',
+    play: 'تشغيل',
+    pause: 'إيقاف مؤقت',
+    seek: 'الموضع في تسجيلك',
+    reviewTime: '{time} من {length}',
+    discardQuestion: 'هل تريد تجاهل هذا التسجيل؟',
+    discard: 'تجاهل',
+    keep: 'احتفاظ',
   },
   player: {
     label: 'مقاطع الفيديو',

@@ -63,6 +63,9 @@ export default {
     messageDeleted: 'Nachricht gelöscht',
     seen: 'Gesehen',
     noClipsLeft: 'Keine Clips mehr: {buddy} hat sie zurückgezogen.',
+    videoWaiting: 'Warte auf Verbindung …',
+    textCut:
+      'Der eingefügte Text wurde auf {count} Zeichen gekürzt, mehr passt nicht in eine Nachricht.',
   },
   recorder: {
     label: 'Videorekorder',
@@ -109,6 +112,13 @@ export default {
     errorMedia: 'Die Aufnahme ist fehlgeschlagen. Versuche es erneut.',
     errorEmpty:
       'Es wurde nichts aufgenommen: Die Kamera hat weder Bild noch Ton geliefert. Versuche es erneut.',
+    play: 'Abspielen',
+    pause: 'Pause',
+    seek: 'Position in deiner Aufnahme',
+    reviewTime: '{time} von {length}',
+    discardQuestion: 'Diese Aufnahme verwerfen?',
+    discard: 'Verwerfen',
+    keep: 'Behalten',
   },
   player: {
     label: 'Videoclips',

@@ -64,6 +64,8 @@ export default {
     messageDeleted: 'Mensaje eliminado',
     seen: 'Visto',
     noClipsLeft: 'No quedan clips: {buddy} anuló su envío.',
+    videoWaiting: 'Esperando conexión…',
+    textCut: 'El texto pegado se recortó a {count} caracteres, el máximo de un mensaje.',
   },
   recorder: {
     label: 'Grabadora de vídeo',
@@ -106,6 +108,13 @@ export default {
     errorLimit: '{reason} El vídeo se guarda en este dispositivo; vuelve a intentarlo más tarde.',
     errorMedia: 'Error al grabar. Vuelve a intentarlo.',
     errorEmpty: 'No se grabó nada: la cámara no dio imagen ni sonido. Vuelve a intentarlo.',
+    play: 'Reproducir',
+    pause: 'Pausa',
+    seek: 'Posición en tu grabación',
+    reviewTime: '{time} de {length}',
+    discardQuestion: '¿Descartar esta grabación?',
+    discard: 'Descartar',
+    keep: 'Conservar',
   },
   player: {
     label: 'Clips de vídeo',

@@ -66,6 +66,8 @@ export default {
     messageDeleted: 'Message supprimé',
     seen: 'Vu',
     noClipsLeft: 'Plus aucun clip\u00a0: {buddy} les a retirés.',
+    videoWaiting: 'En attente de connexion…',
+    textCut: 'Le texte collé a été coupé à {count} caractères, le maximum pour un message.',
   },
   recorder: {
     label: 'Enregistreur vidéo',
@@ -109,6 +111,13 @@ export default {
     errorLimit: '{reason} La vidéo est conservée sur cet appareil\u00a0; réessayez plus tard.',
     errorMedia: 'L’enregistrement a échoué. Réessayez.',
     errorEmpty: 'Rien n’a été enregistré\u00a0: la caméra n’a fourni ni image ni son. Réessayez.',
+    play: 'Lire',
+    pause: 'Pause',
+    seek: 'Position dans ton enregistrement',
+    reviewTime: '{time} sur {length}',
+    discardQuestion: 'Supprimer cet enregistrement ?',
+    discard: 'Supprimer',
+    keep: 'Garder',
   },
   player: {
     label: 'Clips vidéo',

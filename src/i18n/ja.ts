@@ -60,6 +60,8 @@ export default {
     messageDeleted: 'メッセージは削除されました',
     seen: '視聴済み',
     noClipsLeft: 'クリップはありません。{buddy}さんが送信を取り消しました。',
+    videoWaiting: '接続を待っています…',
+    textCut: '貼り付けたテキストは、メッセージの上限の {count} 文字に切り詰められました。',
   },
   recorder: {
     label: 'ビデオレコーダー',
@@ -105,6 +107,13 @@ export default {
     errorMedia: '録画に失敗しました。もう一度お試しください。',
     errorEmpty:
       '何も録画されませんでした。カメラから映像も音声も届いていません。もう一度お試しください。',
+    play: '再生',
+    pause: '一時停止',
+    seek: '録画内の位置',
+    reviewTime: '{time} / {length}',
+    discardQuestion: 'この録画を破棄しますか？',
+    discard: '破棄',
+    keep: '残す',
   },
   player: {
     label: 'ビデオクリップ',

@@ -64,6 +64,8 @@ export default {
     messageDeleted: 'Mensagem apagada',
     seen: 'Visto',
     noClipsLeft: 'Não há mais clipes: {buddy} cancelou o envio.',
+    videoWaiting: 'Aguardando conexão…',
+    textCut: 'O texto colado foi cortado para {count} caracteres, o máximo de uma mensagem.',
   },
   recorder: {
     label: 'Gravador de vídeo',
@@ -107,6 +109,13 @@ export default {
     errorLimit: '{reason} O vídeo continua guardado neste dispositivo; tente de novo mais tarde.',
     errorMedia: 'A gravação falhou. Tente de novo.',
     errorEmpty: 'Nada foi gravado: a câmera não enviou imagem nem som. Tente de novo.',
+    play: 'Reproduzir',
+    pause: 'Pausar',
+    seek: 'Posição na sua gravação',
+    reviewTime: '{time} de {length}',
+    discardQuestion: 'Descartar esta gravação?',
+    discard: 'Descartar',
+    keep: 'Manter',
   },
   player: {
     label: 'Clipes de vídeo',

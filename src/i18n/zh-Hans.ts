@@ -59,6 +59,8 @@ export default {
     messageDeleted: '消息已删除',
     seen: '已观看',
     noClipsLeft: '没有片段了：{buddy} 已将其撤回。',
+    videoWaiting: '正在等待连接…',
+    textCut: '粘贴的文本已截断为 {count} 个字符，这是一条消息的上限。',
   },
   recorder: {
     label: '视频录制器',
@@ -96,6 +98,13 @@ export default {
     errorLimit: '{reason} 录像已保存在此设备上，请稍后重试。',
     errorMedia: '录制失败。请重试。',
     errorEmpty: '没有录到任何内容：摄像头没有提供画面或声音。请重试。',
+    play: '播放',
+    pause: '暂停',
+    seek: '录制内容中的位置',
+    reviewTime: '{time} / {length}',
+    discardQuestion: '要放弃这段录制吗？',
+    discard: '放弃',
+    keep: '保留',
   },
   player: {
     label: '视频片段',

@@ -1,6 +1,17 @@
 import { ReelError } from '../transport/errors.js';
 import type { Message, ReelTransport, Video } from '../transport/types.js';
-import type { Outbox, OutboxTake } from './outbox.js';
+import { Outbox, type OutboxTake } from './outbox.js';
+
+// The one home of the outbox's delivery: `<reel-recorder>`'s take lifecycle and `<reel-chat>`'s
+// session import it (both load on demand, so it sits in a chunk of its own beside them, never
+// in an element's code up front); reelchat/outbox exports it.
+
+let sharedOutbox: Outbox | undefined;
+
+/** The outbox used when the host gave none: one shared `reelchat-outbox` database per page. */
+export function defaultOutbox(): Outbox {
+  return (sharedOutbox ??= new Outbox());
+}
 
 /** Takes being delivered by this page (the fallback where the Web Locks API is missing). */
 const busy = new Set<string>();
@@ -122,6 +133,12 @@ export interface ResumeOptions {
    * give a `signal` to stop waiting.
    */
   held?: 'skip' | 'wait';
+  /**
+   * Stops waiting for held takes and starting further ones, but lets an upload in flight go
+   * on (`signal` cancels it, and a transport may then end it on the server): an element that
+   * leaves the page closes its transport, which keeps such an upload resumable.
+   */
+  stopWaiting?: AbortSignal;
   onProgress?(take: OutboxTake, sent: number, total?: number): void;
   onUploaded?(take: OutboxTake, video: Video): void;
   onSent?(take: OutboxTake, message: Message): void;
@@ -148,13 +165,14 @@ export async function resumePendingUploads(
   const result: ResumeResult = { messages: [], failed: [] };
   const takes = await outbox.pending({ conversation: options.conversation, user: options.user });
   const held: OutboxTake[] = [];
+  const stopped = () => options.signal?.aborted || options.stopWaiting?.aborted;
   for (const listed of takes) {
-    if (options.signal?.aborted) break;
+    if (stopped()) break;
     if (outbox.isLive(listed.clientId)) continue; // being recorded in this page
     if (!(await resumeTake(transport, outbox, listed, options, result, false))) held.push(listed);
   }
   // Side by side: one holder's long take (a tab still recording) keeps no other waiting.
-  if (options.held === 'wait' && !options.signal?.aborted) {
+  if (options.held === 'wait' && !stopped()) {
     await Promise.all(
       held.map((listed) => resumeTake(transport, outbox, listed, options, result, true)),
     );
@@ -197,7 +215,7 @@ async function resumeTake(
         options.onSent?.(take, message);
         return true;
       },
-      { wait, signal: options.signal },
+      { wait, signal: options.stopWaiting ?? options.signal },
     );
     return ran === true;
   } catch (error) {

@@ -1,4 +1,6 @@
-// reelchat outbox: recordings persisted in IndexedDB before they are sent, and resumed after a reload.
+// reelchat/outbox: recordings persisted in IndexedDB before they are sent, and resumed after a
+// reload — the one public home of the outbox and its delivery functions (deliver.ts owns them;
+// <reel-recorder> and <reel-chat> import that module from their lazily loaded parts).
 export {
   Outbox,
   storageError,
@@ -8,6 +10,7 @@ export {
   type TakeState,
 } from './outbox.js';
 export {
+  defaultOutbox,
   resumePendingUploads,
   sendTake,
   uploadTake,

@@ -1,8 +1,9 @@
-// reelchat/recorder: <reel-recorder>, and the outbox it keeps takes in until they are sent.
-// Up front only the element and what it shows first; its take lifecycle (the camera, the
-// outbox, delivery) loads when it is first needed. So the outbox's and the camera's classes
-// are exported here as types (`Outbox` itself comes from reelchat/outbox); the delivery
-// functions load their module on first call.
+// reelchat/recorder: <reel-recorder>. Up front only the element and what it shows first; its
+// take lifecycle (the camera, the outbox, delivery) loads when it is first needed, so the
+// outbox's and the camera's classes are types here. The outbox and its delivery functions
+// (`resumePendingUploads`, `sendTake`, `uploadTake`, `withTakeLock`) are reelchat/outbox's:
+// one module owns them (src/outbox/deliver.ts), which the recorder's and the chat's lazily
+// loaded parts import, so a bundler puts it in a chunk of its own beside them.
 import { defineElement } from '../internal/define.js';
 import { ReelRecorder } from './reel-recorder.js';
 
@@ -10,21 +11,7 @@ export { ReelRecorder, type RecorderState } from './reel-recorder.js';
 export { recorderStrings, type RecorderStrings } from './strings.js';
 export { RECORDING_TYPES, pickRecordingType, mediaError } from './recording-format.js';
 export type { CameraRecorder, DeviceChoice } from './camera-recorder.js';
-export {
-  resumePendingUploads,
-  sendTake,
-  uploadTake,
-  withTakeLock,
-  type Outbox,
-  type OutboxOptions,
-  type OutboxSource,
-  type OutboxTake,
-  type TakeState,
-  type ResumeOptions,
-  type ResumeResult,
-  type TakeLockOptions,
-  type UploadTakeOptions,
-} from './outbox-exports.js';
+export type { Outbox, OutboxOptions, OutboxTake } from '../outbox/outbox.js';
 
 defineElement('reel-recorder', ReelRecorder);
 

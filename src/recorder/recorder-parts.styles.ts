@@ -125,4 +125,64 @@ export default css`
     height: 0.625em;
     border-radius: 2px;
   }
+  /* The review: the take with the recorder's own controls over its foot. */
+  .review-box {
+    position: absolute;
+    inset: 0;
+  }
+  .review-controls {
+    position: absolute;
+    inset-inline: 0;
+    inset-block-end: 0;
+    display: flex;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+    color: #fff;
+    background: linear-gradient(transparent, rgb(0 0 0 / 65%));
+    font-variant-numeric: tabular-nums;
+    font-size: 0.875em;
+  }
+  .review-play {
+    flex: none;
+    inline-size: 2.75rem;
+    min-width: 0;
+    padding: 0;
+    border-radius: 50%;
+    color: #fff;
+    background: rgb(0 0 0 / 45%);
+    border-color: rgb(255 255 255 / 60%);
+  }
+  .scrubber {
+    flex: 1;
+    min-inline-size: 0;
+    accent-color: var(--_accent);
+  }
+  .scrubber:focus-visible {
+    outline: none;
+    box-shadow: var(--_focus);
+  }
+  /* Over the top of the picture (it is rendered in the stage, beside the review). */
+  .discard-confirm {
+    position: absolute;
+    inset-block-start: 0.5rem;
+    inset-inline: 0.5rem;
+    z-index: 1;
+    color: var(--_fg);
+    background: var(--_bg);
+    display: flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.5rem;
+    padding: 0.5rem 0.75rem;
+    border: 1px solid var(--_danger);
+    border-radius: calc(var(--_radius) / 2);
+  }
+  .discard-confirm span {
+    flex: 1;
+  }
+  .discard {
+    color: #fff;
+    background: var(--_danger);
+  }
 `;

@@ -1,4 +1,5 @@
 import { html, nothing, type TemplateResult } from 'lit';
+import { renderReview } from './review-part.js';
 import { clock } from '../internal/clock.js';
 import type { RecorderSession } from './recorder-session.js';
 import type { RecorderText as T, RecorderView } from './recorder-view.js';
@@ -11,19 +12,6 @@ import type { RecorderText as T, RecorderView } from './recorder-view.js';
 import { primaryAction, secondaryAction, statusText } from './recorder-controls.js';
 
 export { default as recorderPartStyles } from './recorder-parts.styles.js';
-
-export function renderReview(view: RecorderView, t: T): TemplateResult | typeof nothing {
-  return view.state === 'reviewing' && view.reviewUrl
-    ? html`<video
-        part="review"
-        class="review"
-        src=${view.reviewUrl}
-        aria-label=${t('review')}
-        controls
-        playsinline
-      ></video>`
-    : nothing;
-}
 
 export function renderTimer(
   view: RecorderView,

@@ -3,8 +3,8 @@ import { nanoid } from 'nanoid';
 import { emit } from '../internal/events.js';
 import { adoptLazyStyles } from '../internal/lazy-styles.js';
 import { TransportController } from '../internal/transport-controller.js';
-import { resumePendingUploads, withTakeLock } from '../outbox/deliver.js';
-import { Outbox } from '../outbox/outbox.js';
+import { defaultOutbox, resumePendingUploads, withTakeLock } from '../outbox/deliver.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelTransport, Session } from '../transport/types.js';
 import { CameraRecorder, canRecord } from './camera-recorder.js';
@@ -12,19 +12,10 @@ import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
 import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
 import type { RecorderStrings } from './strings.js';
+import { ReviewState } from './review-part.js';
 import { TakeDelivery, type Take } from './take.js';
 
-// For reelchat/recorder's lazy wrappers of these (outbox-exports.ts).
-export { resumePendingUploads, sendTake, uploadTake, withTakeLock } from '../outbox/deliver.js';
-
 const TICK_MS = 250;
-
-let sharedOutbox: Outbox | undefined;
-
-/** The outbox a recorder uses when the host gave none: one shared `reelchat-outbox` database. */
-export function defaultOutbox(): Outbox {
-  return (sharedOutbox ??= new Outbox());
-}
 
 /**
  * The take lifecycle of one `<reel-recorder>`, loaded when the element first needs it (it
@@ -37,6 +28,8 @@ export class RecorderSession implements ReactiveController {
   /** The parts, texts and buttons after the first state (the element renders them through this). */
   readonly parts = recorderParts;
   readonly camera = new CameraRecorder();
+  /** The review's own controls (its time, whether it plays, its length). */
+  readonly review = new ReviewState(() => this.host.requestUpdate());
   take?: Take;
   private readonly delivery: TakeDelivery;
   private session?: Session;
@@ -409,7 +402,33 @@ export class RecorderSession implements ReactiveController {
   setReviewUrl(url: string | undefined): void {
     const previous = this.view.reviewUrl;
     if (previous) URL.revokeObjectURL(previous);
-    this.set({ reviewUrl: url });
+    this.review.reset();
+    this.set({ reviewUrl: url, confirmDiscard: false });
+  }
+
+  /** Escape in review: "Discard this recording?", with Keep focused (the safe answer). */
+  async askDiscard(): Promise<void> {
+    if (this.view.state !== 'reviewing') return;
+    this.set({ confirmDiscard: true });
+    await this.host.updateComplete;
+    this.host.shadowRoot?.querySelector<HTMLElement>('[part~="keep-button"]')?.focus();
+  }
+
+  async keepReviewed(): Promise<void> {
+    this.set({ confirmDiscard: false });
+    await this.host.updateComplete;
+    this.host.shadowRoot?.querySelector<HTMLElement>('[part~="review-play-button"]')?.focus();
+  }
+
+  /** The person confirmed: the take goes (its upload ended on the server), as Cancel does. */
+  async discardReviewed(): Promise<void> {
+    const take = this.take;
+    if (this.view.state !== 'reviewing' || !take) return;
+    this.take = undefined;
+    this.setReviewUrl(undefined);
+    this.set({ elapsed: 0, state: 'idle' });
+    emit(this.host, 'reel-record-cancel', { clientId: take.clientId });
+    await this.discard(take);
   }
 
   // ——— devices ———

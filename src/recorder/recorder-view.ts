@@ -13,6 +13,8 @@ export interface RecorderView {
   /** The text for `error` when its code alone does not say it (an empty take). */
   errorText?: keyof RecorderStrings;
   reviewUrl?: string;
+  /** Escape in review asked: "Discard this recording?" shows. */
+  confirmDiscard?: boolean;
   mirrored: boolean;
   cameras: MediaDeviceInfo[];
   microphones: MediaDeviceInfo[];

@@ -47,6 +47,8 @@ export type RecorderState =
  * @csspart stage - The picture area.
  * @csspart preview - The live, mirrored camera preview `<video>`.
  * @csspart review - The `<video>` that plays the take back before it is sent.
+ * @csspart review-box - The review's video with its own controls (`review-controls`: `review-play-button`, `scrubber`, `review-time`).
+ * @csspart discard-confirm - "Discard this recording?" after Escape in review (`discard-button`, `keep-button`).
  * @csspart status - What is happening, or what went wrong (a live region; also `error` when it is an error).
  * @csspart timer - The elapsed time and countdown while recording.
  * @csspart indicator - The pulsing recording dot.
@@ -270,7 +272,7 @@ export class ReelRecorder extends ConnectedElement {
           playsinline
           .muted=${true}
         ></video>
-        ${parts?.renderReview(view, t) ?? nothing}
+        ${(session && parts?.renderReview(view, t, session)) ?? nothing}
         ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
       </div>
       <div
@@ -314,10 +316,12 @@ export class ReelRecorder extends ConnectedElement {
   }
 
   private onKeydown = (event: KeyboardEvent) => {
-    if (event.key === 'Escape' && this.view.state === 'recording') {
+    const state = this.view.state;
+    // Escape cancels a recording; in review it asks first (the take would be lost).
+    if (event.key === 'Escape' && (state === 'recording' || state === 'reviewing')) {
       event.preventDefault();
       event.stopPropagation();
-      void this.cancel();
+      void (state === 'recording' ? this.cancel() : this.session?.askDiscard());
     }
   };
 }

@@ -39,6 +39,13 @@ export const recorderStrings = {
   errorLimit: '{reason} The video is kept on this device; try again later.',
   errorMedia: 'Recording failed. Try again.',
   errorEmpty: 'Nothing was recorded: the camera gave no picture or sound. Try again.',
+  play: 'Play',
+  pause: 'Pause',
+  seek: 'Position in your recording',
+  reviewTime: '{time} of {length}',
+  discardQuestion: 'Discard this recording?',
+  discard: 'Discard',
+  keep: 'Keep',
 };
 
 export type RecorderStrings = typeof recorderStrings;
