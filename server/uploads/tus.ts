@@ -214,6 +214,7 @@ export class Uploads {
     const state: RequestState = { identity, id };
     let deferred = false;
     if (req.method === 'PATCH') {
+      await this.dropRepeatedLength(req, id);
       const admitted = await this.quota.admitWrite(identity.user, id, {
         contentLength: headerNumber(req.headers['content-length']),
         declaredLength: headerNumber(req.headers['upload-length']),
@@ -240,6 +241,24 @@ export class Uploads {
       this.options.onWritten?.(id, upload.owner);
     }
     if (req.method === 'DELETE') this.options.onRemoving?.(id);
+  }
+
+  /**
+   * A PATCH that declares the length the upload already has. A deferred upload's last PATCH
+   * declares it; when that request is cut (a reload) after the server took the length, the
+   * client's resume declares it again — tus-js-client does — and tus refuses any length on
+   * an upload that has one (400), though nothing is wrong: the take could never finish. The
+   * same length is a repeat and is dropped; a different one still reaches tus, which refuses it.
+   */
+  private async dropRepeatedLength(req: IncomingMessage, id: string): Promise<void> {
+    const declared = headerNumber(req.headers['upload-length']);
+    if (declared === undefined) return;
+    const info = await this.datastore.getUpload(id).catch(() => undefined);
+    if (info?.size !== declared) return;
+    delete req.headers['upload-length'];
+    for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+      if (req.rawHeaders[i]!.toLowerCase() === 'upload-length') req.rawHeaders.splice(i, 2);
+    }
   }
 
   /** A complete upload's bytes are gone: HEAD, PATCH and DELETE are answered from its row. */
