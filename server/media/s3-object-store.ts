@@ -41,25 +41,27 @@ export interface S3ObjectStoreOptions {
 }
 
 // Time-outs: without them the SDK waits forever on a bucket that accepted the connection
-// and never answers. A media read that cannot be served should turn into a 503 well inside
-// hls.js's 10 s time-to-first-byte limit, so: 2 s to connect, 5 s without a byte.
+// and never answers. A media read that cannot be served should turn into a 503 inside
+// hls.js's 10 s time-to-first-byte limit, after both attempts: 2 s to connect, 4 s without a
+// byte (a stopped Swift proxy took 10.3 s to refuse with 5 s).
 const CONNECT_TIMEOUT_MS = 2_000;
-const IDLE_TIMEOUT_MS = 5_000;
+const IDLE_TIMEOUT_MS = 4_000;
 // The SDK's standard retry (exponential backoff with full jitter from 100 ms, 500 ms for
 // SlowDown, and a token bucket that stops retrying when most requests fail) for every
 // request without a streamed body. Two attempts, not the default three: a reader waiting
 // for a segment is better answered 503 (it retries itself) than kept waiting.
 const SDK_ATTEMPTS = 2;
 const PUT_RETRY_BASE_MS = 250;
-// The SDK warns on the console at each failed PutObject that it will not retry a streamed
-// body; `put` retries it, so that line says nothing. Other warnings still reach the console.
+// Given a logger, the SDK logs every failed request at length (error) and warns at each
+// failed PutObject that it will not retry a streamed body (`put` does). The failures that
+// matter are logged where they are handled, so only other warnings reach the console.
 const SDK_LOGGER = {
   debug: () => {},
   info: () => {},
   warn: (...args: unknown[]) => {
     if (!String(args[0]).includes('non-retryable streaming request')) console.warn(...args);
   },
-  error: (...args: unknown[]) => console.error(...args),
+  error: () => {},
 };
 const PUT_RETRY_CAP_MS = 1_000;
 
