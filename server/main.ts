@@ -2,11 +2,14 @@
 // Entry point: `reelchat-server [--demo]` (the bin of the reelchat-server package; from the
 // repository, `npm run server` or `npm start` run the bundle `server/dist/main.js`).
 // Reads the configuration, refuses to start without ffmpeg, and shuts down cleanly.
-// `reelchat-server erase-user <id>` erases one person's data instead (server/erase.ts).
+// `reelchat-server erase-user <id>` erases one person's data instead (server/erase.ts);
+// `reelchat-server backup <file>` copies the embedded mode's database (store/sqlite-backup.ts).
 import { createApp } from './compose.js';
 import { ConfigError, dataDirOf, readConfig } from './config.js';
 import { checkTools, ToolsMissingError } from './convert/index.js';
+import { databaseUrlOf } from './config.js';
 import { describeErasure, EraseError, eraseUser } from './erase.js';
+import { backupSqlite, BackupError, describeBackup } from './store/sqlite-backup.js';
 
 /** `erase-user <id>`: works on the configured data folder; needs no keys or ffmpeg. */
 async function eraseCommand(args: string[]): Promise<void> {
@@ -15,9 +18,21 @@ async function eraseCommand(args: string[]): Promise<void> {
   console.log(describeErasure(summary));
 }
 
+/** `backup <file>`: the embedded mode's database, while the server runs or not. */
+async function backupCommand(args: string[]): Promise<void> {
+  if (args.length !== 1) throw new BackupError('Usage: reelchat-server backup <file>');
+  if (databaseUrlOf(process.env)) {
+    throw new BackupError(
+      'REELCHAT_DATABASE_URL is set: back up PostgreSQL with pg_dump (docs/scaling.md, "Backups").',
+    );
+  }
+  console.log(describeBackup(await backupSqlite(dataDirOf(process.env), args[0]!)));
+}
+
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'erase-user') return eraseCommand(rest);
+  if (command === 'backup') return backupCommand(rest);
   const config = readConfig(process.env, process.argv.slice(2));
   const tools = await checkTools(config.ffmpegPath, config.ffprobePath);
   console.error(`reelchat: using ffmpeg ${tools.ffmpeg}, ffprobe ${tools.ffprobe}`);
@@ -49,7 +64,8 @@ main().catch((error: unknown) => {
   if (
     error instanceof ConfigError ||
     error instanceof ToolsMissingError ||
-    error instanceof EraseError
+    error instanceof EraseError ||
+    error instanceof BackupError
   ) {
     console.error(`reelchat: ${error.message}`);
   } else {

@@ -2,14 +2,17 @@
 // those who may see the video: a bearer token of its owner, or of a member of its
 // conversation once it is attached to a message; or the signed `?t=` token the video's URLs
 // carry (handed out only to those who may see it). The playlist is rewritten so every URI in
-// it carries that `t`.
+// it carries that `t`. While the bucket is unavailable (scaled mode) the answer is 503 with
+// Retry-After, never a 500: the player waits and asks again.
 import { isMember } from '../auth/tokens.js';
-import { forbidden, notFound, unauthorized } from '../http/errors.js';
-import { contentTypeFor, sendBody } from '../http/files.js';
+import { forbidden, HttpError, notFound, unauthorized } from '../http/errors.js';
+import { contentTypeFor, parseRange, sendBody, type FileBody } from '../http/files.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import { canSeeVideo, type ApiContext } from './context.js';
 import { MEDIA_FILE } from '../media/store.js';
+import { isStorageUnavailable, STORAGE_RETRY_AFTER_S } from '../media/unavailable.js';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 
@@ -17,6 +20,22 @@ const IMMUTABLE = 'private, max-age=31536000, immutable';
 const PLAYLIST = 'private, max-age=5';
 
 export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<void> {
+  try {
+    await serveMediaFile(api, ctx);
+  } catch (error) {
+    if (!isStorageUnavailable(error)) throw error;
+    console.error(`reelchat: media read refused, ${error.message}`);
+    const seconds = STORAGE_RETRY_AFTER_S;
+    throw new HttpError(
+      503,
+      'The media storage is unavailable for a moment; try again shortly.',
+      { retryAfter: seconds },
+      { code: 'network', headers: { 'Retry-After': String(seconds) } },
+    );
+  }
+}
+
+async function serveMediaFile(api: ApiContext, ctx: RequestContext): Promise<void> {
   const { req, res, params, query } = ctx;
   const videoId = params.video!;
   const name = params.file!;
@@ -57,7 +76,31 @@ export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<
     );
     return;
   }
-  await sendBody(req, res, file, contentTypeFor(name));
+  await sendBody(req, res, await answered(req, file), contentTypeFor(name));
+}
+
+/**
+ * The file with its body already asked for (a GET's range, as sendBody will compute it),
+ * once its first bytes are there: a bucket that fails then still leaves the answer's status
+ * free to be a 503, where failing inside sendBody could only cut the connection.
+ */
+async function answered(req: IncomingMessage, file: FileBody): Promise<FileBody> {
+  if (req.method === 'HEAD') return file;
+  const range = parseRange(req.headers.range, file.size);
+  if (range === 'unsatisfiable') return file;
+  const body = file.open(range);
+  // An error after the first bytes reaches sendBody's pipeline; none may go unheard before.
+  body.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
+      body.off('readable', onReadable).off('end', onReadable).off('error', settle);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReadable = () => settle();
+    body.once('readable', onReadable).once('end', onReadable).once('error', settle);
+  });
+  return { size: file.size, open: () => body };
 }
 
 /** Adds `t` to every URI line and every URI="…" attribute of a playlist. */

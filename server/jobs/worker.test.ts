@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
+import { StorageUnavailableError } from '../media/unavailable.js';
 import type { MetadataStore, ReadyMeta } from '../store/types.js';
 import type { Job, JobQueue } from '../store/jobs.js';
 import { ConversionWorker, type VideoConverter } from './worker.js';
@@ -100,10 +101,25 @@ class Fakes implements JobQueue {
     },
   } as unknown as MetadataStore;
 
+  /** `bucketDown.x = n`: the next n calls of media.x find the bucket unavailable. */
+  readonly bucketDown: Record<string, number> = {};
+  private maybeDown(name: string): void {
+    if ((this.bucketDown[name] ?? 0) > 0) {
+      this.bucketDown[name]!--;
+      throw new StorageUnavailableError(
+        name,
+        Object.assign(new Error('SlowDown'), { name: 'SlowDown' }),
+      );
+    }
+  }
+
   readonly media = {
     outputDir: (id: string) => `/nonexistent/media/${id}`,
-    publish: async () => this.maybeFail('publish'),
-    remove: async () => undefined,
+    publish: async () => {
+      this.maybeDown('publish');
+      this.maybeFail('publish');
+    },
+    remove: async () => this.maybeDown('remove'),
     file: async () => undefined,
   } as MediaStore;
 }
@@ -319,5 +335,39 @@ describe('ConversionWorker bookkeeping', () => {
     release();
     await until(() => fakes.ready.length === 3, 'every video');
     assert.deepEqual(started, ['a1', 'b1', 'a2']);
+  });
+
+  it('the bucket unavailable while publishing: the job waits and the video ends ready, not failed', async () => {
+    fakes.add('v1');
+    fakes.bucketDown.remove = 2; // clearing before the conversion
+    fakes.bucketDown.publish = 3;
+    const converter = new FakeConverter(async () => RESULT);
+    start(converter);
+    await until(() => fakes.ready.length === 1, 'the video to be ready', 15_000);
+    assert.deepEqual(fakes.failed, []);
+    assert.equal(converter.calls, 1);
+    assert.equal(worker!.storageRetries, 5);
+  });
+
+  it('past its wait the job goes back to the queue, never failing, however many times', async () => {
+    fakes.add('v1');
+    fakes.bucketDown.publish = 6; // more than the 2 retries a conversion error gets
+    const converter = new FakeConverter(async () => RESULT);
+    worker = new ConversionWorker({
+      queue: fakes,
+      store: fakes.store,
+      media: fakes.media,
+      converter,
+      uploadPath: (id) => `/nonexistent/uploads/${id}`,
+      discardUpload: async () => undefined,
+      concurrency: 1,
+      retryDelaysMs: [10, 10],
+      bookkeepingDelaysMs: [20, 40],
+      storageWaitMs: 0,
+    });
+    void worker.start();
+    await until(() => fakes.ready.length === 1, 'the video to be ready');
+    assert.deepEqual(fakes.failed, []);
+    assert.equal(converter.calls, 1, 'the converted result was kept');
   });
 });

@@ -10,11 +10,18 @@
 // holds the database's write lock. Such a job goes back to the queue and runs again later,
 // reusing the outcome it already has (the converted folder is kept), so a video ends ready
 // exactly once. Nothing here may reject unhandled: every promise ends in a catch that logs.
+//
+// The media bucket unavailable (scaled mode: 503 SlowDown, time-outs, refused connections) is
+// waited out where it happens — clearing, publishing or removing a video's media — with
+// backoff and jitter up to STORAGE_WAIT_MS, the job holding its slot (and its lease); past
+// that the job goes back to the queue without the attempt counting against its retries. A
+// video never fails because its bucket was away.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
 import type { MediaStore } from '../media/store.js';
+import { backoffWithJitter, isStorageUnavailable } from '../media/unavailable.js';
 import type { ReadyMeta, VideoStore } from '../store/types.js';
 import type { Job, JobQueue } from '../store/jobs.js';
 
@@ -42,6 +49,8 @@ export interface WorkerOptions {
    * failed) runs again; the last one repeats. Not counted against the retries.
    */
   bookkeepingDelaysMs?: number[];
+  /** How long one job waits for an unavailable bucket before going back to the queue. */
+  storageWaitMs?: number;
   /** Told of each outcome once recorded (for /metrics and the job log). */
   onRecorded?(videoId: string, outcome: RecordedOutcome): void;
 }
@@ -57,6 +66,11 @@ export interface RecordedOutcome {
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
+const STORAGE_WAIT_MS = 10 * 60_000;
+// Waits between tries while the bucket is unavailable: 500 ms doubling, at most 1 s, jittered;
+// so a bucket that comes back is used again within about a second.
+const STORAGE_RETRY_BASE_MS = 500;
+const STORAGE_RETRY_CAP_MS = 1_000;
 
 /** What a finished conversion decided, kept until it is recorded. */
 type Outcome = { ready: ReadyMeta } | { failed: string };
@@ -82,6 +96,10 @@ export class ConversionWorker {
   private readonly settled = new Set<Promise<void>>();
   /** Conversions done outside a job (live, while uploading) being recorded: true once recorded. */
   private readonly recording = new Map<string, Promise<boolean>>();
+  /** Aborted by close(): ends waits for the bucket outside a job (recordConverted). */
+  private readonly closing = new AbortController();
+  /** Tries made again because the bucket was unavailable (for benchmarks). */
+  storageRetries = 0;
 
   constructor(private readonly options: WorkerOptions) {
     this.retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -174,6 +192,7 @@ export class ConversionWorker {
    */
   async close(): Promise<void> {
     this.stopped = true;
+    this.closing.abort(new Error('Server stopping.'));
     clearTimeout(this.timer);
     clearInterval(this.heartbeat);
     const interrupted = [...this.running.keys()];
@@ -243,6 +262,12 @@ export class ConversionWorker {
         outcome = { ready: await this.convert(videoId, signal) };
       } catch (error) {
         if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
+        if (isStorageUnavailable(error)) {
+          // Waited STORAGE_WAIT_MS already: later, and never a failure of the video.
+          const delay = delayAt(this.bookkeepingDelaysMs, attempts - 1);
+          await this.requeue(videoId, Date.now() + delay, error, signal);
+          return;
+        }
         const failure = this.judge(videoId, attempts, error);
         if (failure === undefined) {
           const runAt = Date.now() + this.retryDelaysMs[attempts - 1]!;
@@ -257,8 +282,8 @@ export class ConversionWorker {
       this.outcomes.set(videoId, outcome);
     }
     try {
-      if ('ready' in outcome) await this.recordReady(videoId, outcome.ready);
-      else await this.recordFailed(videoId, outcome.failed);
+      if ('ready' in outcome) await this.recordReady(videoId, outcome.ready, signal);
+      else await this.recordFailed(videoId, outcome.failed, signal);
     } catch (error) {
       if (signal.aborted) return;
       console.error(
@@ -275,7 +300,9 @@ export class ConversionWorker {
     const { media, converter } = this.options;
     const input = await this.options.uploadPath(videoId);
     // A previous attempt may have left a complete folder (killed before recording it).
-    await media.remove(videoId);
+    // In a bucket's case only the scratch folder (clearOutput): converting needs no bucket.
+    const clear = () => (media.clearOutput ? media.clearOutput(videoId) : media.remove(videoId));
+    await this.whileStorageDown(videoId, 'clearing', clear, signal);
     // The checksum is read beside the conversion, so it costs no wall-clock time.
     const hashing = hashFile(input).catch(() => null);
     const result = await converter.convert(input, media.outputDir(videoId), signal);
@@ -300,9 +327,13 @@ export class ConversionWorker {
         : 'The video could not be converted; please try again.';
   }
 
-  private async recordReady(videoId: string, meta: ReadyMeta): Promise<void> {
+  private async recordReady(
+    videoId: string,
+    meta: ReadyMeta,
+    signal = this.closing.signal,
+  ): Promise<void> {
     const { store, media } = this.options;
-    await media.publish(videoId);
+    await this.whileStorageDown(videoId, 'publishing', () => media.publish(videoId), signal);
     const video = await store.markVideoReady(videoId, meta);
     this.outcomes.delete(videoId);
     if (video) this.told(videoId, { state: 'ready' });
@@ -317,14 +348,40 @@ export class ConversionWorker {
     }
   }
 
-  private async recordFailed(videoId: string, reason: string): Promise<void> {
+  private async recordFailed(videoId: string, reason: string, signal: AbortSignal): Promise<void> {
     const { store, media } = this.options;
     // Bytes go first, so a client that sees `failed` never finds anything left behind.
-    await media.remove(videoId);
+    await this.whileStorageDown(videoId, 'removing', () => media.remove(videoId), signal);
     await this.options.discardUpload(videoId);
     const video = await store.markVideoFailed(videoId, reason);
     this.outcomes.delete(videoId);
     if (video) this.told(videoId, { state: 'failed', reason });
+  }
+
+  /**
+   * `work`, tried again while the bucket is unavailable (backoff with jitter), for at most
+   * `storageWaitMs`; then, or once `signal` aborts, its last error is thrown.
+   */
+  private async whileStorageDown<T>(
+    videoId: string,
+    doing: string,
+    work: () => Promise<T>,
+    signal: AbortSignal,
+  ): Promise<T> {
+    const until = Date.now() + (this.options.storageWaitMs ?? STORAGE_WAIT_MS);
+    for (let tries = 0; ; tries++) {
+      try {
+        const done = await work();
+        if (tries > 0) console.error(`reelchat: the bucket answers again (${doing} ${videoId})`);
+        return done;
+      } catch (error) {
+        if (!isStorageUnavailable(error) || signal.aborted || Date.now() >= until) throw error;
+        if (tries === 0) console.error(`reelchat: ${doing} ${videoId} waits, ${error.message}`);
+        this.storageRetries++;
+        const delay = backoffWithJitter(tries, STORAGE_RETRY_BASE_MS, STORAGE_RETRY_CAP_MS);
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
   }
 
   private told(videoId: string, outcome: Pick<RecordedOutcome, 'state' | 'reason'>): void {

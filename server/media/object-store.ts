@@ -26,7 +26,11 @@ export interface PutOptions {
 }
 
 export interface ObjectStore {
-  put(key: string, body: Buffer | Readable, options: PutOptions): Promise<void>;
+  /**
+   * A stream body is given as a function that opens it, so a retried attempt reads it again
+   * from the start.
+   */
+  put(key: string, body: Buffer | (() => Readable), options: PutOptions): Promise<void>;
   /** The object or a range of it; undefined when there is no such object. */
   get(key: string, range?: ObjectRange): Promise<StoredObject | undefined>;
   head(key: string): Promise<{ size: number; contentType: string | undefined } | undefined>;

@@ -58,7 +58,7 @@ export class S3MediaStore implements MediaStore {
     const path = join(this.outputDir(videoId), name);
     const { size } = await stat(path);
     // Streamed from disk with its length: no file is held in memory.
-    await this.objects.put(keyOf(videoId, name), createReadStream(path), {
+    await this.objects.put(keyOf(videoId, name), () => createReadStream(path), {
       contentType: contentTypeFor(name),
       contentLength: size,
     });
@@ -70,6 +70,15 @@ export class S3MediaStore implements MediaStore {
     const found = await this.objects.head(key);
     if (!found) return undefined;
     return { size: found.size, open: (range) => this.stream(key, range) };
+  }
+
+  /**
+   * Only the scratch folder: a conversion runs while the bucket is unavailable, and waits
+   * for it when it publishes. Objects of an earlier attempt are overwritten by `publish` (the
+   * same input gives the same file names); `remove` deletes whatever is left with the video.
+   */
+  async clearOutput(videoId: string): Promise<void> {
+    await rm(this.outputDir(videoId), { recursive: true, force: true });
   }
 
   async remove(videoId: string): Promise<void> {
@@ -107,7 +116,13 @@ function checked(videoId: string): string {
 async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
   let next = 0;
   const lane = async () => {
-    while (next < items.length) await work(items[next++]!);
+    try {
+      while (next < items.length) await work(items[next++]!);
+    } catch (error) {
+      // The others take nothing more: the caller is told at once and may try it all again.
+      next = items.length;
+      throw error;
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

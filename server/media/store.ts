@@ -15,6 +15,12 @@ export interface MediaStore {
   file(videoId: string, name: string): Promise<FileBody | undefined>;
   /** Removes everything of a video (no error when there is nothing). */
   remove(videoId: string): Promise<void>;
+  /**
+   * Empties `outputDir` before a conversion, without the network, where published files live
+   * elsewhere (a bucket: publish overwrites them, so the conversion need not wait for the
+   * bucket). Without it, `remove` is used.
+   */
+  clearOutput?(videoId: string): Promise<void>;
 }
 
 /** Files a video has; nothing else under /media is ever served. */
