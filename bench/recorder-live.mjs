@@ -20,17 +20,13 @@
 // every live descendant (ffmpeg still running or not yet reaped), from the recorder's
 // `reel-record-start` to `ready`, divided by the take's minutes. It includes the server
 // handling the PATCHes and the event stream, not the browser.
-import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, requireChromium } from '../scripts/chromium.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
+import { bundlePage, servePage } from './page.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1] : fallback;
@@ -176,38 +172,6 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format, re
 };
 `;
 
-async function bundle() {
-  const result = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    tsconfig: join(root, 'tsconfig.json'),
-    conditions: ['browser', 'production'],
-    // package.json's "sideEffects" names dist/ files only; the sources' element definitions count.
-    ignoreAnnotations: true,
-    write: false,
-    logLevel: 'error',
-  });
-  return result.outputFiles[0].text;
-}
-
-function servePage(script) {
-  const html = `<!doctype html><meta charset="utf-8"><title>recorder live bench</title>
-<body><script type="module" src="/bench.js"></script></body>`;
-  const server = createServer((req, res) => {
-    if (req.url === '/bench.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-    } else if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 async function recordOnce(browser, origin, server, take) {
   const conversation = `bench-${take.format}-${take.seconds}-${Date.now()}`;
   const query = new URLSearchParams({ user: 'bench', conversations: conversation });
@@ -266,9 +230,8 @@ const median = (values) => {
 const round2 = (n) => Math.round(n * 100) / 100;
 
 async function main() {
-  const script = await bundle();
-  const pageServer = await servePage(script);
-  const origin = `http://127.0.0.1:${pageServer.address().port}`;
+  const pageServer = await servePage(await bundlePage(PAGE_ENTRY), 'recorder live bench');
+  const origin = pageServer.origin;
   // The JSON log's `live` events say where the live path's wait after the upload goes.
   const env = { REELCHAT_ALLOWED_ORIGINS: origin, REELCHAT_LOG: 'json' };
   const servers = {

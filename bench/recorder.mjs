@@ -13,16 +13,12 @@
 // MediaRecorder.isTypeSupported, so the recorder takes video/x-matroska avc1+opus
 // (`matroska`, its first choice in Chromium) or video/mp4 avc1+opus (`mp4`, Safari's kind).
 // `met` judges the format the recorder picks by itself.
-import { build } from 'esbuild';
-import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
 import { chromiumArgs, requireChromium } from '../scripts/chromium.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
+import { bundlePage, servePage } from './page.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at > 0 ? process.argv[at + 1].split(',') : fallback;
@@ -132,44 +128,11 @@ window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) 
 };
 `;
 
-async function bundle() {
-  const result = await build({
-    stdin: { contents: PAGE_ENTRY, resolveDir: root, loader: 'js' },
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    platform: 'browser',
-    tsconfig: join(root, 'tsconfig.json'),
-    conditions: ['browser', 'production'],
-    // package.json's "sideEffects" names dist/ files only; the sources' element definitions count.
-    ignoreAnnotations: true,
-    write: false,
-    logLevel: 'error',
-  });
-  return result.outputFiles[0].text;
-}
-
-function servePage(script) {
-  const html = `<!doctype html><meta charset="utf-8"><title>recorder bench</title>
-<body><script type="module" src="/bench.js"></script></body>`;
-  const server = createServer((req, res) => {
-    if (req.url === '/bench.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
-    } else if (req.url === '/' || req.url === '/index.html') {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end(html);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 const round2 = (n) => (n === null || n === undefined ? n : Math.round(n * 100) / 100);
 
 async function main() {
-  const script = await bundle();
-  const pageServer = await servePage(script);
-  const origin = `http://127.0.0.1:${pageServer.address().port}`;
+  const pageServer = await servePage(await bundlePage(PAGE_ENTRY), 'recorder bench');
+  const origin = pageServer.origin;
   const reference = await startReferenceServer({ env: { REELCHAT_ALLOWED_ORIGINS: origin } });
   const browser = await chromium.launch({
     executablePath: requireChromium(),
