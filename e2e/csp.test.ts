@@ -218,6 +218,31 @@ async function openHost(browser: EngineBrowser, query: Record<string, string>) {
 
 type Host = { host: { add(kind: string, attributes: Record<string, string>): void; log: HostLog } };
 
+/**
+ * Bob's host page with one line of the policy left out (`without`), once the library has
+ * loaded, and a player of Alice's reel added to it.
+ */
+async function playerWithout(
+  browser: EngineBrowser,
+  without: string,
+  attributes: Record<string, string> = {},
+): Promise<EnginePage> {
+  const page = await openHost(browser, { user: 'bob', conversation: REEL, without });
+  await until(
+    page,
+    () => (window as unknown as Host).host.log.loaded,
+    null,
+    'the library did not load',
+  );
+  await page.evaluate((attrs) => (window as unknown as Host).host.add('reel-player', attrs), {
+    conversation: 'csp-reel',
+    user: 'bob',
+    owner: 'alice',
+    ...attributes,
+  });
+  return page;
+}
+
 for (const engine of engines) {
   describe(`${engine}`, { timeout: 240_000 }, () => {
     it('under the strict policy: records and sends a clip, plays a reel of three to its end with the progress moving, shows bubbles at their clip’s shape — no violation', async () => {
@@ -396,25 +421,7 @@ for (const engine of engines) {
     it('without blob: in media-src: where the engine holds MSE to it, the console and the player name the missing line', async () => {
       const browser = await openBrowser(engine);
       try {
-        const page = await openHost(browser, {
-          user: 'bob',
-          conversation: REEL,
-          without: 'media-blob',
-        });
-        await until(
-          page,
-          () => (window as unknown as Host).host.log.loaded,
-          null,
-          'the library did not load',
-        );
-        await page.evaluate(() =>
-          (window as unknown as Host).host.add('reel-player', {
-            conversation: 'csp-reel',
-            user: 'bob',
-            owner: 'alice',
-            start: '0',
-          }),
-        );
+        const page = await playerWithout(browser, 'media-blob', { start: '0' });
         await until(
           page,
           () =>
@@ -469,24 +476,7 @@ for (const engine of engines) {
     it('without the API in connect-src: the console and the player name the missing origin', async () => {
       const browser = await openBrowser(engine);
       try {
-        const page = await openHost(browser, {
-          user: 'bob',
-          conversation: REEL,
-          without: 'api-connect',
-        });
-        await until(
-          page,
-          () => (window as unknown as Host).host.log.loaded,
-          null,
-          'the library did not load',
-        );
-        await page.evaluate(() =>
-          (window as unknown as Host).host.add('reel-player', {
-            conversation: 'csp-reel',
-            user: 'bob',
-            owner: 'alice',
-          }),
-        );
+        const page = await playerWithout(browser, 'api-connect');
         const detail = await until(
           page,
           () =>
