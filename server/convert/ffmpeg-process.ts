@@ -100,19 +100,9 @@ export class FfmpegProcess {
   }
 
   private spawnAndWait(argv: string[], niced: boolean): Promise<string> {
-    const { command, cwd, timeoutMs, signal } = this.options;
+    const { command, timeoutMs, signal } = this.options;
     return new Promise<string>((resolve, reject) => {
-      const { onStdin } = this.options;
-      const child = spawn(argv[0]!, argv.slice(1), {
-        cwd,
-        stdio: [onStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      });
-      this.child = child;
-      if (onStdin && child.stdin) {
-        // A child that exits early closes its end: EPIPE then, reported by its exit instead.
-        child.stdin.on('error', () => undefined);
-        onStdin(child.stdin);
-      }
+      const child = this.spawnChild(argv);
       const startedAt = Date.now();
       let failure: unknown;
       let timedOut = false;
@@ -129,9 +119,6 @@ export class FfmpegProcess {
       signal?.addEventListener('abort', onAbort, { once: true });
       if (this.killRequested) this.kill();
 
-      child.stderr?.on('data', (chunk: Buffer) => {
-        this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
-      });
       // 'error' comes when the executable cannot be started (ENOENT, EACCES).
       child.once('error', (error) => {
         failure ??= error;
@@ -146,27 +133,54 @@ export class FfmpegProcess {
         child.removeAllListeners();
         this.child = undefined;
         if (failure === undefined) stdout.flush();
-        // Killed by the limit outside Node (its event loop was late): still a time-out.
-        if (
-          failure === undefined &&
-          exitSignal === 'SIGKILL' &&
-          Date.now() - startedAt >= timeoutMs
-        ) {
-          timedOut = true;
-          failure = new FfmpegExitError(`${command} took longer than ${timeoutMs} ms`, '', true);
-        }
-        if (failure !== undefined) {
-          if (failure instanceof FfmpegExitError && timedOut) {
-            reject(new FfmpegExitError(failure.message, this.stderrTail, true));
-          } else reject(failure);
-        } else if (code === 0) {
-          resolve(stdout.text());
-        } else {
-          const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
-          reject(new FfmpegExitError(`${command} ${how}`, this.stderrTail));
-        }
+        const ended = this.outcome(code, exitSignal, { failure, timedOut, startedAt });
+        if ('error' in ended) reject(ended.error);
+        else resolve(stdout.text());
       });
     });
+  }
+
+  /** Starts the child, hands its stdin over when asked for, and keeps the tail of its stderr. */
+  private spawnChild(argv: string[]): ChildProcess {
+    const { cwd, onStdin } = this.options;
+    const child = spawn(argv[0]!, argv.slice(1), {
+      cwd,
+      stdio: [onStdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    if (onStdin && child.stdin) {
+      // A child that exits early closes its end: EPIPE then, reported by its exit instead.
+      child.stdin.on('error', () => undefined);
+      onStdin(child.stdin);
+    }
+    child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_CHARS);
+    });
+    return child;
+  }
+
+  /** How a run ended, once the child has closed: success, or the error to reject with. */
+  private outcome(
+    code: number | null,
+    exitSignal: NodeJS.Signals | null,
+    run: { failure: unknown; timedOut: boolean; startedAt: number },
+  ): { ok: true } | { error: unknown } {
+    const { command, timeoutMs } = this.options;
+    const { failure, timedOut, startedAt } = run;
+    if (failure !== undefined) {
+      const timeout = failure instanceof FfmpegExitError && timedOut;
+      return {
+        error: timeout ? new FfmpegExitError(failure.message, this.stderrTail, true) : failure,
+      };
+    }
+    // Killed by the limit outside Node (its event loop was late): still a time-out.
+    if (exitSignal === 'SIGKILL' && Date.now() - startedAt >= timeoutMs) {
+      const message = `${command} took longer than ${timeoutMs} ms`;
+      return { error: new FfmpegExitError(message, this.stderrTail, true) };
+    }
+    if (code === 0) return { ok: true };
+    const how = exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`;
+    return { error: new FfmpegExitError(`${command} ${how}`, this.stderrTail) };
   }
 
   /**

@@ -217,6 +217,21 @@ async function scanVideoPackets(
   } catch (error) {
     if (!tooLong) throw unreadable(error);
   }
+  return judgePackets(tally, { tooLong, stderr: ffprobe.stderr }, options);
+}
+
+/**
+ * What the packet scan found, checked against the limits: too many frames for the length,
+ * too long, or a file the demuxer gave up on part-way fails with a ConvertError.
+ */
+function judgePackets(
+  tally: PacketTally,
+  scan: { tooLong: boolean; stderr: string },
+  options: Pick<ProbeOptions, 'maxDurationS' | 'limits' | 'partial'>,
+): PacketSummary {
+  const { tooLong } = scan;
+  const limit = options.maxDurationS + DURATION_GRACE_S;
+  const maxFrames = options.limits.maxFrameRate * limit;
   const { count, first, latest, latestFrameS, reordered } = tally;
   if (tooLong && count > maxFrames) {
     throw new ConvertError(
@@ -227,7 +242,7 @@ async function scanVideoPackets(
   if (tooLong) throw new ConvertError(`Longer than ${options.maxDurationS} s`);
   // The demuxer gave up part-way on bytes that are not the container (garbage after good
   // frames); a last block cut short (a recorder stopped mid-write) is kept, as before.
-  if (!options.partial && damageReported(ffprobe.stderr)) {
+  if (!options.partial && damageReported(scan.stderr)) {
     const readS = count > 0 ? latest - first : 0;
     throw new ConvertError(
       `The file is damaged (it stops being a video after ${readS.toFixed(1)} s)`,

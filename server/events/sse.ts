@@ -80,6 +80,22 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
+/** One stream's live events: what it has sent, and what it holds back during a replay. */
+interface StreamFeed {
+  send(event: StoredEvent): void;
+  lastSent(): number;
+  unsubscribe(): void;
+  /** After the replay: sends the live events held back meanwhile, and every later one at once. */
+  sendHeld(): void;
+}
+
+interface StreamTimers {
+  /** Ends the stream gracefully (token expired, replay failed). */
+  end(): void;
+  /** Clears every timer (the stream has closed). */
+  stop(): void;
+}
+
 export class SseHub {
   private readonly open = new Set<ServerResponse>();
   private readonly perUser = new Map<string, number>();
@@ -98,28 +114,51 @@ export class SseHub {
     return this.open.size;
   }
 
-  async stream({
-    req,
-    res,
-    user,
-    conversations,
-    lastEventId,
-    expiresAt,
-  }: StreamRequest): Promise<void> {
+  async stream(request: StreamRequest): Promise<void> {
+    const { req, res, user, conversations } = request;
     // The client left while we were checking its token: a 'close' listener would never fire,
     // leaving the subscription and timers below behind for good.
     if (res.closed) return;
     this.admit(user);
-    const { maxBufferedBytes, heartbeatMs } = this.options;
+    const feed = this.follow(request);
+    this.begin(res);
+    const timers = this.keepAlive(res, request.expiresAt, feed.unsubscribe);
+    res.once('close', () => {
+      timers.stop();
+      feed.unsubscribe();
+      this.open.delete(res);
+      this.release(user);
+    });
+    // Whatever goes wrong on one stream ends that stream, never the process.
+    res.on('error', () => res.destroy());
+    // The client is gone: nothing left to flush.
+    req.on('close', () => res.destroy());
+
+    if (request.lastEventId <= 0) return;
+    try {
+      await this.replay(res, conversations, user, feed.lastSent, feed.send);
+    } catch (error) {
+      console.error('reelchat: replaying events failed', error);
+      timers.end();
+      return;
+    }
+    feed.sendHeld();
+  }
+
+  /**
+   * Subscribes one stream to the live events meant for it (its conversations; an event with
+   * an audience, only that user's). Subscribed before the replay reads the log, so nothing
+   * falls between the two: with a Last-Event-ID, live events are held back until the replay
+   * is done (sendHeld), and send never repeats a seq at or below the last one sent.
+   */
+  private follow({ res, user, conversations, lastEventId }: StreamRequest): StreamFeed {
     const wanted = new Set(conversations);
     let lastSent = lastEventId;
     let held: StoredEvent[] | undefined = lastEventId > 0 ? [] : undefined;
-
-    const write = (chunk: Buffer) => writeOrDrop(res, chunk, maxBufferedBytes);
     const send = (event: StoredEvent) => {
       if (event.seq <= lastSent || !isOpen(res)) return;
       lastSent = event.seq;
-      write(this.frame(event));
+      writeOrDrop(res, this.frame(event), this.options.maxBufferedBytes);
     };
     const subscription = this.fanout.subscribe((event) => {
       if (!wanted.has(event.conversation)) return;
@@ -128,55 +167,47 @@ export class SseHub {
       else if (held.push(event) > MAX_HELD_EVENTS) res.destroy();
     });
     let listening = true;
-    const unsubscribe = () => {
-      if (listening) subscription();
-      listening = false;
+    return {
+      send,
+      lastSent: () => lastSent,
+      unsubscribe: () => {
+        if (listening) subscription();
+        listening = false;
+      },
+      sendHeld: () => {
+        const caughtUp = held ?? [];
+        held = undefined;
+        for (const event of caughtUp) send(event);
+      },
     };
+  }
 
-    this.begin(res);
-
-    const heartbeat = setInterval(() => write(HEARTBEAT), heartbeatMs);
+  /**
+   * The stream's timers: a heartbeat, and its end at the token's exp (or when the replay
+   * fails). At the end nothing more is written; the end follows what is queued, and a client
+   * that has not read it a heartbeat later is dropped (it reconnects with a fresh token and
+   * Last-Event-ID).
+   */
+  private keepAlive(res: ServerResponse, expiresAt: number, unsubscribe: () => void): StreamTimers {
+    const { maxBufferedBytes, heartbeatMs } = this.options;
+    const heartbeat = setInterval(() => writeOrDrop(res, HEARTBEAT, maxBufferedBytes), heartbeatMs);
     let dropAfterEnd: NodeJS.Timeout | undefined;
-    // At the token's exp (or when the replay fails): nothing more is written; the end
-    // follows what is queued, and a client that has not read it a heartbeat later is
-    // dropped (it reconnects with a fresh token and Last-Event-ID).
-    const endStream = () => {
+    const end = () => {
       clearInterval(heartbeat);
       unsubscribe();
       if (!isOpen(res)) return;
       res.end();
       dropAfterEnd = setTimeout(() => res.destroy(), heartbeatMs);
     };
-    const expiry = setTimeout(
-      endStream,
-      Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1),
-    );
-    const cleanUp = () => {
-      clearInterval(heartbeat);
-      clearTimeout(expiry);
-      clearTimeout(dropAfterEnd);
-      unsubscribe();
-      this.open.delete(res);
-      this.release(user);
+    const expiry = setTimeout(end, Math.min(Math.max(expiresAt - Date.now(), 0), 2 ** 31 - 1));
+    return {
+      end,
+      stop: () => {
+        clearInterval(heartbeat);
+        clearTimeout(expiry);
+        clearTimeout(dropAfterEnd);
+      },
     };
-    res.once('close', cleanUp);
-    // Whatever goes wrong on one stream ends that stream, never the process.
-    res.on('error', () => res.destroy());
-    // The client is gone: nothing left to flush.
-    req.on('close', () => res.destroy());
-
-    if (held) {
-      try {
-        await this.replay(res, conversations, user, () => lastSent, send);
-      } catch (error) {
-        console.error('reelchat: replaying events failed', error);
-        endStream();
-        return;
-      }
-      const caughtUp = held;
-      held = undefined;
-      for (const event of caughtUp) send(event);
-    }
   }
 
   /** Each stream holds a socket, a listener and two timers: one token must not open endless ones. */

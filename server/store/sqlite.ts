@@ -4,7 +4,7 @@
 // interleaving; several rows that change together change in one transaction. A write that
 // finds the database locked by another connection waits asynchronously (busy-retry.ts).
 import { randomBytes } from 'node:crypto';
-import Database, { type Database as Db } from 'better-sqlite3';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
 import { BusyRetry, SYNC_BUSY_WAIT_MS } from './busy-retry.js';
 import { UnknownCursorError, VideoTakenError } from './errors.js';
 import { migrate } from './migrations.js';
@@ -336,6 +336,18 @@ export class SqliteStore implements MetadataStore {
 function statements(db: Db) {
   const p = (sql: string) => db.prepare(sql);
   return {
+    ...messageStatements(p),
+    ...uploadStatements(p),
+    ...videoStatements(p),
+    ...logStatements(p),
+  };
+}
+
+type Prepare = (sql: string) => Statement;
+
+/** Members and messages. */
+function messageStatements(p: Prepare) {
+  return {
     touchMember: p(`INSERT INTO members (conversation, user, name, last_seen) VALUES (?, ?, ?, ?)
       ON CONFLICT (conversation, user) DO UPDATE SET name = excluded.name, last_seen = excluded.last_seen`),
     messageByClientId: p('SELECT * FROM messages WHERE author = ? AND client_id = ?'),
@@ -350,6 +362,12 @@ function statements(db: Db) {
     messagesAfter: p(
       `SELECT * FROM messages WHERE conversation = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
     ),
+  };
+}
+
+/** Uploads, the videos they become, and the bytes an owner stores. */
+function uploadStatements(p: Prepare) {
+  return {
     uploadById: p('SELECT * FROM uploads WHERE id = ?'),
     uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
     insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
@@ -364,6 +382,12 @@ function statements(db: Db) {
     storedBytes: p(`SELECT COALESCE(SUM(CASE WHEN v.state = 'ready' THEN COALESCE(v.bytes, 0)
       WHEN u.complete = 1 THEN COALESCE(u.size, 0) ELSE 0 END), 0) AS bytes
       FROM videos v LEFT JOIN uploads u ON u.id = v.id WHERE v.owner = ? AND v.state != 'failed'`),
+  };
+}
+
+/** Videos: found, listed as shared in a conversation, and their outcome. */
+function videoStatements(p: Prepare) {
+  return {
     videoById: p('SELECT * FROM videos WHERE id = ?'),
     // Shared videos in message order; `m.video IS NOT NULL` lets the partial index skip text.
     sharedVideoSeq: p(
@@ -382,6 +406,12 @@ function statements(db: Db) {
     videoFailed: p(
       `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
     ),
+  };
+}
+
+/** The event log, the settings (secrets) and the job queue. */
+function logStatements(p: Prepare) {
+  return {
     insertEvent: p(
       'INSERT INTO events (conversation, audience, type, data, subject, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
