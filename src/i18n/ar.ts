@@ -110,6 +110,8 @@ export default {
     reviewing: 'شاهد الفيديو، ثم أرسله أو أعد تسجيله.',
     uploading: 'جارٍ الإرسال… {percent}٪',
     uploadingUnknown: 'جارٍ الإرسال…',
+    recordingSlow: 'جارٍ التسجيل. الاتصال بطيء: سيستغرق الإرسال نحو {time} بعد الإيقاف.',
+    uploadingTimeLeft: 'جارٍ الإرسال… {percent}٪، يتبقى نحو {time}',
     progress: 'تقدّم الإرسال',
     sent: 'تم الإرسال.',
     errorPermissionDenied:

@@ -91,6 +91,9 @@ export default {
     reviewing: 'Sieh dir dein Video an und sende es oder nimm es neu auf.',
     uploading: 'Wird gesendet … {percent} %',
     uploadingUnknown: 'Wird gesendet …',
+    recordingSlow:
+      'Aufnahme läuft. Langsame Verbindung: Das Senden dauert nach dem Stoppen etwa {time}.',
+    uploadingTimeLeft: 'Wird gesendet … {percent} %, noch etwa {time}',
     progress: 'Sendefortschritt',
     sent: 'Gesendet.',
     errorPermissionDenied:

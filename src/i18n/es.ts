@@ -91,6 +91,8 @@ export default {
     reviewing: 'Mira tu vídeo y luego envíalo o vuelve a grabarlo.',
     uploading: 'Enviando… {percent} %',
     uploadingUnknown: 'Enviando…',
+    recordingSlow: 'Grabando. Conexión lenta: el envío tardará unos {time} después de detener.',
+    uploadingTimeLeft: 'Enviando… {percent} %, quedan unos {time}',
     progress: 'Progreso del envío',
     sent: 'Enviado.',
     errorPermissionDenied:

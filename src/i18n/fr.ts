@@ -93,6 +93,9 @@ export default {
     reviewing: 'Regardez votre vidéo, puis envoyez-la ou recommencez.',
     uploading: 'Envoi… {percent}\u00a0%',
     uploadingUnknown: 'Envoi…',
+    recordingSlow:
+      'Enregistrement. Connexion lente\u00a0: l’envoi prendra environ {time} après l’arrêt.',
+    uploadingTimeLeft: 'Envoi… {percent}\u00a0%, encore environ {time}',
     progress: 'Progression de l’envoi',
     sent: 'Envoyé.',
     errorPermissionDenied:

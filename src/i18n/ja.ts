@@ -87,6 +87,8 @@ export default {
     reviewing: '動画を確認して、送信するか撮り直してください。',
     uploading: '送信中… {percent}%',
     uploadingUnknown: '送信中…',
+    recordingSlow: '録画中。回線が遅いため、停止後の送信に約{time}かかります。',
+    uploadingTimeLeft: '送信中… {percent}%、残り約{time}',
     progress: '送信の進行状況',
     sent: '送信しました。',
     errorPermissionDenied:

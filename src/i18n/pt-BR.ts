@@ -91,6 +91,8 @@ export default {
     reviewing: 'Assista ao seu vídeo e depois envie ou grave de novo.',
     uploading: 'Enviando… {percent}%',
     uploadingUnknown: 'Enviando…',
+    recordingSlow: 'Gravando. Conexão lenta: o envio levará cerca de {time} depois de parar.',
+    uploadingTimeLeft: 'Enviando… {percent}%, faltam cerca de {time}',
     progress: 'Progresso do envio',
     sent: 'Enviado.',
     errorPermissionDenied:

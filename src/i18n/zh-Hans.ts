@@ -86,6 +86,8 @@ export default {
     reviewing: '观看你的视频，然后发送或重录。',
     uploading: '正在发送… {percent}%',
     uploadingUnknown: '正在发送…',
+    recordingSlow: '正在录制。网络较慢：停止后还需约 {time} 才能发送完。',
+    uploadingTimeLeft: '正在发送… {percent}%，还剩约 {time}',
     progress: '发送进度',
     sent: '已发送。',
     errorPermissionDenied: '摄像头和麦克风的访问被阻止。请在浏览器的网站设置中允许访问，然后重试。',

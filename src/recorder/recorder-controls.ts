@@ -2,7 +2,8 @@ import { spokenDuration } from '../internal/durations.js';
 import type { ReelErrorCode } from '../transport/errors.js';
 import type { RecorderSession } from './recorder-session.js';
 import type { RecorderAction, RecorderText, RecorderView } from './recorder-view.js';
-import type { RecorderStrings } from './strings.js';
+import type { UpFrontRecorderStrings } from './strings.js';
+import { uplinkText } from './uplink-strings.js';
 
 /**
  * What `<reel-recorder>` says and which buttons it offers once its take lifecycle is in
@@ -10,7 +11,7 @@ import type { RecorderStrings } from './strings.js';
  * first state's text and button.
  */
 
-const ERROR_STRINGS: Partial<Record<ReelErrorCode, keyof RecorderStrings>> = {
+const ERROR_STRINGS: Partial<Record<ReelErrorCode, keyof UpFrontRecorderStrings>> = {
   'permission-denied': 'errorPermissionDenied',
   'no-device': 'errorNoDevice',
   'device-busy': 'errorDeviceBusy',
@@ -29,12 +30,20 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
     case 'previewing':
       return t('previewing', { max });
     case 'recording':
-      return t('recording');
+      // The link is slower than the recording: how long the wait after Stop will be.
+      return view.secondsLeft === undefined
+        ? t('recording')
+        : uplinkText(t, 'recordingSlow', { time: waitText(view.secondsLeft, t) });
     case 'reviewing':
       return t('reviewing');
     case 'uploading':
-      return view.percent === undefined
-        ? t('uploadingUnknown')
+      if (view.percent === undefined) return t('uploadingUnknown');
+      // The time left only when it is worth saying (a second or more).
+      return view.secondsLeft !== undefined && view.secondsLeft >= 1
+        ? uplinkText(t, 'uploadingTimeLeft', {
+            percent: view.percent,
+            time: waitText(view.secondsLeft, t),
+          })
         : t('uploading', { percent: view.percent });
     case 'sent':
       return t('sent');
@@ -51,6 +60,11 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
       return t('errorUpload');
     }
   }
+}
+
+/** A wait in words, whole seconds up (a wait is never shorter than said). */
+function waitText(seconds: number, t: RecorderText): string {
+  return spokenDuration(Math.ceil(seconds), t.locale);
 }
 
 // The primary button is one element whose job changes with the state, so keyboard

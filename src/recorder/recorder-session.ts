@@ -11,11 +11,14 @@ import { CameraRecorder, canRecord } from './camera-recorder.js';
 import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
 import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
-import type { RecorderStrings } from './strings.js';
+import type { UpFrontRecorderStrings } from './strings.js';
 import { ReviewState } from './review-part.js';
 import { TakeDelivery, type Take } from './take.js';
+import { storedUplink, UplinkEstimate } from './uplink-estimate.js';
 
 const TICK_MS = 250;
+/** While recording, a wait after Stop longer than this is said (slow connection). */
+const SLOW_WARNING_S = 3;
 
 /**
  * The take lifecycle of one `<reel-recorder>`, loaded when the element first needs it (it
@@ -181,6 +184,7 @@ export class RecorderSession implements ReactiveController {
       controller: new AbortController(),
       written: Promise.resolve(),
       sent: 0,
+      uplink: new UplinkEstimate(),
       release,
     };
     try {
@@ -199,8 +203,14 @@ export class RecorderSession implements ReactiveController {
       .then(() => undefined);
     take.written.catch((error: unknown) => void this.takeFailed(take, ReelError.from(error)));
     this.delivery.startUpload(take);
-    this.set({ elapsed: 0, state: 'recording' });
-    this.tick = setInterval(() => this.set({ elapsed: this.camera.elapsed }), TICK_MS);
+    this.set({ elapsed: 0, secondsLeft: undefined, state: 'recording' });
+    const earlier = storedUplink();
+    this.tick = setInterval(() => {
+      const wait = take.uplink.secondsToSend(earlier);
+      // Said only once the wait is worth saying: a chunk or two in flight is the normal case.
+      const secondsLeft = wait !== undefined && wait >= SLOW_WARNING_S ? wait : undefined;
+      this.set({ elapsed: this.camera.elapsed, secondsLeft });
+    }, TICK_MS);
     this.limit = setTimeout(() => void this.stop(), this.maxSeconds * 1000);
     emit(this.host, 'reel-record-start', { mimeType: take.mimeType, clientId });
   }
@@ -354,7 +364,11 @@ export class RecorderSession implements ReactiveController {
   }
 
   /** The recorder or the outbox failed mid-take: stop, discard, show why. */
-  async takeFailed(take: Take, error: ReelError, text?: keyof RecorderStrings): Promise<void> {
+  async takeFailed(
+    take: Take,
+    error: ReelError,
+    text?: keyof UpFrontRecorderStrings,
+  ): Promise<void> {
     if (this.take !== take) return;
     this.take = undefined;
     this.stopTimers();
@@ -382,7 +396,7 @@ export class RecorderSession implements ReactiveController {
     }).catch((error: unknown) => this.report(ReelError.from(error)));
   }
 
-  fail(error: ReelError, text?: keyof RecorderStrings): void {
+  fail(error: ReelError, text?: keyof UpFrontRecorderStrings): void {
     this.stopTimers();
     this.set({ error, errorText: text, state: 'error' });
     this.report(error);

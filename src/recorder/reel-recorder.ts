@@ -15,7 +15,7 @@ import {
   type RecorderView,
 } from './recorder-view.js';
 import styles from './reel-recorder.styles.js';
-import { recorderStrings, type RecorderStrings } from './strings.js';
+import { recorderStrings, type RecorderStrings, type UpFrontRecorderStrings } from './strings.js';
 
 /** What the recorder is doing, reflected as its `state` attribute. */
 export type RecorderState =
@@ -222,13 +222,13 @@ export class ReelRecorder extends ConnectedElement {
   /** The texts in the element's language (`lang`, inherited), with `strings` on top. */
   private readonly i18n = new Localizer(this, 'recorder', recorderStrings, () => this.strings);
 
-  private t(key: keyof RecorderStrings, values?: Record<string, string | number>): string {
+  private t(key: keyof UpFrontRecorderStrings, values?: Record<string, string | number>): string {
     return this.i18n.t(key, values);
   }
 
   /** The texts as the take lifecycle's parts take them. */
   private get text(): RecorderText {
-    return Object.assign(this.t.bind(this), { locale: this.i18n.locale });
+    return Object.assign(this.t.bind(this), { locale: this.i18n.locale, i18n: this.i18n });
   }
 
   private statusText(): string {

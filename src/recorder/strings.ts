@@ -1,3 +1,5 @@
+import type { UplinkStrings } from './uplink-strings.js';
+
 /** Every text `<reel-recorder>` shows or announces; replace any of them with the `strings` property. */
 export const recorderStrings = {
   label: 'Video recorder',
@@ -48,4 +50,8 @@ export const recorderStrings = {
   keep: 'Keep',
 };
 
-export type RecorderStrings = typeof recorderStrings;
+/** The texts `<reel-recorder>` carries up front (`recorderStrings`). */
+export type UpFrontRecorderStrings = typeof recorderStrings;
+
+/** Every text, the slow uplink's included (`uplinkStrings`, loaded with the take lifecycle). */
+export type RecorderStrings = typeof recorderStrings & UplinkStrings;

@@ -3,6 +3,7 @@ import { sendTake, uploadTake } from '../outbox/deliver.js';
 import { ReelError } from '../transport/errors.js';
 import type { ReelTransport, Video } from '../transport/types.js';
 import type { RecorderSession } from './recorder-session.js';
+import { storeUplink, type UplinkEstimate } from './uplink-estimate.js';
 
 /** One recording, from the press of record until its message is sent or it is discarded. */
 export interface Take {
@@ -23,6 +24,8 @@ export interface Take {
   upload?: Promise<Video>;
   uploadError?: ReelError;
   sent: number;
+  /** What this take's upload measures of the uplink (the time left to send, shown). */
+  uplink: UplinkEstimate;
   /** Releases the take's lock (held while this page owns the take). */
   release(): void;
 }
@@ -38,6 +41,7 @@ export class TakeDelivery {
     const { outbox } = this.session;
     take.blobs.push(chunk);
     take.bytes += chunk.size;
+    take.uplink.chunk(chunk.size);
     const written = take.written.then(() => outbox.append(take.clientId, chunk));
     take.written = written;
     written.catch((error: unknown) => void this.session.takeFailed(take, ReelError.from(error)));
@@ -56,6 +60,11 @@ export class TakeDelivery {
         onProgress: (sent, total) => this.onProgress(take, sent, total),
       });
     });
+    // The next take's starting estimate (its warning before it has measured anything).
+    take.upload.then(
+      () => storeUplink(take.uplink.bitsPerSecond ?? 0),
+      () => undefined,
+    );
     take.upload.catch((error: unknown) => {
       // Kept for send(): a failure while recording is retried from the outbox then.
       take.uploadError = ReelError.from(error);
@@ -64,10 +73,12 @@ export class TakeDelivery {
 
   private onProgress(take: Take, sent: number, total?: number): void {
     take.sent = sent;
+    take.uplink.confirmed(sent);
     if (!take.approved) return;
     const known = total ?? take.bytes;
     this.session.set({
       percent: known ? Math.min(100, Math.round((sent / known) * 100)) : undefined,
+      secondsLeft: take.uplink.secondsToSend(),
     });
     emit(this.session.element, 'reel-upload-progress', {
       sent,
