@@ -208,6 +208,8 @@ export default {
       'src/player/stitcher.test.ts',
       'src/recorder/reel-recorder.test.ts',
       'src/recorder/reel-recorder.failures.test.ts',
+      // The slow-uplink notice and time left: how fast each engine reports upload progress.
+      'src/recorder/reel-recorder.uplink.test.ts',
     ],
   }),
 };
