@@ -8,6 +8,7 @@ import { testBrowsers } from './scripts/browsers.mjs';
 import { makeFixtures } from './scripts/fixtures.mjs';
 import { startFaultProxy } from './scripts/fault-proxy.mjs';
 import { startReferenceServer } from './scripts/reference-server.mjs';
+import { livePlaylistMiddleware } from './scripts/live-playlist.mjs';
 
 // Real media for the tests: clips made by ffmpeg, served by the test runner from test-fixtures/.
 await makeFixtures();
@@ -191,6 +192,8 @@ export default {
   testFramework: { config: { timeout: 30_000 } },
   // resultsReporter: what scripts/browser-tests.mjs reads to tell a hung browser from a failure.
   reporters: [defaultReporter(), resultsReporter()],
+  // A take still recorded, for the player's live tests (scripts/live-playlist.mjs).
+  middleware: [livePlaylistMiddleware()],
   plugins: [
     referenceServerPlugin(),
     prebundlePlugin('tus-js-client'),

@@ -12,6 +12,7 @@ import type { ServerConfig } from './config.js';
 import { Converter } from './convert/index.js';
 import { LiveConversions, type LiveStats } from './convert/live-pool.js';
 import { LiveRelay } from './jobs/live-relay.js';
+import { LivePlaylists } from './events/live-playlists.js';
 import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
 import { RetentionSweeper } from './jobs/retention.js';
@@ -77,7 +78,8 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const keys = await openKeys(config, backends);
   const notices = new UploadNotices();
   const uploads = buildUploads(common, notices);
-  const conversion = buildConversion(common, options, uploads);
+  const livePlaylists = new LivePlaylists();
+  const conversion = buildConversion(common, options, uploads, livePlaylists);
   notices.listen(
     new UploadConversion({
       worker: conversion.worker,
@@ -91,11 +93,20 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
   const discardVideo = async (videoId: string): Promise<void> => {
     conversion.live?.cancel(videoId);
     conversion.worker.cancel(videoId);
+    livePlaylists.end(videoId);
     await backends.media.remove(videoId);
     await uploads.discard(videoId);
   };
   const { store, media, fanout } = backends;
-  const api: ApiContext = { ...keys, config, store, media, members: common.members, discardVideo };
+  const api: ApiContext = {
+    ...keys,
+    config,
+    store,
+    media,
+    members: common.members,
+    discardVideo,
+    live: livePlaylists,
+  };
   const sse = new SseHub(store, fanout, keys.signer, { ...config.sse, retryMs: SSE_RETRY_MS });
   const parts: HttpParts = { ...common, api, uploads, sse, worker: conversion.worker };
   const surface = await serveHttp(parts, { devSecret: keys.devSecret, ...options });
@@ -169,14 +180,19 @@ function buildUploads(common: Common, notices: UploadNotices): Uploads {
     cors: common.cors,
     onQueued: (id) => notices.queued(id),
     onTerminating: (id) => notices.terminating(id),
-    onWritten: (id, owner) => notices.written(id, owner),
+    onWritten: (id, owner, live) => notices.written(id, owner, live),
     onRemoving: (id) => notices.removing(id),
     touchMember: (identity, conversation) => common.members.seen(identity, conversation),
   });
 }
 
 /** The converter, the job worker and, unless a test replaced the converter, the live pool. */
-function buildConversion(common: Common, options: AppOptions, uploads: Uploads): Conversion {
+function buildConversion(
+  common: Common,
+  options: AppOptions,
+  uploads: Uploads,
+  livePlaylists: LivePlaylists,
+): Conversion {
   const { config, backends, metrics, log } = common;
   const tools = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath };
   const clips = { maxDurationS: config.maxDurationS, limits: config.clipLimits };
@@ -198,6 +214,8 @@ function buildConversion(common: Common, options: AppOptions, uploads: Uploads):
         metrics.conversionSeconds.observe(outcome.seconds, { path: outcome.path });
       }
       log.event('job', { video: videoId, ...outcome });
+      // A shared take is ready (or failed): its files are served as any video's now.
+      livePlaylists.end(videoId);
     },
   });
   if (config.liveConvert.max === 0 || options.converter || !common.converting) {
@@ -213,7 +231,21 @@ function buildConversion(common: Common, options: AppOptions, uploads: Uploads):
     idleTimeoutMs: config.liveConvert.idleS * 1000,
     uploadPath: (id): string => uploads.path(id),
     outputDir: (id): string => backends.media.outputDir(id),
-    onFinished: (id, outcome) => log.event('live', { video: id, ...outcome }),
+    onFinished: (id, outcome) => {
+      log.event('live', { video: id, ...outcome });
+      // Gave up: the take is converted from its stored bytes; viewers wait for ready.
+      if (!outcome.used) livePlaylists.end(id);
+    },
+    onPlaylist: (id, text, dir) => {
+      const first = livePlaylists.get(id) === undefined;
+      livePlaylists.publish(id, text, dir);
+      // Its first segment is out: the video is `live` (video.updated).
+      if (first) {
+        backends.store.markVideoLive(id).catch((error: unknown) => {
+          console.error(`reelchat: marking ${id} live failed`, error);
+        });
+      }
+    },
   });
   return { converter, worker, live, relay: buildRelay(common, uploads, live, worker) };
 }

@@ -71,6 +71,9 @@ export function videoJson(
     json.playlist = `/media/${video.id}/index.m3u8?t=${t}`;
     json.poster = `/media/${video.id}/poster.jpg?t=${t}`;
     if (video.readyAt !== null) json.readyAt = video.readyAt;
+  } else if (video.state === 'live') {
+    // The growing EVENT playlist (docs/protocol.md, "Live"); the poster comes with ready.
+    json.playlist = `/media/${video.id}/index.m3u8?t=${signer.sign(video.id)}`;
   }
   if (watchedBy !== undefined) json.watchedBy = watchedBy;
   return json;

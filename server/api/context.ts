@@ -4,6 +4,7 @@ import { isMember, type Identity, type TokenVerifier } from '../auth/tokens.js';
 import { badRequest, forbidden } from '../http/errors.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
+import type { LivePlaylists } from '../events/live-playlists.js';
 import type { MediaStore } from '../media/store.js';
 import type { MemberStore, MetadataStore, VideoRecord } from '../store/types.js';
 
@@ -22,6 +23,8 @@ export interface ApiContext {
   signer: MediaSigner;
   tokens: TokenVerifier;
   members: MemberLog;
+  /** The playlists of takes shared while recorded (served before the media store's files). */
+  live?: LivePlaylists;
   /**
    * Removes the files of a video whose rows are gone (unsend): stops its conversion, then
    * removes its media and upload bytes.

@@ -5,19 +5,24 @@
 // it carries that `t`. While the bucket is unavailable (scaled mode) the answer is 503 with
 // Retry-After, never a 500: the player waits and asks again.
 import { isMember } from '../auth/tokens.js';
-import { forbidden, HttpError, notFound, unauthorized } from '../http/errors.js';
+import { servedText, type LivePlaylists } from '../events/live-playlists.js';
+import { badRequest, forbidden, HttpError, notFound, unauthorized } from '../http/errors.js';
 import { contentTypeFor, parseRange, sendBody, type FileBody } from '../http/files.js';
 import type { RequestContext } from '../http/router.js';
 import { isId } from '../ids.js';
 import { canSeeVideo, type ApiContext } from './context.js';
 import { MEDIA_FILE } from '../media/store.js';
 import { isStorageUnavailable, STORAGE_RETRY_AFTER_S } from '../media/unavailable.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 
 const IMMUTABLE = 'private, max-age=31536000, immutable';
 const PLAYLIST = 'private, max-age=5';
+/** A live playlist changes every second: never answered from a cache. */
+const LIVE_PLAYLIST = 'private, no-cache';
+/** How long a blocking reload waits for its segment (3 target durations of 1 s). */
+const BLOCK_MS = 3_000;
 
 export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<void> {
   try {
@@ -57,26 +62,72 @@ async function serveMediaFile(api: ApiContext, ctx: RequestContext): Promise<voi
     if (!(await canSeeVideo(api, video, identity.user))) throw notFound();
   }
 
-  const file = await api.media.file(videoId, name);
-  if (!file) throw notFound();
   const isPlaylist = name === 'index.m3u8';
+  // A take shared while recorded: its growing playlist, and its files while they are made.
+  if (api.live && isPlaylist) {
+    const live = await livePlaylist(api.live, ctx, videoId);
+    if (live !== undefined) {
+      res.setHeader('Cache-Control', LIVE_PLAYLIST);
+      return sendText(req, res, t === null ? live : withToken(live, t), name);
+    }
+  }
+  const file = (await api.live?.file(videoId, name)) ?? (await api.media.file(videoId, name));
+  if (!file) throw notFound();
   res.setHeader('Cache-Control', isPlaylist ? PLAYLIST : IMMUTABLE);
   if (isPlaylist && t !== null) {
-    const playlist = withToken(await text(file.open()), t);
-    const bytes = Buffer.from(playlist);
-    await sendBody(
-      req,
-      res,
-      {
-        size: bytes.length,
-        open: (range) =>
-          Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
-      },
-      contentTypeFor(name),
-    );
-    return;
+    return sendText(req, res, withToken(await text(file.open()), t), name);
   }
   await sendBody(req, res, await answered(req, file), contentTypeFor(name));
+}
+
+/**
+ * A live take's playlist as it is now, or — asked with `_HLS_msn=N` (blocking reload) — once
+ * it has segment N, the take ended, or BLOCK_MS passed (then as it is: the client asks again).
+ * Undefined when the video is not live here (ready, or its live conversion gave up).
+ */
+async function livePlaylist(
+  live: LivePlaylists,
+  { req, query }: RequestContext,
+  videoId: string,
+): Promise<string | undefined> {
+  let playlist = live.get(videoId);
+  if (!playlist) return undefined;
+  const msnParam = query.get('_HLS_msn');
+  if (msnParam !== null) {
+    if (!/^\d{1,9}$/.test(msnParam)) throw badRequest('"_HLS_msn" must be a segment number.');
+    const msn = Number(msnParam);
+    // RFC 8216bis 6.2.5.2: a segment more than two past the last one is refused.
+    if (!playlist.ended && msn > playlist.segments + 1) {
+      throw badRequest(`Segment ${msn} is too far ahead (the playlist has ${playlist.segments}).`);
+    }
+    const left = new AbortController();
+    const onClose = () => left.abort();
+    req.once('close', onClose);
+    try {
+      playlist = await live.waitFor(videoId, msn, BLOCK_MS, left.signal);
+    } finally {
+      req.off('close', onClose);
+    }
+  }
+  return playlist && servedText(playlist);
+}
+
+async function sendText(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: string,
+  name: string,
+): Promise<void> {
+  const bytes = Buffer.from(body);
+  await sendBody(
+    req,
+    res,
+    {
+      size: bytes.length,
+      open: (range) => Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes]),
+    },
+    contentTypeFor(name),
+  );
 }
 
 /**

@@ -22,6 +22,8 @@ export interface LivePoolOptions extends LiveOptions {
   outputDir(videoId: string): string;
   /** Each conversion's end, used or given up, with the times of its last steps (the log). */
   onFinished?(videoId: string, outcome: LiveOutcome): void;
+  /** A shared take's playlist, each time it grows and once ended (live.ts, LiveShare). */
+  onPlaylist?(videoId: string, text: string, dir: string): void;
 }
 
 export type LiveOutcome = LiveFinishTimings & { used: boolean; reason?: string };
@@ -47,8 +49,11 @@ export class LiveConversions {
 
   constructor(private readonly options: LivePoolOptions) {}
 
-  /** Bytes of a deferred-length upload were stored: start its conversion, or feed it. */
-  written(videoId: string, owner: string): void {
+  /**
+   * Bytes of a deferred-length upload were stored: start its conversion, or feed it. A
+   * `live` one (shared while recorded) hands out its growing playlist (onPlaylist).
+   */
+  written(videoId: string, owner: string, shared = false): void {
     const running = this.running.get(videoId);
     if (running) {
       running.live.grew();
@@ -60,6 +65,9 @@ export class LiveConversions {
       this.options.uploadPath(videoId),
       this.options.outputDir(videoId),
       this.options,
+      shared
+        ? { onPlaylist: (text, dir) => this.options.onPlaylist?.(videoId, text, dir) }
+        : undefined,
     );
     this.stats.started++;
     const entry = { live, owner, removed: false };

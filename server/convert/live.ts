@@ -17,14 +17,16 @@
 // Anything else gives up (the promise resolves undefined): the durable job then converts the
 // stored bytes as for any finished upload, and a bad file fails there with its reason.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { displayedSize } from './limits.js';
 import { checkLiveRun, LiveGaveUp } from './live-checks.js';
 import { MemoryWatch } from './memory-watch.js';
+import { PlaylistWatch } from './playlist-watch.js';
 import {
+  OUTPUT,
   POSTER_WINDOW_S,
   liveHlsArgs,
   planOutput,
@@ -44,6 +46,15 @@ export interface LiveOptions {
   finishTimeoutMs: number;
   /** No new bytes for this long: it gives up (the upload may still complete later). */
   idleTimeoutMs: number;
+}
+
+/**
+ * A take shared while recorded (docs/protocol.md, "Live"): its EVENT playlist is handed out
+ * each time ffmpeg adds a segment (`dir` is where its files are then), and once more, ended
+ * and measured, from its final folder.
+ */
+export interface LiveShare {
+  onPlaylist(text: string, dir: string): void;
 }
 
 /** A finished live conversion, its folder in place: what markVideoReady needs. */
@@ -106,6 +117,7 @@ export class LiveConversion {
     private readonly input: string,
     private readonly outputDir: string,
     private readonly options: LiveOptions,
+    private readonly share?: LiveShare,
   ) {
     this.result = this.run().then(
       (result) => result,
@@ -172,6 +184,8 @@ export class LiveConversion {
       await rename(temp, this.outputDir);
       renamed = true;
       this.mark('inPlaceMs');
+      const ended = await readFile(join(this.outputDir, OUTPUT.playlist), 'utf8');
+      this.share?.onPlaylist(ended, this.outputDir);
       return result;
     } finally {
       if (!renamed) await rm(temp, { recursive: true, force: true });
@@ -222,6 +236,7 @@ export class LiveConversion {
     const runs = this.startRuns(probed, plan, temp, signal);
     this.watchLimits(probed, plan, giveUp, runs.startPoster);
     memory.start();
+    const shared = this.share && new PlaylistWatch(temp, this.share);
     try {
       // Both children must be reading before anything is fed; one that ends first gives up.
       const ended = Promise.race([...runs.all]).then(
@@ -259,6 +274,7 @@ export class LiveConversion {
       throw error;
     } finally {
       memory.stop();
+      shared?.close();
     }
   }
 
@@ -308,7 +324,7 @@ export class LiveConversion {
     const timeoutMs = liveTimeoutMs(this.options, plan);
     const hls = new FfmpegProcess({
       command: this.options.ffmpegPath,
-      args: ['-progress', 'pipe:1', ...liveHlsArgs(probed, plan)],
+      args: ['-progress', 'pipe:1', ...liveHlsArgs(probed, plan, this.share !== undefined)],
       cwd: temp,
       timeoutMs,
       signal,

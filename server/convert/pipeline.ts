@@ -8,6 +8,11 @@ import { safeInputArgs, safePipeInputArgs } from './safe-input.js';
 /** Every clip gets the same audio, so the player can stitch clips into one playlist. */
 const AUDIO = { codec: 'aac', rate: 48000, channels: 2, bitrate: '128k' } as const;
 export const SEGMENT_S = 2;
+/**
+ * A take shared while recorded (docs/protocol.md, "Live"): shorter segments, so a viewer is
+ * about a second behind rather than two, in an EVENT playlist ffmpeg rewrites per segment.
+ */
+export const LIVE_SEGMENT_S = 1;
 /** The poster is picked from this much of the start, and fits this box. */
 export const POSTER_WINDOW_S = 3;
 const POSTER_MAX_SIDE = 640;
@@ -104,8 +109,8 @@ export function hlsArgs(probed: ProbedVideo, absoluteInput: string, plan: Output
  * on the stored bytes), as beside a remux, because -shortest holds back every other output
  * of the run until the end. Everything else is the same command line.
  */
-export function liveHlsArgs(probed: ProbedVideo, plan: OutputPlan): string[] {
-  return hlsRunArgs(probed, safePipeInputArgs(probed.container), plan, true);
+export function liveHlsArgs(probed: ProbedVideo, plan: OutputPlan, shared = false): string[] {
+  return hlsRunArgs(probed, safePipeInputArgs(probed.container), plan, true, shared);
 }
 
 function hlsRunArgs(
@@ -113,7 +118,9 @@ function hlsRunArgs(
   input: string[],
   plan: OutputPlan,
   live: boolean,
+  shared = false,
 ): string[] {
+  const segmentS = shared ? LIVE_SEGMENT_S : SEGMENT_S;
   // Audio is padded with silence (or made of it) and cut to the video's length, so audio
   // and video end together and joins between clips do not drift.
   const end = live ? '' : `,atrim=end=${probed.durationS.toFixed(3)}`;
@@ -121,7 +128,7 @@ function hlsRunArgs(
     ? ['-map', `0:${probed.audio.index}`, '-af', `aresample=async=1:first_pts=0,apad${end}`]
     : ['-filter_complex', `anullsrc=r=${AUDIO.rate}:cl=stereo${end}[silence]`, '-map', '[silence]'];
   const withPoster = !plan.copyVideo && !live;
-  const video = videoArgs(probed, plan, withPoster);
+  const video = videoArgs(probed, plan, withPoster, segmentS);
   return [
     ...globalArgs(),
     ...decoderArgs(probed),
@@ -148,9 +155,10 @@ function hlsRunArgs(
     '-f',
     'hls',
     '-hls_time',
-    String(SEGMENT_S),
+    String(segmentS),
+    // An EVENT playlist is written after every segment (a VOD one only at the end).
     '-hls_playlist_type',
-    'vod',
+    shared ? 'event' : 'vod',
     '-hls_segment_type',
     'fmp4',
     '-hls_fmp4_init_filename',
@@ -165,7 +173,12 @@ function hlsRunArgs(
 }
 
 /** The video's arguments: copied, or scaled and encoded (with the poster's branch, `withPoster`). */
-function videoArgs(probed: ProbedVideo, plan: OutputPlan, withPoster: boolean): string[] {
+function videoArgs(
+  probed: ProbedVideo,
+  plan: OutputPlan,
+  withPoster: boolean,
+  segmentS: number,
+): string[] {
   const poster = fitPoster(plan);
   // Scaled first, to the output size: nothing downstream ever holds a full-size frame.
   // Square pixels and even sides, as 4:2:0 H.264 needs; rotation is applied before this by
@@ -197,7 +210,7 @@ function videoArgs(probed: ProbedVideo, plan: OutputPlan, withPoster: boolean): 
         '0',
         // A keyframe exactly every segment, never one on a scene cut.
         '-force_key_frames',
-        `expr:gte(t,n_forced*${SEGMENT_S})`,
+        `expr:gte(t,n_forced*${segmentS})`,
         '-sc_threshold',
         '0',
         '-pix_fmt',

@@ -36,8 +36,8 @@ export class UploadConversion implements UploadListener {
     this.options.worker.cancel(videoId);
   }
 
-  written(videoId: string, owner: string): void {
-    if (this.options.bytesHere) this.options.live?.written(videoId, owner);
+  written(videoId: string, owner: string, live: boolean): void {
+    if (this.options.bytesHere) this.options.live?.written(videoId, owner, live);
   }
 
   removing(videoId: string): void {

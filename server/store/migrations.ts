@@ -119,6 +119,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX events_by_time ON events (created_at);
   CREATE INDEX uploads_by_owner ON uploads (owner);
   `,
+  // Watch while it is recorded (issue 25): an upload shared live, and when its video's first
+  // segment came out (the video is `live` from then until ready; its state stays processing).
+  `
+  ALTER TABLE uploads ADD COLUMN live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE videos ADD COLUMN live_at TEXT;
+  `,
 ];
 
 export function migrate(db: Database): void {

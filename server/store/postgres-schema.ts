@@ -107,5 +107,10 @@ export const STORE_MIGRATIONS: MigrationSet = {
     CREATE INDEX events_by_time ON events (created_at);
     CREATE INDEX uploads_by_owner ON uploads (owner);
     `,
+    // Watch while it is recorded (issue 25), as SQLite's migration 7.
+    `
+    ALTER TABLE uploads ADD COLUMN live integer NOT NULL DEFAULT 0;
+    ALTER TABLE videos ADD COLUMN live_at text;
+    `,
   ],
 };

@@ -180,8 +180,8 @@ export class PgStore implements MetadataStore {
       // Two creations with one clientId at once: the unique key makes the second wait for
       // the first, insert nothing, and name the first's upload.
       const inserted = await tx.query(
-        `INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (owner, client_id) DO NOTHING RETURNING id`,
+        `INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at, live)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (owner, client_id) DO NOTHING RETURNING id`,
         [
           upload.id,
           upload.owner,
@@ -189,6 +189,7 @@ export class PgStore implements MetadataStore {
           upload.clientId,
           upload.filetype,
           upload.createdAt,
+          upload.live ? 1 : 0,
         ],
       );
       if (inserted.length === 0) {
@@ -226,7 +227,8 @@ export class PgStore implements MetadataStore {
         [id, Date.now()],
       );
       const video = await videoIn(tx, id);
-      if (video) log.appendVideoUpdated(video);
+      // A live take stays live until ready: nothing new to announce.
+      if (video && video.state !== 'live') log.appendVideoUpdated(video);
       return video;
     });
   }
@@ -368,6 +370,20 @@ export class PgStore implements MetadataStore {
         `UPDATE videos SET state = 'failed', reason = $1 WHERE id = $2 AND state = 'processing'
          RETURNING id`,
         [reason, id],
+      );
+      if (changed.length === 0) return undefined;
+      const video = await videoIn(tx, id);
+      if (video) log.appendVideoUpdated(video);
+      return video;
+    });
+  }
+
+  async markVideoLive(id: string): Promise<VideoRecord | undefined> {
+    return this.transact(async (tx, log) => {
+      const changed = await tx.query(
+        `UPDATE videos SET live_at = $1 WHERE id = $2 AND state = 'processing' AND live_at IS NULL
+         RETURNING id`,
+        [now(), id],
       );
       if (changed.length === 0) return undefined;
       const video = await videoIn(tx, id);

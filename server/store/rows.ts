@@ -78,7 +78,8 @@ export function toVideo(row: Row): VideoRecord {
     id: row.id as string,
     owner: row.owner as string,
     conversation: row.conversation as string,
-    state: row.state as VideoRecord['state'],
+    // A live take is stored as processing with live_at set (types.ts, VideoState).
+    state: row.state === 'processing' && row.live_at ? 'live' : (row.state as VideoRecord['state']),
     reason: row.reason as string | null,
     duration: row.duration as number | null,
     width: row.width as number | null,
@@ -102,5 +103,6 @@ export function toUpload(row: Row): UploadRecord {
     size: row.size as number | null,
     complete: row.complete === 1,
     createdAt: row.created_at as string,
+    live: Number(row.live ?? 0) === 1,
   };
 }

@@ -165,7 +165,7 @@ export class SqliteStore implements MetadataStore {
       const existing = this.sql.uploadByClientId.get(upload.owner, upload.clientId) as
         { id: string } | undefined;
       if (existing) return { created: false as const, existing: existing.id };
-      this.sql.insertUpload.run(upload);
+      this.sql.insertUpload.run({ ...upload, live: upload.live ? 1 : 0 });
       this.sql.insertVideo.run(upload);
       return { created: true as const };
     });
@@ -181,7 +181,8 @@ export class SqliteStore implements MetadataStore {
       if (this.sql.completeUpload.run(size, id).changes === 0) return undefined;
       this.sql.insertJob.run(id, Date.now());
       const video = this.videoNow(id);
-      if (video) append(this.videoUpdated(video));
+      // A live take stays live until ready: nothing new to announce.
+      if (video && video.state !== 'live') append(this.videoUpdated(video));
       return video;
     });
   }
@@ -292,6 +293,15 @@ export class SqliteStore implements MetadataStore {
     });
   }
 
+  async markVideoLive(id: string): Promise<VideoRecord | undefined> {
+    return this.transact((append) => {
+      const changed = this.sql.videoLive.run(now(), id).changes;
+      const video = this.videoNow(id);
+      if (changed && video) append(this.videoUpdated(video));
+      return changed ? video : undefined;
+    });
+  }
+
   async eventsAfter(
     seq: number,
     conversations: string[],
@@ -370,8 +380,9 @@ function uploadStatements(p: Prepare) {
   return {
     uploadById: p('SELECT * FROM uploads WHERE id = ?'),
     uploadByClientId: p('SELECT id FROM uploads WHERE owner = ? AND client_id = ?'),
-    insertUpload: p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at)
-      VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt)`),
+    insertUpload:
+      p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at, live)
+      VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt, @live)`),
     insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
       VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
     completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
@@ -403,6 +414,9 @@ function videoStatements(p: Prepare) {
       p(`UPDATE videos SET state = 'ready', reason = NULL, duration = @duration, width = @width,
       height = @height, bytes = @bytes, sha256 = @sha256, video_codec = @videoCodec, audio_codec = @audioCodec, ready_at = @readyAt
       WHERE id = @id AND state = 'processing'`),
+    videoLive: p(
+      `UPDATE videos SET live_at = ? WHERE id = ? AND state = 'processing' AND live_at IS NULL`,
+    ),
     videoFailed: p(
       `UPDATE videos SET state = 'failed', reason = ? WHERE id = ? AND state = 'processing'`,
     ),

@@ -5,7 +5,11 @@
 // hear about appends its event to the log in the same transaction, then hands it to the
 // `publish` callback after commit.
 
-export type VideoState = 'processing' | 'ready' | 'failed';
+/**
+ * `live` is stored as `processing` with `live_at` set (a live take whose first segment is out),
+ * so every query that waits for a conversion's outcome treats both alike.
+ */
+export type VideoState = 'processing' | 'live' | 'ready' | 'failed';
 
 export interface MessageRecord {
   id: string;
@@ -49,6 +53,8 @@ export interface UploadRecord {
   size: number | null;
   complete: boolean;
   createdAt: string;
+  /** Shared while recorded (tus metadata `live`): converted to a growing EVENT playlist. */
+  live: boolean;
 }
 
 /**
@@ -121,7 +127,7 @@ export interface ReadyMeta {
   audioCodec: string | null;
 }
 
-export type NewUpload = Omit<UploadRecord, 'size' | 'complete'>;
+export type NewUpload = Omit<UploadRecord, 'size' | 'complete' | 'live'> & { live?: boolean };
 
 /** The members of conversations: who was seen where, and when. */
 export interface MemberStore {
@@ -155,7 +161,8 @@ export interface UploadStore {
   ): Promise<{ created: true } | { created: false; existing: string }>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
   /**
-   * Marks the upload complete and queues its conversion (appending video.updated).
+   * Marks the upload complete and queues its conversion (appending video.updated, unless the
+   * video is `live`: it stays so until ready).
    * Returns the video, or undefined when it was already complete (idempotent).
    */
   completeUpload(id: string, size: number): Promise<VideoRecord | undefined>;
@@ -193,6 +200,11 @@ export interface VideoStore {
   /** Undefined when the video no longer exists (terminated meanwhile). */
   markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
   markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
+  /**
+   * A live take's first segment is out: the video is `live` (appending video.updated).
+   * Undefined when it is not processing, or live already.
+   */
+  markVideoLive(id: string): Promise<VideoRecord | undefined>;
 }
 
 /** The event log every stream reads (api/events.ts, events/). */

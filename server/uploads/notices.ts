@@ -12,7 +12,7 @@ export interface UploadListener {
    * Bytes of an unfinished deferred-length upload (a recording) were stored; after each
    * PATCH that did not complete it. The live conversion reads them (convert/live.ts).
    */
-  written?(videoId: string, owner: string): void;
+  written?(videoId: string, owner: string, live: boolean): void;
   /** An unfinished upload is being removed (terminated or expired). */
   removing?(videoId: string): void;
 }
@@ -33,8 +33,8 @@ export class UploadNotices implements Required<UploadListener> {
     for (const listener of this.listeners) listener.terminating?.(videoId);
   }
 
-  written(videoId: string, owner: string): void {
-    for (const listener of this.listeners) listener.written?.(videoId, owner);
+  written(videoId: string, owner: string, live: boolean): void {
+    for (const listener of this.listeners) listener.written?.(videoId, owner, live);
   }
 
   removing(videoId: string): void {

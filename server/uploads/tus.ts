@@ -66,7 +66,7 @@ export interface UploadsOptions {
    * Bytes of an unfinished deferred-length upload (a recording) were stored; called after
    * each PATCH that did not complete it. The live conversion reads them (convert/live.ts).
    */
-  onWritten?(videoId: string, owner: string): void;
+  onWritten?(videoId: string, owner: string, live: boolean): void;
   /** An unfinished upload is being removed (terminated or expired). */
   onRemoving?(videoId: string): void;
   touchMember(identity: Identity, conversation: string): Promise<void>;
@@ -238,7 +238,7 @@ export class Uploads {
       res.statusCode !== 404 &&
       res.statusCode !== 410
     ) {
-      this.options.onWritten?.(id, upload.owner);
+      this.options.onWritten?.(id, upload.owner, upload.live);
     }
     if (req.method === 'DELETE') this.options.onRemoving?.(id);
   }
@@ -326,6 +326,14 @@ export class Uploads {
       throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
     }
     if (upload.size === 0) throw tusError(400, 'The file is empty.');
+    // Shared while recorded (docs/protocol.md, "Live"): only a take whose length is not known yet.
+    const live = meta.live !== undefined;
+    if (live && upload.size !== undefined) {
+      throw tusError(
+        400,
+        'A live upload ("live" in Upload-Metadata) needs Upload-Defer-Length: 1.',
+      );
+    }
     const node = nodeOf(req);
     // Data sent with a deferred creation counts now; its length must be known to count it.
     const withData = node.req.headers['content-type'] === 'application/offset+octet-stream';
@@ -348,6 +356,7 @@ export class Uploads {
             clientId,
             filetype: meta.filetype!,
             createdAt: new Date().toISOString(),
+            live,
           });
           if (!result.created) {
             throw tusError(

@@ -161,5 +161,7 @@ export default {
     failedBlocked: 'حظرت إعدادات الأمان في هذا الموقع الفيديو.',
     failedBlockedDetail: 'Content-Security-Policy: {missing}',
     retry: 'إعادة المحاولة',
+    live: 'مباشر',
+    stillRecording: '{name} لا يزال يسجّل',
   },
 } satisfies Translation;

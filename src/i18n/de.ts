@@ -148,5 +148,7 @@ export default {
     failedBlocked: 'Die Sicherheitseinstellungen dieser Website haben das Video blockiert.',
     failedBlockedDetail: 'Content-Security-Policy: {missing}',
     retry: 'Erneut versuchen',
+    live: 'Live',
+    stillRecording: '{name} nimmt noch auf',
   },
 } satisfies Translation;

@@ -142,5 +142,7 @@ export default {
     failedBlocked: 'La configuración de seguridad de este sitio ha bloqueado el vídeo.',
     failedBlockedDetail: 'Content-Security-Policy: {missing}',
     retry: 'Reintentar',
+    live: 'En directo',
+    stillRecording: '{name} sigue grabando',
   },
 } satisfies Translation;

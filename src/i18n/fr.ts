@@ -146,5 +146,7 @@ export default {
     failedBlocked: 'Les paramètres de sécurité de ce site ont bloqué la vidéo.',
     failedBlockedDetail: 'Content-Security-Policy : {missing}',
     retry: 'Réessayer',
+    live: 'En direct',
+    stillRecording: '{name} enregistre encore',
   },
 } satisfies Translation;

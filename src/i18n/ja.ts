@@ -141,5 +141,7 @@ export default {
     failedBlocked: 'このサイトのセキュリティ設定により動画がブロックされました。',
     failedBlockedDetail: 'Content-Security-Policy: {missing}',
     retry: '再試行',
+    live: 'ライブ',
+    stillRecording: '{name}さんはまだ録画中です',
   },
 } satisfies Translation;

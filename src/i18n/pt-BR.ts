@@ -143,5 +143,7 @@ export default {
     failedBlocked: 'As configurações de segurança deste site bloquearam o vídeo.',
     failedBlockedDetail: 'Content-Security-Policy: {missing}',
     retry: 'Tentar de novo',
+    live: 'Ao vivo',
+    stillRecording: '{name} ainda está gravando',
   },
 } satisfies Translation;

@@ -132,5 +132,7 @@ export default {
     failedBlocked: '此网站的安全设置阻止了该视频。',
     failedBlockedDetail: 'Content-Security-Policy：{missing}',
     retry: '重试',
+    live: '直播',
+    stillRecording: '{name} 仍在录制',
   },
 } satisfies Translation;

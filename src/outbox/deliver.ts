@@ -63,6 +63,9 @@ export interface UploadTakeOptions {
   onProgress?(sent: number, total?: number): void;
   /** The length in seconds, read when the transport asks (a live take knows it only at the end). */
   duration?: () => number | undefined;
+  /** Shared while recorded, and the video's id once made (`UploadOptions.live`, `onCreated`). */
+  live?: boolean;
+  onCreated?(videoId: string): void;
 }
 
 /**
@@ -81,6 +84,8 @@ export async function uploadTake(
     clientId: take.clientId,
     type: take.type,
     signal: options.signal,
+    live: options.live,
+    onCreated: options.onCreated,
     onProgress(sent, total) {
       confirm(sent);
       options.onProgress?.(sent, total);

@@ -17,6 +17,8 @@ export interface EngineEvents {
   clipFailed(index: number, error: ReelError, reported?: boolean): void;
   /** Any other failure worth reporting (one call per failure). */
   error(error: ReelError): void;
+  /** Clip `index` is still recorded (`live`), or no longer: it ended (docs/protocol.md, Live). */
+  live?(index: number, live: boolean): void;
 }
 
 export interface EngineOptions {

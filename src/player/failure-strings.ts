@@ -1,6 +1,7 @@
 /**
- * The texts of a failed playback (the player's failure panel), loaded with the playback:
- * a player that plays fine never carries them up front. Part of `PlayerStrings` all the
+ * The texts of a failed playback (the player's failure panel) and of a live clip (its badge,
+ * and the line once playback caught up with the recording), loaded with the playback:
+ * a player that plays fine, or plays no live clip, never carries them up front. Part of `PlayerStrings` all the
  * same — a host replaces them with the `strings` property, and every shipped language has
  * them (src/i18n/).
  */
@@ -11,6 +12,8 @@ export const failureStrings = {
   failedBlocked: 'This site’s security settings blocked the video.',
   failedBlockedDetail: 'Content-Security-Policy: {missing}',
   retry: 'Retry',
+  live: 'Live',
+  stillRecording: '{name} is still recording',
 };
 
 export type FailureStrings = typeof failureStrings;

@@ -44,8 +44,11 @@ export function nativeHlsSupported(video: HTMLVideoElement): boolean {
 export interface HlsEngineOptions {
   /** Auth for every request hls.js makes (from the transport's `mediaRequest`). */
   request?: MediaRequest;
-  /** Playlists held in memory, by URL (the stitched reel): never fetched (memory-loader.ts). */
-  playlists?: (url: string) => string | undefined;
+  /**
+   * Playlists held in memory, by URL (the stitched reel): never fetched (memory-loader.ts);
+   * a promise while the reel ends in a live clip (answered when it grows).
+   */
+  playlists?: (url: string) => string | Promise<string> | undefined;
   /** Called once per failure (not once per retry). */
   onError(error: ReelError): void;
   /**
@@ -68,6 +71,19 @@ const MAX_BUFFER_S = 600;
  * nothing past the first clip's first segments is.
  */
 const START_BUFFER_S = 2;
+
+/**
+ * A reel that ends in a clip still recorded (docs/player.md, "Live clips"): played from where
+ * the reel is, as any clip — never sped up to catch up, never moved on to the live edge —
+ * and its playlist reloaded by the stitch engine (which blocks for the next segment), with
+ * no partial segments to ask for. Pinned rather than left to hls.js's defaults (its
+ * `liveMaxLatencyDurationCount` stays Infinity, its default: set, hls.js wants the sync count too).
+ */
+const LIVE_CONFIG = {
+  lowLatencyMode: false,
+  maxLiveSyncPlaybackRate: 1,
+  liveDurationInfinity: false,
+} as const;
 
 /**
  * Owns one hls.js instance: loads the library, creates the instance on a `<video>`, registers
@@ -109,6 +125,7 @@ export class HlsEngine {
         // `worker-src` and a Trusted Types policy of the host's (docs/player.md).
         enableWorker: false,
         xhrSetup: this.options.request ? this.xhrSetup : undefined,
+        ...LIVE_CONFIG,
         pLoader: this.options.playlists
           ? memoryPlaylistLoader(this.options.playlists, HlsCtor.DefaultConfig.loader)
           : undefined,

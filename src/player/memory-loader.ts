@@ -39,9 +39,11 @@ function freshStats(bytes: number): LoaderStats {
  * stitched reel, built in memory) itself and hands every other URL to hls.js's own loader.
  * So the stitched playlist is never a `blob:` URL hls.js would fetch: a page whose
  * Content-Security-Policy has no `blob:` in `connect-src` plays the reel (docs/player.md).
+ * A reel ending in a live clip answers its reloads later (`lookup` gives a promise: the live
+ * clip's next segment, fetched with a blocking reload).
  */
 export function memoryPlaylistLoader(
-  lookup: (url: string) => string | undefined,
+  lookup: (url: string) => string | Promise<string> | undefined,
   DefaultLoader: LoaderClass,
 ): PlaylistLoaderConstructor {
   return class MemoryPlaylistLoader implements Loader<PlaylistLoaderContext> {
@@ -49,6 +51,7 @@ export function memoryPlaylistLoader(
     stats: LoaderStats = freshStats(0);
     private network?: Loader<LoaderContext>;
     private pending?: ReturnType<typeof setTimeout>;
+    private aborted = false;
 
     constructor(private readonly config: HlsConfig) {}
 
@@ -58,7 +61,22 @@ export function memoryPlaylistLoader(
       callbacks: LoaderCallbacks<PlaylistLoaderContext>,
     ): void {
       this.context = context;
+      this.aborted = false;
       const text = lookup(context.url);
+      if (typeof text === 'object') {
+        this.stats = freshStats(0);
+        void text.then((later) => {
+          if (this.aborted) return;
+          this.stats = freshStats(later.length);
+          callbacks.onSuccess(
+            { url: context.url, data: later, code: 200 },
+            this.stats,
+            context,
+            null,
+          );
+        });
+        return;
+      }
       if (text === undefined) {
         this.network ??= new DefaultLoader(this.config);
         this.stats = this.network.stats;
@@ -74,6 +92,7 @@ export function memoryPlaylistLoader(
     }
 
     abort(): void {
+      this.aborted = true;
       if (this.pending !== undefined) {
         clearTimeout(this.pending);
         this.pending = undefined;

@@ -35,6 +35,28 @@ export default css`
     transition: width 250ms linear;
   }
 
+  /* A clip still recorded: the badge under the progress, and the line once caught up. */
+  .live {
+    position: absolute;
+    z-index: 2;
+    inset: 18px 8px auto;
+    margin: 0;
+    display: flex;
+    align-items: center;
+    gap: 8px;
+    color: #fff;
+    font-size: 0.8125rem;
+    text-shadow: 0 1px 2px rgb(0 0 0 / 60%);
+    pointer-events: none;
+  }
+  .badge {
+    padding: 1px 6px;
+    border-radius: 4px;
+    background: var(--_danger);
+    font-weight: 600;
+    text-shadow: none;
+  }
+
   .controls {
     position: absolute;
     z-index: 2;

@@ -17,6 +17,8 @@ export interface ControlsHooks {
   format(template: string, values: Record<string, string | number>): string;
   /** The failure panel (playback-failure.ts), when playback failed. */
   failure(): TemplateResult | typeof nothing;
+  /** The clip playing is still recorded: `edge` says so once playback caught up with it. */
+  live(): { edge: string } | undefined;
 }
 
 /**
@@ -81,41 +83,55 @@ export class PlayerControls {
     this.host.playbackRate = RATES[(at + 1) % RATES.length];
   }
 
-  /** One segment per clip: full when played, filling while it plays. */
+  /**
+   * A clip still recorded: the Live badge and, once playback caught up with the recording,
+   * "{name} is still recording" (the sequencer announces it once).
+   */
+  private renderLive(): TemplateResult | typeof nothing {
+    const live = this.hooks.live();
+    if (!live) return nothing;
+    return html`<p part="live" class="live">
+      <span part="live-badge" class="badge">${this.hooks.text().live}</span>
+      ${live.edge ? html`<span part="live-note">${live.edge}</span>` : nothing}
+    </p>`;
+  }
+
+  /** One segment per clip: full when played, filling while it plays; the Live badge below. */
   renderProgress(): TemplateResult {
     const { reel } = this;
     const total = reel.list.length;
     // Media stay left to right in any language (they follow time, as players everywhere do).
-    return html`<div part="progress" class="progress" dir="ltr">
-      ${reel.list.map((clip, i) => {
-        const duration = reel.durations[i];
-        const value =
-          i < reel.index || (i === reel.index && reel.ended)
-            ? 100
-            : i === reel.index && duration > 0
-              ? Math.min(100, Math.round((reel.offset / duration) * 100))
-              : 0;
-        const failed = reel.failed.has(i);
-        const parts = [
-          'segment',
-          clip.watched ? 'segment-watched' : '',
-          failed ? 'segment-failed' : '',
-          i === reel.index ? 'segment-current' : '',
-        ].join(' ');
-        return html`<div
-          part=${parts}
-          class="segment"
-          role="progressbar"
-          aria-label=${this.hooks.format(this.hooks.text().clipProgress, { n: i + 1, total })}
-          aria-valuemin="0"
-          aria-valuemax="100"
-          aria-valuenow=${value}
-          ?data-failed=${failed}
-        >
-          <div part="segment-fill" class="fill" ${styleProps({ width: `${value}%` })}></div>
-        </div>`;
-      })}
-    </div>`;
+    return html`${this.renderLive()}
+      <div part="progress" class="progress" dir="ltr">
+        ${reel.list.map((clip, i) => {
+          const duration = reel.durations[i];
+          const value =
+            i < reel.index || (i === reel.index && reel.ended)
+              ? 100
+              : i === reel.index && duration > 0
+                ? Math.min(100, Math.round((reel.offset / duration) * 100))
+                : 0;
+          const failed = reel.failed.has(i);
+          const parts = [
+            'segment',
+            clip.watched ? 'segment-watched' : '',
+            failed ? 'segment-failed' : '',
+            i === reel.index ? 'segment-current' : '',
+          ].join(' ');
+          return html`<div
+            part=${parts}
+            class="segment"
+            role="progressbar"
+            aria-label=${this.hooks.format(this.hooks.text().clipProgress, { n: i + 1, total })}
+            aria-valuemin="0"
+            aria-valuemax="100"
+            aria-valuenow=${value}
+            ?data-failed=${failed}
+          >
+            <div part="segment-fill" class="fill" ${styleProps({ width: `${value}%` })}></div>
+          </div>`;
+        })}
+      </div>`;
   }
 
   /**

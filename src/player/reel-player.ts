@@ -53,6 +53,9 @@ function loadPlayback(): Promise<typeof import('./sequencer.js')> {
  * @csspart failure-detail - The Content-Security-Policy line the page lacks, when that is what failed.
  * @csspart note - The visible note about a clip that was skipped, the end of the reel, or no clips.
  * @csspart live-region - The visually hidden polite announcement of the current clip.
+ * @csspart live - A clip still recorded: its badge and line, under the progress.
+ * @csspart live-badge - The "Live" badge of a clip still recorded.
+ * @csspart live-note - "{name} is still recording", once playback has caught up with the take.
  *
  * @cssproperty --reel-player-aspect-ratio - Shape of the picture (default `16 / 9`).
  * @cssproperty --reel-player-background - Behind the picture (default `#000`).

@@ -4,6 +4,7 @@ import { ReelError } from '../transport/errors.js';
 import type { ReelTransport } from '../transport/types.js';
 import type { EngineEvents, EngineOptions, PlaybackEngine } from './engine.js';
 import { Gestures } from './gestures.js';
+import { LiveClips } from './live-clip.js';
 import { mseSupported } from './hls-engine.js';
 import { PlayerControls } from './player-controls.js';
 import type { ReelPlayer } from './reel-player.js';
@@ -52,6 +53,8 @@ export class Sequencer {
   readonly controls: PlayerControls;
   /** A failed playback, shown with Retry; the page's policy, watched. */
   private readonly failure: PlaybackFailure;
+  /** Clips still recorded, and whether playback caught up with one (live-clip.ts). */
+  private live = new LiveClips();
 
   constructor(
     private readonly host: ReelPlayer,
@@ -63,7 +66,10 @@ export class Sequencer {
       () => ({
         time: reel.engine?.video.currentTime ?? 0,
         active: !!reel.engine && !reel.paused && !reel.ended && !reel.held,
-        remaining: (reel.durations[reel.index] ?? Infinity) - reel.offset,
+        // At a live clip's edge the clock waits for the next segment: no stall.
+        remaining: this.live.has(reel.index)
+          ? Infinity
+          : (reel.durations[reel.index] ?? Infinity) - reel.offset,
         ahead: bufferedAhead(reel.engine?.video),
       }),
       (stall) => {
@@ -90,6 +96,7 @@ export class Sequencer {
       text,
       format: hooks.format,
       failure: () => this.failure.render(),
+      live: () => this.liveNow(),
     });
   }
 
@@ -97,8 +104,20 @@ export class Sequencer {
     this.host.requestUpdate();
   }
 
+  /** The current clip's live state, as the controls show it. */
+  private liveNow(): { edge: string } | undefined {
+    const { reel } = this;
+    if (!this.live.has(reel.index) || reel.ended) return undefined;
+    const clip = reel.list[reel.index];
+    const name = clip?.ownerName ?? clip?.owner ?? '';
+    const edge =
+      this.live.atEdge && name ? withFailureStrings(this.hooks.text()).stillRecording : '';
+    return { edge: edge && this.hooks.format(edge, { name }) };
+  }
+
   /** Ends the engine (the element bumps `generation` first, so its late events are ignored). */
   teardown(): void {
+    this.live = new LiveClips();
     this.reel.engine?.destroy();
     this.reel.engine = undefined;
     this.watchdog.stop();
@@ -308,6 +327,7 @@ export class Sequencer {
       ended: () => then(() => this.onEnded()),
       clipFailed: (index, error, reported) => then(() => this.onClipFailed(index, error, reported)),
       error: (error) => live() && this.hooks.fail(error),
+      live: (index, isLive) => then(() => this.live.set(index, isLive)),
     };
   }
 
@@ -328,7 +348,17 @@ export class Sequencer {
       this.reel.offset = offset;
     }
     const duration = this.reel.durations[index];
-    if (duration > 0 && offset >= duration - WATCHED_SLACK && !this.reel.navigating)
+    // Caught up with a take still recorded: said once; not watched until it has ended.
+    if (this.live.update(index, offset, duration)) {
+      const edge = this.liveNow()?.edge;
+      if (edge) this.reel.announcement = edge;
+    }
+    if (
+      duration > 0 &&
+      offset >= duration - WATCHED_SLACK &&
+      !this.reel.navigating &&
+      !this.live.has(index)
+    )
       this.markWatched(index);
   }
 
@@ -381,7 +411,8 @@ export class Sequencer {
 
   private markWatched(index: number): void {
     const clip = this.reel.list[index];
-    if (!clip || clip.watched) return;
+    // A clip that failed (a live take withdrawn mid-way) was not watched.
+    if (!clip || clip.watched || this.reel.failed.has(index)) return;
     const watched = { ...clip, watched: true };
     this.reel.list = this.reel.list.map((c, i) => (i === index ? watched : c));
     this.hooks.emit('reel-clip-watched', { index, clip: watched });

@@ -2,6 +2,7 @@ import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
 import { nudgeVideo, resetVideo, type EngineOptions, type PlaybackEngine } from './engine.js';
 import { HlsEngine, loadHls } from './hls-engine.js';
+import { nextLivePlaylist } from './live-clip.js';
 import { STITCHED_URL_BASE } from './memory-loader.js';
 import {
   fetchMediaPlaylist,
@@ -25,8 +26,13 @@ export class StitchEngine implements PlaybackEngine {
   private parts: StitchedPart[] = [];
   /** Clips in the playlist hls.js has now (appended ones wait for a reload). */
   private loadedParts: StitchedPart[] = [];
-  /** The stitched playlist hls.js has now, and the URL it knows it by (never fetched). */
-  private stitched?: { url: string; text: string };
+  /**
+   * The stitched playlist hls.js has now, and the URL it knows it by (never fetched); `live`
+   * while it ends in a clip still recorded, `served` once hls.js has had this URL's first answer.
+   */
+  private stitched?: { url: string; text: string; live: boolean; served?: boolean };
+  /** The reel has been live: its playlist stays an EVENT one (hls.js keeps the type it saw). */
+  private event = false;
   private reloads = 0;
   private readonly hls: HlsEngine;
   private readonly abort = new AbortController();
@@ -37,7 +43,7 @@ export class StitchEngine implements PlaybackEngine {
     this.video = options.videos[0];
     this.hls = new HlsEngine(this.video, {
       request: options.request,
-      playlists: (url) => (url === this.stitched?.url ? this.stitched.text : undefined),
+      playlists: (url) => this.playlistFor(url),
       onError: (error) => options.events.error(error),
       onFatal: (error, at, reported) => this.onFatal(error, at, reported),
     });
@@ -127,12 +133,13 @@ export class StitchEngine implements PlaybackEngine {
       if (result.status === 'fulfilled') {
         this.playlists.set(index, result.value);
         this.options.events.duration(index, result.value.duration);
+        if (result.value.live) this.options.events.live?.(index, true);
       } else {
         this.failed.add(index);
         this.options.events.clipFailed(index, ReelError.from(result.reason, 'network'));
       }
     });
-    this.parts = stitch(this.stitchable()).parts;
+    this.parts = stitch(this.stitchable(), this.event).parts;
   }
 
   private stitchable(): { index: number; playlist: MediaPlaylist }[] {
@@ -144,12 +151,53 @@ export class StitchEngine implements PlaybackEngine {
 
   /** Builds the stitched playlist from every playable clip and (re)loads it at `position`. */
   private async reload(position: number): Promise<void> {
-    const stitched = stitch(this.stitchable());
+    // A new URL per reload: hls.js takes a source it has already as no change.
+    this.restitch(`${STITCHED_URL_BASE}${++this.reloads}.m3u8`);
+    await this.hls.load(this.stitched!.url, position);
+  }
+
+  /** The stitched playlist from every playable clip, under `url` (hls.js's, when it grows). */
+  private restitch(url: string): void {
+    const stitched = stitch(this.stitchable(), this.event);
+    this.event ||= stitched.live;
     this.parts = stitched.parts;
     this.loadedParts = stitched.parts;
-    // A new URL per reload: hls.js takes a source it has already as no change.
-    this.stitched = { url: `${STITCHED_URL_BASE}${++this.reloads}.m3u8`, text: stitched.text };
-    await this.hls.load(this.stitched.url, position);
+    this.stitched = { url, text: stitched.text, live: stitched.live };
+  }
+
+  /**
+   * hls.js asks for the stitched playlist: its first answer at once; while the reel ends in
+   * a live clip, each reload once that clip has grown by a segment (or ended, or the server's
+   * bound passed: live-clip.ts).
+   */
+  private playlistFor(url: string): string | Promise<string> | undefined {
+    const current = this.stitched;
+    if (!current || url !== current.url) return undefined;
+    if (!current.live || !current.served) {
+      current.served = true;
+      return current.text;
+    }
+    const live = this.stitchable().find((clip) => clip.playlist.live);
+    if (!live) return current.text;
+    return nextLivePlaylist(live.playlist, {
+      request: this.options.request,
+      signal: this.abort.signal,
+    }).then((next) => {
+      if (this.destroyed || this.stitched !== current) return current.text;
+      if (next instanceof ReelError) {
+        // Gone (unsent) or refused: it ends where it is, and is reported as failed.
+        this.playlists.set(live.index, { ...live.playlist, live: false });
+        this.options.events.clipFailed(live.index, next);
+      } else {
+        this.playlists.set(live.index, next);
+        this.options.events.duration(live.index, next.duration);
+      }
+      const ended = !this.playlists.get(live.index)!.live;
+      if (ended) this.options.events.live?.(live.index, false);
+      this.restitch(url);
+      this.stitched!.served = true;
+      return this.stitched!.text;
+    });
   }
 
   private readonly onTime = (): void => {

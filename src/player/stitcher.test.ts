@@ -64,6 +64,35 @@ describe('playlist stitcher', () => {
     expect(partAt(parts, 5)).to.equal(1);
   });
 
+  it('takes a growing EVENT playlist as a live clip: the reel stops at it, without an end, until it ends', () => {
+    const ready = parseMediaPlaylist(clipText(), 'https://m.test/a/index.m3u8');
+    const growing = clipText()
+      .replace('#EXT-X-ENDLIST', '')
+      .replace('PLAYLIST-TYPE:VOD', 'PLAYLIST-TYPE:EVENT');
+    const live = parseMediaPlaylist(growing, 'https://m.test/b/index.m3u8');
+    expect(live.live).to.equal(true);
+    expect(ready.live).to.equal(undefined);
+    const after = parseMediaPlaylist(clipText(), 'https://m.test/c/index.m3u8');
+    const clips = [
+      { index: 0, playlist: ready },
+      { index: 1, playlist: live },
+      { index: 2, playlist: after },
+    ];
+    const growingReel = stitch(clips);
+    expect(growingReel.live).to.equal(true);
+    expect(growingReel.parts.map((p) => p.index)).to.deep.equal([0, 1]);
+    expect(growingReel.text).to.include('#EXT-X-PLAYLIST-TYPE:EVENT');
+    expect(growingReel.text).to.not.include('#EXT-X-ENDLIST');
+    expect(growingReel.text).to.not.include('https://m.test/c/');
+    // The take ended: the clips after it join, the type stays EVENT, the end is there.
+    clips[1] = { index: 1, playlist: { ...live, live: false } };
+    const ended = stitch(clips, true);
+    expect(ended.live).to.equal(false);
+    expect(ended.parts.map((p) => p.index)).to.deep.equal([0, 1, 2]);
+    expect(ended.text).to.include('#EXT-X-PLAYLIST-TYPE:EVENT');
+    expect(ended.text.trim().split('\n').at(-1)).to.equal('#EXT-X-ENDLIST');
+  });
+
   it('refuses unfinished playlists and follows a multivariant playlist to its first variant', () => {
     expect(() =>
       parseMediaPlaylist(clipText().replace('#EXT-X-ENDLIST', ''), 'https://m.test/x.m3u8'),

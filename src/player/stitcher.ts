@@ -26,6 +26,11 @@ export interface MediaPlaylist {
   targetDuration: number;
   segments: Segment[];
   duration: number;
+  /**
+   * Still recorded (docs/protocol.md, "Live"): an EVENT playlist without #EXT-X-ENDLIST, which
+   * grows; the reel stops at it until it ends.
+   */
+  live?: boolean;
 }
 
 /** A clip's place in the stitched timeline. */
@@ -40,6 +45,8 @@ export interface Stitched {
   text: string;
   parts: StitchedPart[];
   duration: number;
+  /** The reel ends in a live clip: the playlist has no #EXT-X-ENDLIST (hls.js reloads it). */
+  live: boolean;
 }
 
 /** Resolves `uri` against the playlist's own URL (absolute URLs are kept). */
@@ -83,6 +90,7 @@ export function parseMediaPlaylist(text: string, url: string): MediaPlaylist {
   let byterange: string | undefined;
   let discontinuity = false;
   let live = true;
+  let event = false;
   const segments: Segment[] = [];
   for (const line of lines) {
     if (!line) continue;
@@ -113,6 +121,9 @@ export function parseMediaPlaylist(text: string, url: string): MediaPlaylist {
         case '#EXT-X-ENDLIST':
           live = false;
           break;
+        case '#EXT-X-PLAYLIST-TYPE':
+          event = value === 'EVENT';
+          break;
         // Everything else (media sequence, playlist type, date-time, independent segments)
         // describes the clip alone and has no meaning in the stitched timeline.
       }
@@ -133,7 +144,9 @@ export function parseMediaPlaylist(text: string, url: string): MediaPlaylist {
     byterange = undefined;
     discontinuity = false;
   }
-  if (live)
+  // A growing EVENT playlist is a take still recorded; any other live one (a sliding window)
+  // has no place in a reel.
+  if (live && !event)
     throw new ReelError('media', `The playlist is not finished (no #EXT-X-ENDLIST): ${url}`);
   if (segments.length === 0) throw new ReelError('media', `The playlist has no segments: ${url}`);
   return {
@@ -142,6 +155,7 @@ export function parseMediaPlaylist(text: string, url: string): MediaPlaylist {
     targetDuration: targetDuration || Math.ceil(Math.max(...segments.map((s) => s.duration))),
     segments,
     duration: segments.reduce((sum, segment) => sum + segment.duration, 0),
+    ...(live && { live }),
   };
 }
 
@@ -159,7 +173,7 @@ export type MediaRequest = (url: string) => RequestInit | undefined;
  */
 export async function fetchMediaPlaylist(
   src: string,
-  options: { request?: MediaRequest; signal?: AbortSignal } = {},
+  options: { request?: MediaRequest; signal?: AbortSignal; cache?: RequestCache } = {},
 ): Promise<MediaPlaylist> {
   let url = new URL(src, document.baseURI).href;
   for (let hop = 0; hop < 2; hop++) {
@@ -172,11 +186,15 @@ export async function fetchMediaPlaylist(
 
 async function fetchText(
   url: string,
-  { request, signal }: { request?: MediaRequest; signal?: AbortSignal },
+  {
+    request,
+    signal,
+    cache,
+  }: { request?: MediaRequest; signal?: AbortSignal; cache?: RequestCache },
 ): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url, { ...request?.(url), signal });
+    response = await fetch(url, { ...request?.(url), signal, ...(cache && { cache }) });
   } catch (error) {
     throw ReelError.from(error, 'network');
   }
@@ -199,9 +217,14 @@ async function fetchText(
 /**
  * Concatenates clips' playlists into one VOD playlist. Each clip starts with a discontinuity
  * (but the first) and repeats its `EXT-X-MAP`, so its own init segment is used; the target
- * duration is the largest of them all.
+ * duration is the largest of them all. A live clip ends the reel for now: the playlist is an
+ * EVENT one without an end (`event` keeps that type once the live clip has ended, as hls.js
+ * expects a playlist to keep it), and the clips after it wait until it ends.
  */
-export function stitch(clips: { index: number; playlist: MediaPlaylist }[]): Stitched {
+export function stitch(all: { index: number; playlist: MediaPlaylist }[], event = false): Stitched {
+  const firstLive = all.findIndex((clip) => clip.playlist.live);
+  const clips = firstLive < 0 ? all : all.slice(0, firstLive + 1);
+  const live = firstLive >= 0;
   const out: string[] = [];
   const parts: StitchedPart[] = [];
   let start = 0;
@@ -236,9 +259,10 @@ export function stitch(clips: { index: number; playlist: MediaPlaylist }[]): Sti
     `#EXT-X-TARGETDURATION:${targetDuration}`,
     '#EXT-X-MEDIA-SEQUENCE:0',
     '#EXT-X-DISCONTINUITY-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXT-X-PLAYLIST-TYPE:${live || event ? 'EVENT' : 'VOD'}`,
   ];
-  return { text: [...head, ...out, '#EXT-X-ENDLIST', ''].join('\n'), parts, duration: start };
+  const end = live ? [] : ['#EXT-X-ENDLIST'];
+  return { text: [...head, ...out, ...end, ''].join('\n'), parts, duration: start, live };
 }
 
 /**

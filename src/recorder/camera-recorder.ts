@@ -10,6 +10,8 @@ export { RECORDING_TYPES, mediaError, pickRecordingType } from './recording-form
 export const TIMESLICE_MS = 500;
 /** A keyframe every 2 s: the server's remuxed HLS segments are ~2 s (Chromium honours it). */
 export const KEYFRAME_INTERVAL_MS = 2000;
+/** A take watched while it is recorded: 1 s segments (docs/protocol.md, "Live"). */
+const LIVE_KEYFRAME_INTERVAL_MS = 1000;
 /**
  * How long stop waits for the recorder's `stop` event. Chromium and Firefox flush the last
  * chunk well within a second, WebKitGTK here in ~2.4 s (with 0 bytes); a recorder that never
@@ -41,6 +43,8 @@ export interface RecordingHandlers {
   onChunk(chunk: Blob): void;
   /** The recorder or a track failed while recording. */
   onError(error: ReelError): void;
+  /** A take shared live: a keyframe every second, so the server's segments are ~1 s. */
+  live?: boolean;
 }
 
 type RecorderOptions = MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number };
@@ -147,7 +151,9 @@ export class CameraRecorder {
     const options: RecorderOptions = {
       videoBitsPerSecond: 2_500_000,
       audioBitsPerSecond: 128_000,
-      videoKeyFrameIntervalDuration: KEYFRAME_INTERVAL_MS,
+      videoKeyFrameIntervalDuration: handlers.live
+        ? LIVE_KEYFRAME_INTERVAL_MS
+        : KEYFRAME_INTERVAL_MS,
     };
     const type = pickRecordingType();
     if (type) options.mimeType = type;

@@ -186,11 +186,13 @@ export class RecorderSession implements ReactiveController {
       sent: 0,
       uplink: new UplinkEstimate(),
       release,
+      live: this.host.live,
     };
     try {
       take.mimeType = this.camera.start({
         onChunk: (chunk) => this.delivery.onChunk(take, chunk),
         onError: (error) => void this.takeFailed(take, error),
+        live: take.live,
       });
     } catch (error) {
       release();
@@ -355,6 +357,11 @@ export class RecorderSession implements ReactiveController {
 
   /** Ends a take's upload (the transport ends it on the server) and deletes it from the outbox. */
   async discard(take: Take): Promise<void> {
+    // A live take's message went out at Record: withdrawn first (the server then erases it).
+    if (take.message)
+      await take.transport
+        .deleteMessage?.(take.conversation, take.message)
+        .catch((error: unknown) => this.report(ReelError.from(error)));
     take.controller.abort();
     await take.written.catch(() => undefined);
     await this.outbox

@@ -163,6 +163,48 @@ async function recordingThrough(ctx: Ctx, transport: HttpTransport) {
 describe('<reel-recorder> with the http transport (reference server)', function () {
   this.timeout(45_000);
 
+  it('live: sends the message at Record, the video is live while recording, Cancel withdraws it', async () => {
+    const ctx = await setup();
+    const el = await fixture<ReelRecorder>(
+      html`<reel-recorder
+        transport="http"
+        endpoint=${ctx.endpoint}
+        token=${ctx.token}
+        conversation=${ctx.conversation}
+        live
+        autostart
+        .outbox=${ctx.outbox}
+      ></reel-recorder>`,
+    );
+    await reach(el, 'previewing');
+    const events = listen(el);
+    press(el, 'record-button');
+    const recordAt = performance.now();
+    await waitUntil(() => events['reel-message'].length > 0, 'no message at Record', {
+      timeout: 5_000,
+    });
+    const sentAfter = performance.now() - recordAt;
+    expect(el.state).to.equal('recording');
+    expect(sentAfter, `sent ${Math.round(sentAfter)} ms after Record`).to.be.below(2_000);
+    const [{ message }] = events['reel-message'];
+    const clientId = events['reel-record-start'][0].clientId!;
+    expect(await oneMessage(ctx, clientId)).to.equal(message.video);
+    // The buddy could watch now: the video goes live while Alice still records.
+    await waitUntil(
+      async () => (await ctx.direct.getVideo(ctx.conversation, message.video!)).state === 'live',
+      'the video never went live',
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(el.state).to.equal('recording');
+    press(el, 'cancel-button');
+    await waitUntil(
+      async () => (await ctx.direct.listMessages(ctx.conversation)).items[0]?.deleted === true,
+      'the message was not withdrawn',
+    );
+    const gone = await ctx.direct.getVideo(ctx.conversation, message.video!).catch((e) => e);
+    expect((gone as ReelError).code).to.equal('not-found');
+  });
+
   it('records 5 s, uploads while recording, and sends one message with a 5 s video', async () => {
     const ctx = await setup();
     const el = await fixture<ReelRecorder>(

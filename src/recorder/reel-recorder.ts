@@ -93,6 +93,11 @@ export class ReelRecorder extends ConnectedElement {
    * Review is on by default, as `confirm` is in the design.)
    */
   @property({ type: Boolean, attribute: 'no-confirm' }) noConfirm = false;
+  /**
+   * Share each take while it is recorded: its message is sent at Record and the buddy can
+   * watch it live (docs/protocol.md, "Live"); Cancel withdraws it.
+   */
+  @property({ type: Boolean }) live = false;
   /** Turn the camera on as soon as the element connects (otherwise a button does). */
   @property({ type: Boolean }) autostart = false;
   /** Replacements for any of the texts (see `recorderStrings`). */

@@ -26,6 +26,10 @@ export interface Take {
   sent: number;
   /** What this take's upload measures of the uplink (the time left to send, shown). */
   uplink: UplinkEstimate;
+  /** Shared while recorded (`<reel-recorder live>`): its message goes as the upload starts. */
+  live?: boolean;
+  /** The message sent at Record for a live take (withdrawn if the take is discarded). */
+  message?: string;
   /** Releases the take's lock (held while this page owns the take). */
   release(): void;
 }
@@ -58,6 +62,8 @@ export class TakeDelivery {
         signal: take.controller.signal,
         duration: () => take.duration,
         onProgress: (sent, total) => this.onProgress(take, sent, total),
+        live: take.live,
+        onCreated: take.live ? (id) => void this.sendAtOnce(take, id) : undefined,
       });
     });
     // The next take's starting estimate (its warning before it has measured anything).
@@ -69,6 +75,25 @@ export class TakeDelivery {
       // Kept for send(): a failure while recording is retried from the outbox then.
       take.uploadError = ReelError.from(error);
     });
+  }
+
+  /**
+   * A live take's message, sent as soon as its video exists (before its first byte): the
+   * buddy sees it at once and can watch. The same clientId as the send after the upload,
+   * which then answers this message.
+   */
+  private async sendAtOnce(take: Take, video: string): Promise<void> {
+    try {
+      const message = await take.transport.sendMessage(take.conversation, {
+        clientId: take.clientId,
+        video,
+      });
+      if (take.controller.signal.aborted) return;
+      take.message = message.id;
+      emit(this.session.element, 'reel-message', { message });
+    } catch (error) {
+      this.session.report(ReelError.from(error));
+    }
   }
 
   private onProgress(take: Take, sent: number, total?: number): void {

@@ -69,6 +69,16 @@ export interface UploadOptions {
   onProgress?(sent: number, total?: number): void;
   /** The recorder's own measure of the length, in seconds (a hint; servers measure for themselves). */
   duration?: number;
+  /**
+   * Share the take while it is recorded (a stream source; docs/protocol.md, "Live"): the
+   * backend converts it as it arrives and the buddy can watch it, about two seconds behind.
+   */
+  live?: boolean;
+  /**
+   * The backend made the video (its id), before the first byte: its message can be sent
+   * now. Called once, where the backend tells (the http transport does).
+   */
+  onCreated?(videoId: string): void;
 }
 
 export type ConnectionState = 'online' | 'offline';

@@ -6,7 +6,8 @@
  */
 import type { ReelErrorCode } from './errors.js';
 
-export type VideoState = 'processing' | 'ready' | 'failed';
+/** `live`: a take shared while it is recorded, its playlist growing (docs/protocol.md, Live). */
+export type VideoState = 'processing' | 'live' | 'ready' | 'failed';
 
 /** A clip as the backend stores it. Times are ISO 8601 strings, sizes in bytes, durations in seconds. */
 export interface WireVideo {

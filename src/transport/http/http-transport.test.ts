@@ -67,7 +67,10 @@ async function sampleBytes(): Promise<Uint8Array<ArrayBuffer>> {
 async function converted(transport: HttpTransport, conversation: string, id: string) {
   let video = await transport.getVideo(conversation, id);
   await waitUntil(
-    async () => (video = await transport.getVideo(conversation, id)).state !== 'processing',
+    async () => {
+      video = await transport.getVideo(conversation, id);
+      return video.state !== 'processing' && video.state !== 'live';
+    },
     'the video is converted',
     { timeout: 30_000, interval: 200 },
   );
@@ -234,6 +237,51 @@ describe('HttpTransport', () => {
     expect(await playlist.text()).to.contain('#EXTM3U');
     unsubscribe();
     await alice.close();
+  });
+});
+
+describe('HttpTransport: a take shared while recorded (real server)', function () {
+  this.timeout(60_000);
+
+  it('names the video before the first byte, so its message goes at once; the video is live, then ready', async () => {
+    const endpoint = await server();
+    const conversation = `c-${nanoid(6)}`;
+    const token = await devToken(endpoint, `u${nanoid(8)}`, [conversation]);
+    const transport = new HttpTransport({ endpoint, token });
+    // As Safari records: fragmented MP4, H.264 with a keyframe every second (1 s segments).
+    const bytes = new Uint8Array(
+      await (await fetch('/test-fixtures/video/webkit-recording.mp4')).arrayBuffer(),
+    );
+    let created!: (id: string) => void;
+    const id = new Promise<string>((resolve) => (created = resolve));
+    const seen = new Set<string>();
+    async function* recording() {
+      // Not a byte before the video has its id (else this test waits for ever).
+      const videoId = await id;
+      const pieces = 12;
+      for (let i = 0; i < pieces; i++) {
+        yield bytes.slice(
+          Math.floor((i * bytes.length) / pieces),
+          Math.floor(((i + 1) * bytes.length) / pieces),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 400));
+        seen.add((await transport.getVideo(conversation, videoId)).state);
+      }
+    }
+    const clientId = nanoid();
+    const uploading = transport.upload(conversation, recording(), {
+      clientId,
+      type: 'video/mp4',
+      live: true,
+      onCreated: created,
+    });
+    const message = await transport.sendMessage(conversation, { clientId, video: await id });
+    expect(message.video).to.equal(await id);
+    const video = await uploading;
+    expect(video.id).to.equal(await id);
+    expect([...seen]).to.include('live');
+    expect((await converted(transport, conversation, video.id)).playlist).to.be.a('string');
+    await transport.close();
   });
 });
 

@@ -115,6 +115,8 @@ export class HttpTransport implements ReelTransport {
         signal: options.signal,
         closing: closing.signal,
         onProgress: options.onProgress,
+        live: options.live,
+        onCreated: options.onCreated,
       }).start();
       return await this.getVideo(conversation, id);
     } finally {

@@ -132,6 +132,10 @@ export interface TusUploadOptions {
    */
   closing?: AbortSignal;
   onProgress?(sent: number, total?: number): void;
+  /** Shared while recorded: the metadata `live` (a stream source only). */
+  live?: boolean;
+  /** The server made the upload: its id (the video's), once. */
+  onCreated?(videoId: string): void;
 }
 
 /**
@@ -173,8 +177,10 @@ export class TusUpload {
   }
 
   private run(tus: typeof import('tus-js-client'), uploadUrl: string | undefined): Promise<string> {
-    const { conversation, clientId, type, signal, closing, onProgress } = this.options;
+    const { conversation, clientId, type, signal, closing, onProgress, onCreated } = this.options;
     const live = !(this.source instanceof Blob);
+    const shared: Record<string, string> = live && this.options.live ? { live: '1' } : {};
+    let created = false;
     let chunks: ChunkSource | undefined;
     /** Waited since the offset last moved (tus-js-client then counts attempts from 0 again). */
     let waited = 0;
@@ -202,7 +208,7 @@ export class TusUpload {
       const options: TusOptions = {
         endpoint: this.api.url('/v1/uploads'),
         uploadUrl,
-        metadata: { conversation, clientId, filetype: type },
+        metadata: { conversation, clientId, filetype: type, ...shared },
         retryDelays: RETRY_DELAYS,
         removeFingerprintOnSuccess: true,
         storeFingerprintForResuming: true,
@@ -239,6 +245,10 @@ export class TusUpload {
         },
         onChunkComplete: (_size, accepted, total) => onProgress?.(accepted, total ?? undefined),
         onUploadUrlAvailable: () => {
+          if (!created && this.upload?.url) {
+            created = true;
+            onCreated?.(this.upload.url.split('/').pop()!);
+          }
           if (isResumable(this.source) && this.upload?.url)
             void this.source.remember?.({ url: this.upload.url });
         },
