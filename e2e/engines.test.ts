@@ -5,23 +5,18 @@
 // refused. Needs the built library (npm run build) — `npm test` builds first.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { enginesFromEnv, openBrowser } from '../scripts/browsers.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
+import { devToken, shareClip, untilReady, type Video } from './server-api.js';
 
 type Server = Awaited<ReturnType<typeof startReferenceServer>>;
 type EngineBrowser = Awaited<ReturnType<typeof openBrowser>>;
 type EnginePage = Awaited<ReturnType<EngineBrowser['newPage']>>;
-interface Video {
-  id: string;
-  state: string;
-  duration?: number;
-}
-
 const run = promisify(execFile);
 const engines = enginesFromEnv();
 const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-engines-'));
@@ -32,66 +27,7 @@ const START_WITHIN_MS = 2000;
 let server: Server;
 const reel: Video[] = [];
 
-async function token(user: string, conversation: string): Promise<string> {
-  const query = new URLSearchParams({ user, name: user, conversations: conversation });
-  const response = await fetch(`${server.url}/v1/dev/token?${query}`);
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { token: string }).token;
-}
-
-async function getVideo(auth: string, conversation: string, id: string): Promise<Video> {
-  const response = await fetch(`${server.url}/v1/conversations/${conversation}/videos/${id}`, {
-    headers: { authorization: `Bearer ${auth}` },
-  });
-  assert.equal(response.status, 200, `GET video ${id}`);
-  return (await response.json()) as Video;
-}
-
-async function untilReady(auth: string, conversation: string, id: string): Promise<Video> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const video = await getVideo(auth, conversation, id);
-    if (video.state === 'ready') return video;
-    assert.notEqual(video.state, 'failed', `video ${id} failed to convert`);
-    assert.ok(Date.now() < deadline, `video ${id} not ready after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** Uploads a file over tus as `auth`'s user and sends it as a video message. */
-async function share(auth: string, conversation: string, file: string, clientId: string) {
-  const bytes = readFileSync(file);
-  const b64 = (text: string) => Buffer.from(text).toString('base64');
-  const headers = { authorization: `Bearer ${auth}`, 'tus-resumable': '1.0.0' };
-  const created = await fetch(`${server.url}/v1/uploads`, {
-    method: 'POST',
-    headers: {
-      ...headers,
-      'upload-length': String(bytes.length),
-      'upload-metadata': `conversation ${b64(conversation)},clientId ${b64(clientId)},filetype ${b64('video/mp4')}`,
-    },
-  });
-  assert.equal(created.status, 201, await created.text());
-  const location = new URL(created.headers.get('location')!, `${server.url}/v1/uploads`);
-  const patched = await fetch(location, {
-    method: 'PATCH',
-    headers: {
-      ...headers,
-      'upload-offset': '0',
-      'content-type': 'application/offset+octet-stream',
-    },
-    body: bytes,
-  });
-  assert.equal(patched.status, 204, await patched.text());
-  const id = location.pathname.split('/').pop()!;
-  const message = await fetch(`${server.url}/v1/conversations/${conversation}/messages`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId, video: id }),
-  });
-  assert.equal(message.status, 201, await message.text());
-  return untilReady(auth, conversation, id);
-}
+const token = (user: string, conversation: string) => devToken(server.url, user, conversation);
 
 /**
  * The length of the video track in a recorded take, from its own packets (first frame to the
@@ -126,7 +62,9 @@ before(async () => {
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
       ...['-movflags', '+faststart', file],
     ]);
-    reel.push(await share(alice, REEL, file, `clip-${n}`));
+    reel.push(
+      await shareClip(server.url, alice, { conversation: REEL, file, clientId: `clip-${n}` }),
+    );
   }
 });
 
@@ -429,6 +367,7 @@ for (const engine of engines) {
           assert.deepEqual(log.errors, []);
           assert.equal(log.messages, 1);
           const video = await untilReady(
+            server.url,
             await token('alice', conversation),
             conversation,
             log.complete!.id,
