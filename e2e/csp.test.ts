@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { enginesFromEnv, openBrowser } from '../scripts/browsers.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
 import { hostScript, type HostLog } from './csp-host.js';
+import { devToken, shareClip } from './server-api.js';
 
 type EngineBrowser = Awaited<ReturnType<typeof openBrowser>>;
 type EnginePage = Awaited<ReturnType<EngineBrowser['newPage']>>;
@@ -97,59 +98,6 @@ function startHost(): Promise<string> {
   );
 }
 
-async function token(user: string, conversation: string): Promise<string> {
-  const query = new URLSearchParams({ user, name: user, conversations: conversation });
-  const response = await fetch(`${api.url}/v1/dev/token?${query}`);
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { token: string }).token;
-}
-
-/** Uploads `file` over tus as Alice and sends it; resolves once the server made it ready. */
-async function share(conversation: string, file: string, clientId: string): Promise<void> {
-  const auth = await token('alice', conversation);
-  const bytes = readFileSync(file);
-  const b64 = (text: string) => Buffer.from(text).toString('base64');
-  const headers = { authorization: `Bearer ${auth}`, 'tus-resumable': '1.0.0' };
-  const created = await fetch(`${api.url}/v1/uploads`, {
-    method: 'POST',
-    headers: {
-      ...headers,
-      'upload-length': String(bytes.length),
-      'upload-metadata': `conversation ${b64(conversation)},clientId ${b64(clientId)},filetype ${b64('video/mp4')}`,
-    },
-  });
-  assert.equal(created.status, 201, await created.text());
-  const location = new URL(created.headers.get('location')!, `${api.url}/v1/uploads`);
-  const patched = await fetch(location, {
-    method: 'PATCH',
-    headers: {
-      ...headers,
-      'upload-offset': '0',
-      'content-type': 'application/offset+octet-stream',
-    },
-    body: bytes,
-  });
-  assert.equal(patched.status, 204, await patched.text());
-  const id = location.pathname.split('/').pop()!;
-  const sent = await fetch(`${api.url}/v1/conversations/${conversation}/messages`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId, video: id }),
-  });
-  assert.equal(sent.status, 201, await sent.text());
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const response = await fetch(`${api.url}/v1/conversations/${conversation}/videos/${id}`, {
-      headers: { authorization: `Bearer ${auth}` },
-    });
-    const video = (await response.json()) as { state: string };
-    if (video.state === 'ready') return;
-    assert.notEqual(video.state, 'failed', `video ${id} failed to convert`);
-    assert.ok(Date.now() < deadline, `video ${id} not ready after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 before(async () => {
   hostUrl = await startHost();
   api = await startReferenceServer({
@@ -166,7 +114,8 @@ before(async () => {
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
       ...['-movflags', '+faststart', file],
     ]);
-    await share(REEL, file, `csp-${n}`);
+    const alice = await devToken(api.url, 'alice', REEL);
+    await shareClip(api.url, alice, { conversation: REEL, file, clientId: `csp-${n}` });
   }
 });
 

@@ -5,23 +5,18 @@
 // refused. Needs the built library (npm run build) — `npm test` builds first.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { enginesFromEnv, openBrowser } from '../scripts/browsers.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
+import { devToken, shareClip, untilReady, type Video } from './server-api.js';
 
 type Server = Awaited<ReturnType<typeof startReferenceServer>>;
 type EngineBrowser = Awaited<ReturnType<typeof openBrowser>>;
 type EnginePage = Awaited<ReturnType<EngineBrowser['newPage']>>;
-interface Video {
-  id: string;
-  state: string;
-  duration?: number;
-}
-
 const run = promisify(execFile);
 const engines = enginesFromEnv();
 const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-engines-'));
@@ -32,65 +27,25 @@ const START_WITHIN_MS = 2000;
 let server: Server;
 const reel: Video[] = [];
 
-async function token(user: string, conversation: string): Promise<string> {
-  const query = new URLSearchParams({ user, name: user, conversations: conversation });
-  const response = await fetch(`${server.url}/v1/dev/token?${query}`);
-  assert.equal(response.status, 200);
-  return ((await response.json()) as { token: string }).token;
-}
+const token = (user: string, conversation: string) => devToken(server.url, user, conversation);
 
-async function getVideo(auth: string, conversation: string, id: string): Promise<Video> {
-  const response = await fetch(`${server.url}/v1/conversations/${conversation}/videos/${id}`, {
-    headers: { authorization: `Bearer ${auth}` },
-  });
-  assert.equal(response.status, 200, `GET video ${id}`);
-  return (await response.json()) as Video;
-}
-
-async function untilReady(auth: string, conversation: string, id: string): Promise<Video> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const video = await getVideo(auth, conversation, id);
-    if (video.state === 'ready') return video;
-    assert.notEqual(video.state, 'failed', `video ${id} failed to convert`);
-    assert.ok(Date.now() < deadline, `video ${id} not ready after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** Uploads a file over tus as `auth`'s user and sends it as a video message. */
-async function share(auth: string, conversation: string, file: string, clientId: string) {
-  const bytes = readFileSync(file);
-  const b64 = (text: string) => Buffer.from(text).toString('base64');
-  const headers = { authorization: `Bearer ${auth}`, 'tus-resumable': '1.0.0' };
-  const created = await fetch(`${server.url}/v1/uploads`, {
-    method: 'POST',
-    headers: {
-      ...headers,
-      'upload-length': String(bytes.length),
-      'upload-metadata': `conversation ${b64(conversation)},clientId ${b64(clientId)},filetype ${b64('video/mp4')}`,
-    },
-  });
-  assert.equal(created.status, 201, await created.text());
-  const location = new URL(created.headers.get('location')!, `${server.url}/v1/uploads`);
-  const patched = await fetch(location, {
-    method: 'PATCH',
-    headers: {
-      ...headers,
-      'upload-offset': '0',
-      'content-type': 'application/offset+octet-stream',
-    },
-    body: bytes,
-  });
-  assert.equal(patched.status, 204, await patched.text());
-  const id = location.pathname.split('/').pop()!;
-  const message = await fetch(`${server.url}/v1/conversations/${conversation}/messages`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId, video: id }),
-  });
-  assert.equal(message.status, 201, await message.text());
-  return untilReady(auth, conversation, id);
+/**
+ * The length of the video track in a recorded take, from its own packets (first frame to the
+ * last one's end, the last lasting an average frame: recorded WebM states no durations).
+ */
+async function videoTrackSeconds(bytes: Buffer): Promise<number> {
+  const file = join(dataDir, `take-${Date.now()}`);
+  writeFileSync(file, bytes);
+  const { stdout } = await run('ffprobe', [
+    ...['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time'],
+    ...['-of', 'csv=p=0', file],
+  ]);
+  rmSync(file);
+  const times = stdout.split('\n').map(Number.parseFloat).filter(Number.isFinite);
+  assert.ok(times.length > 1, `the take holds ${times.length} video frames`);
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  return last - first + (last - first) / (times.length - 1);
 }
 
 before(async () => {
@@ -107,7 +62,9 @@ before(async () => {
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
       ...['-movflags', '+faststart', file],
     ]);
-    reel.push(await share(alice, REEL, file, `clip-${n}`));
+    reel.push(
+      await shareClip(server.url, alice, { conversation: REEL, file, clientId: `clip-${n}` }),
+    );
   }
 });
 
@@ -317,10 +274,12 @@ for (const engine of engines) {
                 errors: [] as string[],
                 messages: 0,
               };
-              Object.assign(window, { take: { el, log } });
+              const take = { el, log, blob: null as Blob | null };
+              Object.assign(window, { take });
               el.addEventListener('reel-record-stop', (e) => {
-                const { duration, bytes, mimeType } = (e as CustomEvent).detail;
+                const { duration, bytes, mimeType, blob } = (e as CustomEvent).detail;
                 log.stop = { duration, bytes, mimeType };
+                take.blob = blob;
               });
               el.addEventListener(
                 'reel-upload-complete',
@@ -408,22 +367,37 @@ for (const engine of engines) {
           assert.deepEqual(log.errors, []);
           assert.equal(log.messages, 1);
           const video = await untilReady(
+            server.url,
             await token('alice', conversation),
             conversation,
             log.complete!.id,
           );
+          // What the take's media says: its bytes, as the recorder handed them over.
+          const takeBase64 = await page.evaluate(async () => {
+            const { blob } = (window as unknown as { take: { blob: Blob } }).take;
+            const bytes = new Uint8Array(await blob.arrayBuffer());
+            let binary = '';
+            for (let i = 0; i < bytes.length; i += 0x8000)
+              binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+            return btoa(binary);
+          });
+          const media = await videoTrackSeconds(Buffer.from(takeBase64, 'base64'));
           console.log(
-            `${engine}: ${log.stop!.mimeType}, ${log.stop!.bytes} bytes, ${log.stop!.duration} s recorded, ${video.duration} s converted`,
+            `${engine}: ${log.stop!.mimeType}, ${log.stop!.bytes} bytes, ${log.stop!.duration} s recorded, ${media.toFixed(3)} s of video in the take, ${video.duration} s converted`,
           );
-          // The recorder's length is wall-clock time from MediaRecorder.start() to stop();
-          // the video starts at the encoder's first frame, which a freshly started Firefox
-          // under load gave 0.52 s late once (CI, 2026-12-07: 2.586 s recorded, 2.067 s
-          // converted; 0.004 and 0.026 s apart in the runs after). At most 0.5 s longer, as
-          // before, and 0.75 s shorter; measuring the take's length from its media is the fix.
-          const short = log.stop!.duration - video.duration!;
+          // The server makes a video of the take's length: as long as the take's own video.
           assert.ok(
-            short >= -0.5 && short <= 0.75,
-            `recorded ${log.stop!.duration} s, converted ${video.duration} s`,
+            Math.abs(video.duration! - media) <= 0.5,
+            `${media.toFixed(3)} s of video in the take, ${video.duration} s converted`,
+          );
+          // The recorder's length is wall-clock time from MediaRecorder.start() to stop(); the
+          // take's video starts at the encoder's first frame, which a freshly started Firefox
+          // under load gave 0.52 s late once (CI, 2026-12-07: 2.586 s recorded, 2.067 s
+          // converted). So it covers the take's video, give or take 0.5 s, and may be longer:
+          // the browser's camera starting late is not a take the server cut short.
+          assert.ok(
+            log.stop!.duration >= media - 0.5,
+            `recorded ${log.stop!.duration} s, ${media.toFixed(3)} s of video in the take`,
           );
         } finally {
           await browser.close();
