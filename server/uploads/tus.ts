@@ -317,23 +317,7 @@ export class Uploads {
     const state = this.stateOf(req);
     const { identity } = state;
     const meta = upload.metadata ?? {};
-    const conversation = meta.conversation;
-    if (!isId(conversation)) throw tusError(400, 'Upload-Metadata needs a valid "conversation".');
-    if (!isMember(identity, conversation))
-      throw tusError(403, 'You are not a member of this conversation.');
-    if (!isId(meta.clientId)) throw tusError(400, 'Upload-Metadata needs a valid "clientId".');
-    if (typeof meta.filetype !== 'string' || !VIDEO_TYPE.test(meta.filetype)) {
-      throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
-    }
-    if (upload.size === 0) throw tusError(400, 'The file is empty.');
-    // Shared while recorded (docs/protocol.md, "Live"): only a take whose length is not known yet.
-    const live = meta.live !== undefined;
-    if (live && upload.size !== undefined) {
-      throw tusError(
-        400,
-        'A live upload ("live" in Upload-Metadata) needs Upload-Defer-Length: 1.',
-      );
-    }
+    const { conversation, clientId, filetype, live } = creationMetadata(meta, upload, identity);
     const node = nodeOf(req);
     // Data sent with a deferred creation counts now; its length must be known to count it.
     const withData = node.req.headers['content-type'] === 'application/offset+octet-stream';
@@ -341,7 +325,6 @@ export class Uploads {
     if (upload.size === undefined && withData && dataLength === undefined) {
       throw tusError(411, 'Data sent with a deferred-length creation needs a Content-Length.');
     }
-    const clientId = meta.clientId;
     let admitted;
     try {
       admitted = await this.quota.admitCreation(
@@ -354,7 +337,7 @@ export class Uploads {
             owner: identity.user,
             conversation,
             clientId,
-            filetype: meta.filetype!,
+            filetype,
             createdAt: new Date().toISOString(),
             live,
           });
@@ -451,4 +434,27 @@ function tusError(status: number, message: string, extra: Record<string, unknown
     status_code: status,
     body: JSON.stringify(new HttpError(status, message, extra).toJSON()),
   };
+}
+
+/** A creation's metadata, checked: who may create it, for what, of which kind. */
+function creationMetadata(
+  meta: Record<string, string | null | undefined>,
+  upload: Upload,
+  identity: Identity,
+): { conversation: string; clientId: string; filetype: string; live: boolean } {
+  const { conversation, clientId, filetype } = meta;
+  if (!isId(conversation)) throw tusError(400, 'Upload-Metadata needs a valid "conversation".');
+  if (!isMember(identity, conversation))
+    throw tusError(403, 'You are not a member of this conversation.');
+  if (!isId(clientId)) throw tusError(400, 'Upload-Metadata needs a valid "clientId".');
+  if (typeof filetype !== 'string' || !VIDEO_TYPE.test(filetype)) {
+    throw tusError(400, 'Only video files can be uploaded ("filetype" must be video/…).');
+  }
+  if (upload.size === 0) throw tusError(400, 'The file is empty.');
+  // Shared while recorded (docs/protocol.md, "Live"): only a take whose length is not known yet.
+  const live = meta.live !== undefined;
+  if (live && upload.size !== undefined) {
+    throw tusError(400, 'A live upload ("live" in Upload-Metadata) needs Upload-Defer-Length: 1.');
+  }
+  return { conversation, clientId, filetype, live };
 }
