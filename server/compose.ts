@@ -19,6 +19,7 @@ import { UploadConversion } from './jobs/upload-conversion.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { pgRateLimits } from './limits/pg-token-buckets.js';
 import { memoryRateLimits, type RateLimits } from './limits/rate-limit.js';
+import { DiskSpace } from './media/disk-space.js';
 import { JsonLog } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
 import { openBackends, type Backends } from './backends.js';
@@ -69,6 +70,8 @@ interface Common {
   serving: boolean;
   /** Whether this instance converts (not an api-only instance). */
   converting: boolean;
+  /** The data folder's disk: uploads, SQLite, converted media or a worker's scratch. */
+  disk: DiskSpace;
 }
 
 export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
@@ -133,6 +136,7 @@ function commonParts(config: ServerConfig, options: AppOptions, backends: Backen
     members: new MemberLog(backends.store),
     serving: config.role !== 'worker',
     converting: config.role !== 'api',
+    disk: new DiskSpace(config.dataDir, config.diskReserveBytes),
   };
 }
 
@@ -161,6 +165,8 @@ function buildUploads(common: Common, notices: UploadNotices): Uploads {
     directory: join(config.dataDir, 'uploads'),
     rateLimits: common.rateLimits,
     datastore: backends.uploadBytes,
+    // Bytes kept on this disk (embedded mode); PostgreSQL keeps scaled mode's.
+    disk: backends.uploadBytes ? undefined : common.disk,
     maxUploadBytes: config.maxUploadBytes,
     expiryS: config.uploadExpiryS,
     quota: config.quota,

@@ -15,11 +15,13 @@
 // waited out where it happens — clearing, publishing or removing a video's media — with
 // backoff and jitter up to STORAGE_WAIT_MS, the job holding its slot (and its lease); past
 // that the job goes back to the queue without the attempt counting against its retries. A
-// video never fails because its bucket was away.
+// video never fails because its bucket was away — nor because the disk filled while it
+// converted (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
+import { isDiskFull } from '../media/disk-space.js';
 import type { MediaStore } from '../media/store.js';
 import { backoffWithJitter, isStorageUnavailable } from '../media/unavailable.js';
 import type { ReadyMeta, VideoStore } from '../store/types.js';
@@ -262,9 +264,15 @@ export class ConversionWorker {
         outcome = { ready: await this.convert(videoId, signal) };
       } catch (error) {
         if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
-        if (isStorageUnavailable(error)) {
-          // Waited STORAGE_WAIT_MS already: later, and never a failure of the video.
+        if (isStorageUnavailable(error) || isDiskFull(error)) {
+          // Waited STORAGE_WAIT_MS for the bucket already, or the disk is full (the
+          // converter left nothing half-written): later, and never a failure of the video.
           const delay = delayAt(this.bookkeepingDelaysMs, attempts - 1);
+          if (isDiskFull(error)) {
+            console.error(
+              `reelchat: converting ${videoId} ran out of disk space; again in ${delay} ms`,
+            );
+          }
           await this.requeue(videoId, Date.now() + delay, error, signal);
           return;
         }

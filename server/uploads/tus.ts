@@ -13,6 +13,7 @@ import { isMember } from '../auth/tokens.js';
 import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
+import { diskFullRefusal, isDiskFull, type DiskSpace } from '../media/disk-space.js';
 import type { MediaStore } from '../media/store.js';
 import { isDatabaseUnreachable } from '../store/pg-database.js';
 import type { MessageStore, UploadRecord, UploadStore } from '../store/types.js';
@@ -51,6 +52,11 @@ export interface UploadsOptions {
   datastore?: (settings: UploadBytesSettings) => UploadBytes;
   maxUploadBytes: number;
   expiryS: number;
+  /**
+   * The disk the upload files are on (the default store): creations and PATCHes are refused
+   * with 507 before a byte is read when what they send would eat into its reserve.
+   */
+  disk?: DiskSpace;
   /** Per-user quotas (each 0 = no limit). */
   quota: Omit<UploadLimits, 'maxUploadBytes'>;
   /** Where the creation rate's buckets live (default: this process's memory). */
@@ -167,6 +173,7 @@ export class Uploads {
         { code: 'unsupported' },
       );
     }
+    await this.options.disk?.admit(headerNumber(req.headers['content-length']) ?? 0);
     const state: RequestState = { identity };
     this.requests.set(req, state);
     try {
@@ -214,6 +221,8 @@ export class Uploads {
     const state: RequestState = { identity, id };
     let deferred = false;
     if (req.method === 'PATCH') {
+      // Refused before a byte is read; a chunked PATCH (no length) only needs the reserve.
+      await this.options.disk?.admit(headerNumber(req.headers['content-length']) ?? 0);
       await this.dropRepeatedLength(req, id);
       const admitted = await this.quota.admitWrite(identity.user, id, {
         contentLength: headerNumber(req.headers['content-length']),
@@ -393,6 +402,10 @@ export class Uploads {
         new HttpError(503, 'The database cannot be reached; please try again in a moment.'),
         nodeReq.res,
       );
+    }
+    // The disk (or SQLite's file) filled while writing: what reached the disk is the offset.
+    if (typeof status_code !== 'number' && isDiskFull(error)) {
+      return asTusError(diskFullRefusal(), nodeReq.res);
     }
     const status = typeof status_code === 'number' ? status_code : 500;
     // The size tus enforced was the quota's (a deferred upload without Content-Length).
