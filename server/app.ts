@@ -148,14 +148,18 @@ function addProbeRoutes({ backends, metrics, disk }: HttpParts, route: AddRoute)
     : () => store.secret('media-url-key').then(() => undefined);
   route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
   route('GET', '/readyz', async (_api, ctx) => {
-    const failed = (await readiness(pingDatabase)) ?? (await backends.ready());
-    // A full disk refuses uploads, not reads: said in the body, not a reason to stop routing here.
+    const failed = await readiness(pingDatabase);
+    // The bucket away or the disk full: reads of media or uploads are answered 503/507 and
+    // retried, the rest works — said in the body, not a reason to stop routing here (every
+    // instance shares the bucket, so taking one out would take them all out).
+    const degraded = [await backends.ready()].filter((part) => part !== undefined);
     const space = await disk.report().catch(() => undefined);
+    if (space?.full) degraded.push('disk');
     if (failed) ctx.res.setHeader('Retry-After', '5');
     sendJson(ctx.res, failed ? 503 : 200, {
       ok: !failed,
       ...(failed ? { failed } : {}),
-      ...(space?.full ? { degraded: ['disk'] } : {}),
+      ...(degraded.length ? { degraded } : {}),
       ...(space ? { disk: space } : {}),
     });
   });
@@ -251,6 +255,7 @@ function logRequest(
   { requestId, started, pattern }: { requestId: string; started: bigint; pattern: string },
 ): void {
   const status = res.statusCode;
+  if (status === 503 || status === 507) metrics.tryLater.inc({ status: String(status) });
   metrics.requests.inc({
     method: req.method ?? '',
     route: pattern,

@@ -206,6 +206,7 @@ function buildConversion(common: Common, options: AppOptions, uploads: Uploads):
       log.event('job', { video: videoId, ...outcome });
     },
   });
+  countRetries(common, worker);
   if (config.liveConvert.max === 0 || options.converter || !common.converting) {
     return { converter, worker };
   }
@@ -222,6 +223,27 @@ function buildConversion(common: Common, options: AppOptions, uploads: Uploads):
     onFinished: (id, outcome) => log.event('live', { video: id, ...outcome }),
   });
   return { converter, worker, live, relay: buildRelay(common, uploads, live, worker) };
+}
+
+/** The bucket's retries in /metrics (what the 503s and 507s given are, app.ts counts). */
+function countRetries({ backends, metrics }: Common, worker: ConversionWorker): void {
+  const { objects } = backends;
+  if (!objects) return;
+  metrics.countOf(
+    'reelchat_storage_put_retries_total',
+    'Writes of converted files sent again after the bucket was unavailable.',
+    () => objects.stats.putRetries,
+  );
+  metrics.countOf(
+    'reelchat_storage_unavailable_total',
+    'Requests to the bucket that failed as unavailable (after their retries).',
+    () => objects.stats.unavailable,
+  );
+  metrics.countOf(
+    'reelchat_storage_waits_total',
+    'Tries a conversion made again while the bucket was unavailable (publishing, clearing).',
+    () => worker.storageRetries,
+  );
 }
 
 /** Scaled mode: the bytes reach an api instance; a worker hears of them and converts live. */

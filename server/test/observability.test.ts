@@ -39,6 +39,11 @@ describe('health, readiness and metrics', () => {
     assert.match(text, /# TYPE reelchat_event_streams_open gauge\nreelchat_event_streams_open 0/);
     assert.match(text, /reelchat_conversions_running 0/);
     assert.match(text, /# TYPE reelchat_conversions_queued gauge\nreelchat_conversions_queued 0/);
+    // The answers that asked to come back later (503, 507): none here.
+    assert.match(
+      text,
+      /# TYPE reelchat_http_try_later_total counter\nreelchat_http_try_later_total 0\n/,
+    );
     assert.match(
       text,
       /# TYPE reelchat_disk_free_bytes gauge\nreelchat_disk_free_bytes [1-9]\d*\n/,
