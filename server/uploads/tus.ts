@@ -24,6 +24,8 @@ import { UploadQuota, type UploadLimits } from './quota.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
+/** An upload row this old without its bytes' record is left from a creation that failed. */
+const ORPHAN_AFTER_MS = 5_000;
 const VIDEO_TYPE = /^video\/[A-Za-z0-9.+-]+(\s*;.*)?$/;
 
 /**
@@ -205,9 +207,28 @@ export class Uploads {
     if (req.method === 'DELETE' && (await this.options.store.messageWithVideo(id))) {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
+    if (!upload.complete && (await this.neverStored(upload))) {
+      // Our row outlived a creation that failed (the database went away before the clean-up
+      // in onError could remove it): its clientId would answer 409 naming it for ever.
+      await this.options.store.deleteUpload(id);
+      throw notFound('This upload was never stored; create it again.');
+    }
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (upload.complete) await this.answerComplete(req, res, upload);
     else await this.resumeUnfinished(req, res, identity, upload);
+  }
+
+  /**
+   * An unfinished upload whose bytes' record does not exist, though its creation is long past
+   * (not one whose record is being made this moment: tus makes it just after our hook).
+   */
+  private async neverStored(upload: UploadRecord): Promise<boolean> {
+    if (Date.now() - Date.parse(upload.createdAt) < ORPHAN_AFTER_MS) return false;
+    const missing = await this.datastore.getUpload(upload.id).then(
+      () => false,
+      (error: unknown) => (error as { status_code?: unknown }).status_code === 404,
+    );
+    return missing;
   }
 
   /** tus handles an unfinished upload, within the quota; the live conversion hears of bytes. */
