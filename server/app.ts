@@ -22,6 +22,7 @@ import { Router, splitUrl, type RequestContext } from './http/router.js';
 import type { ConversionWorker } from './jobs/worker.js';
 import type { RateLimits } from './limits/rate-limit.js';
 import { applyIdleTimeout, requestDeadline, serverOptions } from './limits/timeouts.js';
+import { DISK_FULL_RETRY_AFTER_S, isDiskFull, type DiskSpace } from './media/disk-space.js';
 import type { MediaStore } from './media/store.js';
 import { pathOnly, requestIdOf, type JsonLog } from './observability/log.js';
 import type { Metrics } from './observability/metrics.js';
@@ -52,6 +53,8 @@ export interface HttpParts {
   rateLimits: RateLimits;
   /** Whether this instance serves the API (not a worker-only instance). */
   serving: boolean;
+  /** The data folder's disk, reported in /readyz and /metrics. */
+  disk: Pick<DiskSpace, 'report'>;
 }
 
 export interface HttpOptions {
@@ -138,24 +141,44 @@ function routes(parts: HttpParts, options: HttpOptions): Router {
 type AddRoute = (method: string, pattern: string, handler: ApiHandler) => void;
 
 /** Every role answers these three on its PORT (docs/scaling.md). */
-function addProbeRoutes({ backends, metrics }: HttpParts, route: AddRoute): void {
+function addProbeRoutes({ backends, metrics, disk }: HttpParts, route: AddRoute): void {
   const { database, store, queue } = backends;
   const pingDatabase = database
     ? () => database.ping()
     : () => store.secret('media-url-key').then(() => undefined);
   route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
   route('GET', '/readyz', async (_api, ctx) => {
-    const failed = (await readiness(pingDatabase)) ?? (await backends.ready());
+    const failed = await readiness(pingDatabase);
+    // The bucket away or the disk full: reads of media or uploads are answered 503/507 and
+    // retried, the rest works — said in the body, not a reason to stop routing here (every
+    // instance shares the bucket, so taking one out would take them all out).
+    const degraded = [await backends.ready()].filter((part) => part !== undefined);
+    const space = await disk.report().catch(() => undefined);
+    if (space?.full) degraded.push('disk');
     if (failed) ctx.res.setHeader('Retry-After', '5');
-    sendJson(ctx.res, failed ? 503 : 200, { ok: !failed, ...(failed ? { failed } : {}) });
+    sendJson(ctx.res, failed ? 503 : 200, {
+      ok: !failed,
+      ...(failed ? { failed } : {}),
+      ...(degraded.length ? { degraded } : {}),
+      ...(space ? { disk: space } : {}),
+    });
   });
   route('GET', '/metrics', async (_api, ctx) => {
     // Read from the shared queue, so any instance reports the cluster's backlog.
     const queued = await queue.queuedCount?.().catch(() => undefined);
+    const space = await disk.report().catch(() => undefined);
     ctx.res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
     ctx.res.end(
       metrics.render({
         reelchat_conversions_queued: { help: 'Conversion jobs waiting to run.', value: queued },
+        reelchat_disk_free_bytes: {
+          help: "Bytes free on the data folder's disk.",
+          value: space?.freeBytes,
+        },
+        reelchat_disk_reserve_bytes: {
+          help: 'Bytes kept free there: uploads are refused (507) below this.',
+          value: space?.reserveBytes,
+        },
       }),
     );
   });
@@ -232,6 +255,7 @@ function logRequest(
   { requestId, started, pattern }: { requestId: string; started: bigint; pattern: string },
 ): void {
   const status = res.statusCode;
+  if (status === 503 || status === 507) metrics.tryLater.inc({ status: String(status) });
   metrics.requests.inc({
     method: req.method ?? '',
     route: pattern,
@@ -254,7 +278,10 @@ function logRequest(
 function answerError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
   // A client that hung up mid-request is not a fault of ours.
   const clientGone = (error as { code?: unknown } | null)?.code === 'ECONNRESET';
-  if (!(error instanceof HttpError) && !clientGone) {
+  if (isDiskFull(error)) {
+    // One line, not a stack for every refused request while the disk is full.
+    console.error(`reelchat: ${req.method} ${pathOnly(req.url)} refused, the disk is full`);
+  } else if (!(error instanceof HttpError) && !clientGone) {
     console.error(`reelchat: ${req.method} ${req.url?.split('?')[0]} failed`, error);
   }
   const answer = error instanceof HttpError ? error : unavailable(error, res);
@@ -265,9 +292,14 @@ function answerError(req: IncomingMessage, res: ServerResponse, error: unknown):
 
 /**
  * 503 with Retry-After for a database that is locked by another connection longer than a
- * write waits (SQLite) or cannot be reached (PostgreSQL restarting, failing over); else 500.
+ * write waits (SQLite), cannot be reached (PostgreSQL restarting, failing over) or whose disk
+ * is full (SQLITE_FULL: the write was rolled back, the file is intact); else 500.
  */
 function unavailable(error: unknown, res: ServerResponse): HttpError {
+  if (isDiskFull(error)) {
+    if (!res.headersSent) res.setHeader('Retry-After', String(DISK_FULL_RETRY_AFTER_S));
+    return new HttpError(503, "The server's storage is full; please try again later.");
+  }
   const busy = isDatabaseBusy(error);
   const unreachable = !busy && isDatabaseUnreachable(error);
   if (!busy && !unreachable) return new HttpError(500, 'Something went wrong on the server.');

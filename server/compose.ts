@@ -20,6 +20,7 @@ import { UploadConversion } from './jobs/upload-conversion.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
 import { pgRateLimits } from './limits/pg-token-buckets.js';
 import { memoryRateLimits, type RateLimits } from './limits/rate-limit.js';
+import { DiskSpace } from './media/disk-space.js';
 import { JsonLog } from './observability/log.js';
 import { Metrics } from './observability/metrics.js';
 import { openBackends, type Backends } from './backends.js';
@@ -70,6 +71,8 @@ interface Common {
   serving: boolean;
   /** Whether this instance converts (not an api-only instance). */
   converting: boolean;
+  /** The data folder's disk: uploads, SQLite, converted media or a worker's scratch. */
+  disk: DiskSpace;
 }
 
 export async function createApp(config: ServerConfig, options: AppOptions = {}): Promise<App> {
@@ -144,6 +147,7 @@ function commonParts(config: ServerConfig, options: AppOptions, backends: Backen
     members: new MemberLog(backends.store),
     serving: config.role !== 'worker',
     converting: config.role !== 'api',
+    disk: new DiskSpace(config.dataDir, config.diskReserveBytes),
   };
 }
 
@@ -172,6 +176,8 @@ function buildUploads(common: Common, notices: UploadNotices): Uploads {
     directory: join(config.dataDir, 'uploads'),
     rateLimits: common.rateLimits,
     datastore: backends.uploadBytes,
+    // Bytes kept on this disk (embedded mode); PostgreSQL keeps scaled mode's.
+    disk: backends.uploadBytes ? undefined : common.disk,
     maxUploadBytes: config.maxUploadBytes,
     expiryS: config.uploadExpiryS,
     quota: config.quota,
@@ -218,6 +224,7 @@ function buildConversion(
       livePlaylists.end(videoId);
     },
   });
+  countRetries(common, worker);
   if (config.liveConvert.max === 0 || options.converter || !common.converting) {
     return { converter, worker };
   }
@@ -248,6 +255,27 @@ function buildConversion(
     },
   });
   return { converter, worker, live, relay: buildRelay(common, uploads, live, worker) };
+}
+
+/** The bucket's retries in /metrics (what the 503s and 507s given are, app.ts counts). */
+function countRetries({ backends, metrics }: Common, worker: ConversionWorker): void {
+  const { objects } = backends;
+  if (!objects) return;
+  metrics.countOf(
+    'reelchat_storage_put_retries_total',
+    'Writes of converted files sent again after the bucket was unavailable.',
+    () => objects.stats.putRetries,
+  );
+  metrics.countOf(
+    'reelchat_storage_unavailable_total',
+    'Requests to the bucket that failed as unavailable (after their retries).',
+    () => objects.stats.unavailable,
+  );
+  metrics.countOf(
+    'reelchat_storage_waits_total',
+    'Tries a conversion made again while the bucket was unavailable (publishing, clearing).',
+    () => worker.storageRetries,
+  );
 }
 
 /** Scaled mode: the bytes reach an api instance; a worker hears of them and converts live. */

@@ -28,6 +28,11 @@ export interface ServerConfig {
   /** Demo only: GET /v1/dev/token hands out tokens. */
   devTokens: boolean;
   maxUploadBytes: number;
+  /**
+   * Bytes kept free on the data folder's disk (SQLite, conversions, info files): uploads
+   * are refused with 507 once their bytes would eat into it.
+   */
+  diskReserveBytes: number;
   maxDurationS: number;
   maxText: number;
   /** Origins whose pages may call the API and load media (CORS). */
@@ -129,6 +134,7 @@ export function readConfig(
     jwtPublicKey,
     devTokens: devTokens || demo,
     maxUploadBytes: integer(env, 'REELCHAT_MAX_UPLOAD_BYTES', 200 * 1024 * 1024, 1),
+    diskReserveBytes: integer(env, 'REELCHAT_DISK_RESERVE_BYTES', 128 * 1024 * 1024),
     maxDurationS: integer(env, 'REELCHAT_MAX_DURATION_S', 300, 1),
     maxText: integer(env, 'REELCHAT_MAX_TEXT', 4000, 1),
     allowedOrigins: (env.REELCHAT_ALLOWED_ORIGINS || '')

@@ -3,12 +3,14 @@
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { DiskFullError } from '../media/disk-space.js';
 import { ConvertError, ToolsMissingError } from './errors.js';
 import { FfmpegExitError, FfmpegProcess } from './ffmpeg-process.js';
 import { checkTranscodeBudget, transcodedPixels } from './limits.js';
 import { MemoryWatch } from './memory-watch.js';
 import { OUTPUT, hlsArgs, planOutput, posterArgs, type OutputPlan } from './pipeline.js';
 import { measureLastSegment } from './last-segment.js';
+import { checkWholeOutput } from './output-check.js';
 import { probeVideo, type ProbedVideo } from './probe.js';
 import { Slots } from './slots.js';
 import { sniffContainer } from './sniff.js';
@@ -110,6 +112,7 @@ export class Converter {
     let renamed = false;
     try {
       await this.runFfmpeg(probed, input, temp, plan, signal);
+      await checkWholeOutput(temp, OUTPUT);
       await measureLastSegment(temp, OUTPUT);
       const duration = await playlistDuration(join(temp, OUTPUT.playlist));
       signal.throwIfAborted();
@@ -176,6 +179,12 @@ export class Converter {
     memory.start();
     const results = await Promise.allSettled(runs).finally(() => memory.stop());
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // Out of space is the machine's state, not the video's fault: tried again later (when
+    // ffmpeg exits 0 all the same, checkWholeOutput finds what it could not write).
+    if (processes.some((p) => OUT_OF_SPACE.test(p.stderr))) {
+      signal.throwIfAborted();
+      throw new DiskFullError('converting', { cause: failure?.reason });
+    }
     // The decoders refuse frames larger than the probed picture (-max_pixels, see
     // pipeline.ts: a new sequence header mid-way, or cropping that hides the coded size)
     // but carry on without them; such a file is refused, not half converted.
@@ -189,6 +198,9 @@ export class Converter {
     throw conversionFailure(stopBoth.signal.reason ?? failure.reason);
   }
 }
+
+/** What ffmpeg prints when a write found the disk full. */
+const OUT_OF_SPACE = /No space left on device|Disk quota exceeded/i;
 
 function conversionFailure(error: unknown): unknown {
   if (isMissingExecutable(error)) return toolsMissing(error);

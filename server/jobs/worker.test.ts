@@ -364,6 +364,7 @@ describe('ConversionWorker bookkeeping', () => {
       retryDelaysMs: [10, 10],
       bookkeepingDelaysMs: [20, 40],
       storageWaitMs: 0,
+      outageRetryMs: { baseMs: 10, capMs: 20 },
     });
     void worker.start();
     await until(() => fakes.ready.length === 1, 'the video to be ready');

@@ -13,15 +13,20 @@
 //
 // The media bucket unavailable (scaled mode: 503 SlowDown, time-outs, refused connections) is
 // waited out where it happens — clearing, publishing or removing a video's media — with
-// backoff and jitter up to STORAGE_WAIT_MS, the job holding its slot (and its lease); past
-// that the job goes back to the queue without the attempt counting against its retries. A
-// video never fails because its bucket was away.
+// backoff and jitter up to STORAGE_WAIT_MS (10 min), the job holding its slot (and its
+// lease); past that the job goes back to the queue, due in 0.5–1 s, without the attempt
+// counting against its retries. PostgreSQL unreachable while a job records its outcome or
+// updates the queue is tried again as soon (not after 30 s or 2 min). A
+// video never fails because its bucket was away — nor because the disk filled while it
+// converted (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConvertError, type ConvertResult } from '../convert/index.js';
+import { isDiskFull } from '../media/disk-space.js';
 import type { MediaStore } from '../media/store.js';
 import { backoffWithJitter, isStorageUnavailable } from '../media/unavailable.js';
+import { isDatabaseUnreachable } from '../store/pg-database.js';
 import type { ReadyMeta, VideoStore } from '../store/types.js';
 import type { Job, JobQueue } from '../store/jobs.js';
 
@@ -51,6 +56,8 @@ export interface WorkerOptions {
   bookkeepingDelaysMs?: number[];
   /** How long one job waits for an unavailable bucket before going back to the queue. */
   storageWaitMs?: number;
+  /** Waits before a job that met a passing outage runs again (default 500 ms doubling to 1 s). */
+  outageRetryMs?: { baseMs: number; capMs: number };
   /** Told of each outcome once recorded (for /metrics and the job log). */
   onRecorded?(videoId: string, outcome: RecordedOutcome): void;
 }
@@ -66,7 +73,14 @@ export interface RecordedOutcome {
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
+// Past this a job waiting for the bucket goes back to the queue (outageDelay). Releasing the
+// slot sooner (15 s, due again 1–3 s later) was tried: clips were ready 6–10 s after a 30 s
+// outage instead of within 5 s, for a reason not found yet (docs/scaling.md).
 const STORAGE_WAIT_MS = 10 * 60_000;
+// Waits before a job that met a passing outage runs again (the queue's update included):
+// 500 ms doubling, at most 1 s, jittered (the bucket's own cadence): back within a second or two.
+const OUTAGE_RETRY_BASE_MS = 500;
+const OUTAGE_RETRY_CAP_MS = 1_000;
 // Waits between tries while the bucket is unavailable: 500 ms doubling, at most 1 s, jittered;
 // so a bucket that comes back is used again within about a second.
 const STORAGE_RETRY_BASE_MS = 500;
@@ -262,9 +276,18 @@ export class ConversionWorker {
         outcome = { ready: await this.convert(videoId, signal) };
       } catch (error) {
         if (signal.aborted) return; // shutdown (job stays queued) or termination (rows gone)
-        if (isStorageUnavailable(error)) {
-          // Waited STORAGE_WAIT_MS already: later, and never a failure of the video.
-          const delay = delayAt(this.bookkeepingDelaysMs, attempts - 1);
+        if (isStorageUnavailable(error) || isDiskFull(error)) {
+          // Waited storageWaitMs for the bucket already (the slot goes to other work), or
+          // the disk is full (the converter left nothing half-written): later, and never a
+          // failure of the video.
+          const delay = isDiskFull(error)
+            ? delayAt(this.bookkeepingDelaysMs, attempts - 1)
+            : this.outageDelay(attempts - 1);
+          if (isDiskFull(error)) {
+            console.error(
+              `reelchat: converting ${videoId} ran out of disk space; again in ${delay} ms`,
+            );
+          }
           await this.requeue(videoId, Date.now() + delay, error, signal);
           return;
         }
@@ -286,11 +309,12 @@ export class ConversionWorker {
       else await this.recordFailed(videoId, outcome.failed, signal);
     } catch (error) {
       if (signal.aborted) return;
-      console.error(
-        `reelchat: recording the conversion of ${videoId} failed; it runs again`,
-        error,
-      );
-      const delay = delayAt(this.bookkeepingDelaysMs, attempts - 1);
+      const why = isPassingOutage(error) ? (error as Error).message : error;
+      console.error(`reelchat: recording the conversion of ${videoId} failed; it runs again`, why);
+      // A passing outage (the bucket, PostgreSQL restarting) is over soon: look again soon.
+      const delay = isPassingOutage(error)
+        ? this.outageDelay(attempts - 1)
+        : delayAt(this.bookkeepingDelaysMs, attempts - 1);
       await this.requeue(videoId, Date.now() + delay, error, signal);
     }
   }
@@ -384,6 +408,14 @@ export class ConversionWorker {
     }
   }
 
+  private outageDelay(attempt: number): number {
+    const { baseMs, capMs } = this.options.outageRetryMs ?? {
+      baseMs: OUTAGE_RETRY_BASE_MS,
+      capMs: OUTAGE_RETRY_CAP_MS,
+    };
+    return backoffWithJitter(Math.max(attempt, 0), baseMs, capMs);
+  }
+
   private told(videoId: string, outcome: Pick<RecordedOutcome, 'state' | 'reason'>): void {
     const claimed = this.claimedAt.get(videoId);
     const path = claimed === undefined ? 'live' : 'job';
@@ -411,7 +443,9 @@ export class ConversionWorker {
         await this.options.queue.retry(videoId, Math.max(runAt, Date.now()), String(error));
         return;
       } catch (queueError) {
-        const delay = delayAt(this.bookkeepingDelaysMs, failures);
+        const delay = isPassingOutage(queueError)
+          ? this.outageDelay(failures)
+          : delayAt(this.bookkeepingDelaysMs, failures);
         console.error(
           `reelchat: requeueing ${videoId} failed, trying again in ${delay} ms`,
           queueError,
@@ -420,6 +454,11 @@ export class ConversionWorker {
       }
     }
   }
+}
+
+/** The bucket unavailable or PostgreSQL unreachable: over in seconds, not a fault of the job. */
+function isPassingOutage(error: unknown): boolean {
+  return isStorageUnavailable(error) || isDatabaseUnreachable(error);
 }
 
 function delayAt(delays: number[], index: number): number {

@@ -37,19 +37,23 @@ export class Counter implements Metric {
   }
 }
 
-/** A value read when scraped (open streams, running conversions, queued jobs). */
+/**
+ * A value read when scraped (open streams, running conversions, queued jobs), or — `counter`
+ * — a count another part keeps (the bucket's retries), read the same way.
+ */
 export class Gauge implements Metric {
   constructor(
     readonly name: string,
     private readonly help: string,
     private readonly read: () => number | undefined,
+    private readonly type: 'gauge' | 'counter' = 'gauge',
   ) {}
 
   render(): string[] {
     const value = this.read();
     return [
       `# HELP ${this.name} ${this.help}`,
-      `# TYPE ${this.name} gauge`,
+      `# TYPE ${this.name} ${this.type}`,
       ...(value === undefined ? [] : [`${this.name} ${value}`]),
     ];
   }
@@ -111,10 +115,19 @@ export class Metrics {
     'Wall time of finished conversions, by path.',
     [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
   );
+  readonly tryLater = new Counter(
+    'reelchat_http_try_later_total',
+    'Answers that asked the client to come back later (503, 507), by status.',
+  );
   private readonly gauges: Gauge[] = [];
 
   gauge(name: string, help: string, read: () => number | undefined): void {
     this.gauges.push(new Gauge(name, help, read));
+  }
+
+  /** A count kept elsewhere, read when scraped. */
+  countOf(name: string, help: string, read: () => number | undefined): void {
+    this.gauges.push(new Gauge(name, help, read, 'counter'));
   }
 
   /** The exposition text; `extra` are gauges read asynchronously just before (queue sizes). */
@@ -124,6 +137,7 @@ export class Metrics {
       this.uploadBytes,
       this.conversions,
       this.conversionSeconds,
+      this.tryLater,
       ...this.gauges,
       ...Object.entries(extra).map(([name, { help, value }]) => new Gauge(name, help, () => value)),
     ];

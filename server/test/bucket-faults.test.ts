@@ -34,6 +34,10 @@ function check(figures: OutageFigures, workerOutput: string, limitMs = RECOVERY_
   );
   assert.equal(figures.retryAfterMissing, 0);
   assert.equal(figures.readAfter, 200);
+  // Still ready: the bucket is named as degraded, the instance stays in the pool.
+  assert.deepEqual(figures.readyDuring, { status: 200, degraded: ['bucket'] });
+  // Every 503 read is counted in /metrics (some may have come from the other instance's).
+  assert.ok(figures.retries.tryLater503 >= figures.during.length, describeOutage(figures));
   const log = workerOutput.split('\n').slice(-60).join('\n');
   for (const ms of figures.readyAfterMs) {
     assert.ok(ms <= limitMs, `ready ${ms} ms after; the worker said:\n${log}`);

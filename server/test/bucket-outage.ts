@@ -35,6 +35,29 @@ export interface OutageFigures {
   readAfter: number;
   /** Instances that exited. */
   exited: string[];
+  /** /readyz of an api instance during the outage: its status and what it called degraded. */
+  readyDuring: { status: number; degraded: string[] };
+  /** From /metrics after it: 503s the api instances gave, the worker's retries and waits. */
+  retries: { tryLater503: number; putRetries: number; waits: number };
+}
+
+/** A counter's value in an instance's /metrics (0 when absent). */
+async function counter(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const escaped = name.replace(/[{}"]/g, (c) => `\\${c}`);
+  return Number(new RegExp(`^${escaped} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+}
+
+async function retryCounts(cluster: Cluster): Promise<OutageFigures['retries']> {
+  const worker = cluster.workers[0]!.url;
+  const given = await Promise.all(
+    cluster.apis.map((api) => counter(api.url, 'reelchat_http_try_later_total{status="503"}')),
+  );
+  return {
+    tryLater503: given.reduce((sum, n) => sum + n, 0),
+    putRetries: await counter(worker, 'reelchat_storage_put_retries_total'),
+    waits: await counter(worker, 'reelchat_storage_waits_total'),
+  };
 }
 
 export async function videoState(base: string, token: string, id: string): Promise<string> {
@@ -72,6 +95,8 @@ export async function measureOutage(
   if (readBefore !== 200) throw new Error(`A read before the outage answered ${readBefore}`);
 
   const [slowdownsBefore, heldBefore] = [proxy.slowdowns, proxy.hung];
+  const retriesBefore = await retryCounts(cluster);
+  let readyDuring = { status: 0, degraded: [] as string[] };
   await begin();
   const outageEnds = Date.now() + setup.outageMs;
   const during: number[] = [];
@@ -82,6 +107,9 @@ export async function measureOutage(
       [0, 1, 2].map((n) => uploadClip(cluster.url, token, clip, `${label}-${n}`)),
     );
     slowestReadMs = 0;
+    const readyz = await fetch(`${cluster.apis[0]!.url}/readyz`);
+    const body = await json<{ degraded?: string[] }>(readyz);
+    readyDuring = { status: readyz.status, degraded: body.degraded ?? [] };
     while (Date.now() < outageEnds - 1_000) {
       during.push(...(await Promise.all([read('index.m3u8'), read('init.mp4')])));
       await sleep(500);
@@ -102,9 +130,16 @@ export async function measureOutage(
       ).then((at) => at - ended),
     ),
   );
+  const retriesAfter = await retryCounts(cluster);
   return {
     label,
     during,
+    readyDuring,
+    retries: {
+      tryLater503: retriesAfter.tryLater503 - retriesBefore.tryLater503,
+      putRetries: retriesAfter.putRetries - retriesBefore.putRetries,
+      waits: retriesAfter.waits - retriesBefore.waits,
+    },
     retryAfterMissing,
     slowestReadMs: slowestDuring,
     slowdowns: proxy.slowdowns - slowdownsBefore,
@@ -125,6 +160,9 @@ export function describeOutage(figures: OutageFigures): string {
     `${figures.slowestReadMs} ms; bucket requests answered 503: ${figures.slowdowns}, ` +
     `connections held: ${figures.held}; clips ready ` +
     `${figures.readyAfterMs.map((ms) => `${ms} ms`).join(', ')} after it ended; ` +
+    `503s given ${figures.retries.tryLater503}, writes retried ${figures.retries.putRetries}, ` +
+    `conversion waits ${figures.retries.waits}; /readyz ${figures.readyDuring.status} ` +
+    `degraded [${figures.readyDuring.degraded.join(', ')}]; ` +
     `${figures.exited.length} processes exited`
   );
 }

@@ -12,7 +12,13 @@ describe('health, readiness and metrics', () => {
     assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { ok: true });
     const ready = await fetch(`${server.url}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { ok: true });
+    const body = (await ready.json()) as { ok: boolean; disk?: Record<string, unknown> };
+    assert.equal(body.ok, true);
+    // The data folder's disk is said, with the reserve kept on it (and not full here).
+    assert.equal(body.disk?.full, false);
+    assert.ok(Number(body.disk?.freeBytes) > 0);
+    assert.equal(body.disk?.reserveBytes, server.config.diskReserveBytes);
+    assert.deepEqual(Object.keys(body).sort(), ['disk', 'ok']);
   });
 
   it('counts requests by route pattern, never by id or token', async () => {
@@ -33,6 +39,15 @@ describe('health, readiness and metrics', () => {
     assert.match(text, /# TYPE reelchat_event_streams_open gauge\nreelchat_event_streams_open 0/);
     assert.match(text, /reelchat_conversions_running 0/);
     assert.match(text, /# TYPE reelchat_conversions_queued gauge\nreelchat_conversions_queued 0/);
+    // The answers that asked to come back later (503, 507): none here.
+    assert.match(
+      text,
+      /# TYPE reelchat_http_try_later_total counter\nreelchat_http_try_later_total 0\n/,
+    );
+    assert.match(
+      text,
+      /# TYPE reelchat_disk_free_bytes gauge\nreelchat_disk_free_bytes [1-9]\d*\n/,
+    );
     assert.doesNotMatch(text, /secret-token-value|nothing-here/);
   });
 

@@ -13,6 +13,7 @@ import { isMember } from '../auth/tokens.js';
 import { EXPOSE_HEADERS, type Cors } from '../http/cors.js';
 import { codeForStatus, forbidden, HttpError, notFound, type ErrorCode } from '../http/errors.js';
 import { isId, newId } from '../ids.js';
+import { diskFullRefusal, isDiskFull, type DiskSpace } from '../media/disk-space.js';
 import type { MediaStore } from '../media/store.js';
 import { isDatabaseUnreachable } from '../store/pg-database.js';
 import type { MessageStore, UploadRecord, UploadStore } from '../store/types.js';
@@ -23,6 +24,8 @@ import { UploadQuota, type UploadLimits } from './quota.js';
 
 export const UPLOADS_PATH = '/v1/uploads';
 const TUS_VERSION = '1.0.0';
+/** An upload row this old without its bytes' record is left from a creation that failed. */
+const ORPHAN_AFTER_MS = 5_000;
 const VIDEO_TYPE = /^video\/[A-Za-z0-9.+-]+(\s*;.*)?$/;
 
 /**
@@ -51,6 +54,11 @@ export interface UploadsOptions {
   datastore?: (settings: UploadBytesSettings) => UploadBytes;
   maxUploadBytes: number;
   expiryS: number;
+  /**
+   * The disk the upload files are on (the default store): creations and PATCHes are refused
+   * with 507 before a byte is read when what they send would eat into its reserve.
+   */
+  disk?: DiskSpace;
   /** Per-user quotas (each 0 = no limit). */
   quota: Omit<UploadLimits, 'maxUploadBytes'>;
   /** Where the creation rate's buckets live (default: this process's memory). */
@@ -167,6 +175,7 @@ export class Uploads {
         { code: 'unsupported' },
       );
     }
+    await this.options.disk?.admit(headerNumber(req.headers['content-length']) ?? 0);
     const state: RequestState = { identity };
     this.requests.set(req, state);
     try {
@@ -198,9 +207,28 @@ export class Uploads {
     if (req.method === 'DELETE' && (await this.options.store.messageWithVideo(id))) {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
+    if (!upload.complete && (await this.neverStored(upload))) {
+      // Our row outlived a creation that failed (the database went away before the clean-up
+      // in onError could remove it): its clientId would answer 409 naming it for ever.
+      await this.options.store.deleteUpload(id);
+      throw notFound('This upload was never stored; create it again.');
+    }
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (upload.complete) await this.answerComplete(req, res, upload);
     else await this.resumeUnfinished(req, res, identity, upload);
+  }
+
+  /**
+   * An unfinished upload whose bytes' record does not exist, though its creation is long past
+   * (not one whose record is being made this moment: tus makes it just after our hook).
+   */
+  private async neverStored(upload: UploadRecord): Promise<boolean> {
+    if (Date.now() - Date.parse(upload.createdAt) < ORPHAN_AFTER_MS) return false;
+    const missing = await this.datastore.getUpload(upload.id).then(
+      () => false,
+      (error: unknown) => (error as { status_code?: unknown }).status_code === 404,
+    );
+    return missing;
   }
 
   /** tus handles an unfinished upload, within the quota; the live conversion hears of bytes. */
@@ -214,6 +242,8 @@ export class Uploads {
     const state: RequestState = { identity, id };
     let deferred = false;
     if (req.method === 'PATCH') {
+      // Refused before a byte is read; a chunked PATCH (no length) only needs the reserve.
+      await this.options.disk?.admit(headerNumber(req.headers['content-length']) ?? 0);
       await this.dropRepeatedLength(req, id);
       const admitted = await this.quota.admitWrite(identity.user, id, {
         contentLength: headerNumber(req.headers['content-length']),
@@ -385,6 +415,10 @@ export class Uploads {
         new HttpError(503, 'The database cannot be reached; please try again in a moment.'),
         nodeReq.res,
       );
+    }
+    // The disk (or SQLite's file) filled while writing: what reached the disk is the offset.
+    if (typeof status_code !== 'number' && isDiskFull(error)) {
+      return asTusError(diskFullRefusal(), nodeReq.res);
     }
     const status = typeof status_code === 'number' ? status_code : 500;
     // The size tus enforced was the quota's (a deferred upload without Content-Length).
