@@ -209,6 +209,8 @@ export class LiveConversion {
           limits: this.options.limits,
           signal: this.stop.signal,
           partial: true,
+          // On the way to the first segment, which a viewer is waiting for; a small read.
+          niceness: 0,
         });
       } catch (error) {
         this.stop.signal.throwIfAborted();

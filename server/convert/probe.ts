@@ -50,6 +50,8 @@ interface ProbeOptions {
    * scanned at the end (scanPipedVideoPackets).
    */
   partial?: boolean;
+  /** Process priority (ffmpeg-process.ts); a live take's first part is read at once (0). */
+  niceness?: number;
 }
 
 interface FfprobeStream {
@@ -66,7 +68,15 @@ interface FfprobeStream {
   side_data_list?: { rotation?: number }[];
 }
 
+interface FfprobePacket {
+  stream_index?: number;
+  pts_time?: string;
+  duration_time?: string;
+}
+
 interface FfprobeOutput {
+  /** Listed only for a first part (partial), read in the same run as the streams. */
+  packets?: FfprobePacket[];
   streams?: FfprobeStream[];
   format?: { duration?: string };
 }
@@ -101,8 +111,9 @@ export async function probeVideo(
   const headerDuration = Number(info.format?.duration);
   if (headerDuration > limit + DURATION_GRACE_S) throw new ConvertError(`Longer than ${limit} s`);
 
-  const input = safeInputArgs(container, absolutePath);
-  const packets = await scanVideoPackets(input, video.index, options);
+  const packets = info.packets
+    ? judgeListedPackets(info.packets, video.index, options)
+    : await scanVideoPackets(safeInputArgs(container, absolutePath), video.index, options);
   if (packets.count === 0) throw new ConvertError('The video has no frames');
   checkFrameRate(packets.count, packets.durationS, options.limits);
   // Recorded WebM has no duration in its header; where there is one, the packets must
@@ -138,6 +149,10 @@ async function readStreams(
   absolutePath: string,
   options: ProbeOptions,
 ): Promise<FfprobeOutput> {
+  // A first part's packets come in the same run: one ffprobe start (~0.2 s of CPU, most of
+  // a second on a loaded machine) less before a live take's first segment. A finished file's
+  // packets are scanned separately, stopping at the length limit (scanVideoPackets).
+  const packets = options.partial ? ':packet=stream_index,pts_time,duration_time' : '';
   const ffprobe = new FfmpegProcess({
     command: options.ffprobePath,
     args: [
@@ -145,13 +160,15 @@ async function readStreams(
       'error',
       ...safeInputArgs(container, absolutePath),
       '-show_entries',
-      'stream:format=duration',
+      `stream:format=duration${packets}`,
       '-of',
       'json',
     ],
     timeoutMs: PROBE_TIMEOUT_MS,
     signal: options.signal,
-    maxStdoutBytes: 1024 * 1024,
+    niceness: options.niceness,
+    // ~90 bytes a packet: a first part of up to ~40k packets (minutes of video).
+    maxStdoutBytes: (options.partial ? 4 : 1) * 1024 * 1024,
   });
   try {
     return JSON.parse(await ffprobe.run()) as FfprobeOutput;
@@ -218,6 +235,23 @@ async function scanVideoPackets(
     if (!tooLong) throw unreadable(error);
   }
   return judgePackets(tally, { tooLong, stderr: ffprobe.stderr }, options);
+}
+
+/** The video packets listed with a first part's streams, tallied and judged as a scan's. */
+function judgeListedPackets(
+  listed: FfprobePacket[],
+  streamIndex: number,
+  options: ProbeOptions,
+): PacketSummary {
+  const limit = options.maxDurationS + DURATION_GRACE_S;
+  const tally = new PacketTally();
+  for (const packet of listed) {
+    if (packet.stream_index !== streamIndex) continue;
+    tally.add(`pts_time=${packet.pts_time}|duration_time=${packet.duration_time}`);
+  }
+  const tooLong =
+    tally.latest - tally.first > limit || tally.count > options.limits.maxFrameRate * limit;
+  return judgePackets(tally, { tooLong, stderr: '' }, options);
 }
 
 /**
