@@ -9,6 +9,14 @@ export default css`
   :host {
     --_record: var(--reel-recorder-record-color, var(--_danger));
   }
+  video {
+    position: absolute;
+    inset: 0;
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+    background: var(--_stage-bg);
+  }
   /* The preview is a mirror, as people expect of a front camera; the recording is not. */
   .preview.mirrored {
     transform: scaleX(-1);

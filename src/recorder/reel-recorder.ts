@@ -261,19 +261,21 @@ export class ReelRecorder extends ConnectedElement {
       dir=${this.i18n.dir}
       @keydown=${this.onKeydown}
     >
-      <div part="stage" class="stage">
-        <video
-          part="preview"
-          class="preview ${view.mirrored ? 'mirrored' : ''}"
-          ?hidden=${!live}
-          aria-label=${this.t('preview')}
-          muted
-          autoplay
-          playsinline
-          .muted=${true}
-        ></video>
-        ${(session && parts?.renderReview(view, t, session)) ?? nothing}
-        ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
+      <div class="frame">
+        <div part="stage" class="stage">
+          <video
+            part="preview"
+            class="preview ${view.mirrored ? 'mirrored' : ''}"
+            ?hidden=${!live}
+            aria-label=${this.t('preview')}
+            muted
+            autoplay
+            playsinline
+            .muted=${true}
+          ></video>
+          ${(session && parts?.renderReview(view, t, session)) ?? nothing}
+          ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
+        </div>
       </div>
       <div
         part=${isError ? 'status error' : 'status'}
