@@ -2,20 +2,18 @@ import { nanoid } from 'nanoid';
 import type { Clip } from '../internal/events.js';
 import { ReelError } from '../transport/errors.js';
 import type { Message, MessageDraft, ReelEvent, Video } from '../transport/types.js';
-import { FRESH_MS } from './session-types.js';
 import type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
 import { BuddyReel } from './buddy-reel.js';
+import { CatchUp } from './catch-up.js';
 import { Connectivity, type ConnectionState } from './connectivity.js';
 import { cutToGraphemes } from './graphemes.js';
 import { Outgoing } from './outgoing.js';
 import { Timeline } from './timeline.js';
+import { VideoCache } from './video-cache.js';
 import { WatchState } from './watch-state.js';
 
 export { clipOf, FRESH_MS, sameTarget } from './session-types.js';
 export type { ChatSessionHost, SessionTarget, Unsending, Upload } from './session-types.js';
-
-/** Page size when catching up after a reconnect. */
-const CATCH_UP_PAGE = 100;
 
 /**
  * One conversation's state and its transitions, without a DOM: the connection, the history
@@ -28,8 +26,8 @@ export class ChatSession {
   loading: 'idle' | 'initial' | 'older' = 'idle';
   hasOlder = false;
   upload?: Upload;
-  /** Every video of a listed message (and this person's upload), by id. */
-  readonly videos = new Map<string, Video>();
+  /** Every video of a listed message (and this person's upload), by id, as last read. */
+  private readonly cache: VideoCache;
   /** What this person watched (on any device) and which of their clips were seen. */
   readonly watch: WatchState;
   /** The buddy's shared clips and the reel's list. */
@@ -46,15 +44,9 @@ export class ChatSession {
   private olderCursor: string | null = null;
   /** Events that arrive while the first page loads, applied after it. */
   private queued?: ReelEvent[] = [];
-  private catchingUp?: Promise<void>;
-  private catchUpAgain = false;
-  /** When each video was last read from the backend. */
-  private readonly videoTimes = new Map<string, number>();
-  private readonly videoRequests = new Set<string>();
+  private readonly catchUpRun: CatchUp;
   /** Messages the nested recorder already announced with its own `reel-message`. */
   private readonly announced = new Set<string>();
-  /** Clips of unsent messages: a late answer or event must not bring them back. */
-  private readonly removedVideos = new Set<string>();
 
   constructor(
     readonly target: SessionTarget,
@@ -63,6 +55,28 @@ export class ChatSession {
     private readonly pageSize = 30,
   ) {
     this.timeline = new Timeline(target.me);
+    this.catchUpRun = new CatchUp(
+      target,
+      {
+        stopped: () => this.stopped,
+        newestId: () => this.timeline.newestId,
+        receive: (messages) => this.receive(messages, true),
+        firstPage: (page) => {
+          if (this.olderCursor !== null || page.next === null) return;
+          this.olderCursor = page.next;
+          this.hasOlder = true;
+        },
+        refresh: () => this.refreshAfterCatchUp(),
+        succeeded: () => this.connectivity.requestSucceeded(),
+        failed: (error) => this.requestFailed(error),
+      },
+      pageSize,
+    );
+    this.cache = new VideoCache(target, {
+      stopped: () => this.stopped,
+      remembered: (video) => this.remembered(video),
+      failed: (error) => this.requestFailed(error),
+    });
     this.watch = new WatchState(target, (error) => this.host.failed(error, false));
     this.reel = new BuddyReel(target.buddy, this.watch.watched);
     this.connectivity = new Connectivity({
@@ -79,6 +93,11 @@ export class ChatSession {
       failed: (error) => this.requestFailed(error),
       succeeded: () => this.connectivity.requestSucceeded(),
     });
+  }
+
+  /** Every video of a listed message (and this person's upload), by id. */
+  get videos(): ReadonlyMap<string, Video> {
+    return this.cache.videos;
   }
 
   /** Whether the backend can be reached: its live stream, the browser's network and the requests made. */
@@ -282,49 +301,15 @@ export class ChatSession {
 
   /** After a reconnect: every message after the newest one known, page by page, each once. */
   catchUp(): Promise<void> {
-    if (this.catchingUp) {
-      this.catchUpAgain = true;
-      return this.catchingUp;
+    return this.catchUpRun.run();
+  }
+
+  /** While catching up, after the messages: videos may have finished (or failed) while away. */
+  private async refreshAfterCatchUp(): Promise<void> {
+    for (const video of [...this.videos.values()]) {
+      if (video.state === 'processing') this.cache.fetch(video.id, true);
     }
-    const { transport, conversation, buddy } = this.target;
-    const run = async () => {
-      do {
-        this.catchUpAgain = false;
-        let cursor = this.timeline.newestId;
-        if (cursor === undefined) {
-          const page = await transport.listMessages(conversation, { limit: this.pageSize });
-          if (this.stopped) return;
-          this.receive(page.items, true);
-          if (this.olderCursor === null && page.next !== null) {
-            this.olderCursor = page.next;
-            this.hasOlder = true;
-          }
-        }
-        while (cursor !== undefined) {
-          const page = await transport.listMessages(conversation, {
-            after: cursor,
-            limit: CATCH_UP_PAGE,
-          });
-          if (this.stopped) return;
-          this.receive(page.items, true);
-          cursor = page.next === null || page.items.length === 0 ? undefined : page.next;
-        }
-        // Videos may have finished (or failed) while we were away.
-        for (const video of [...this.videos.values()]) {
-          if (video.state === 'processing') this.fetchVideo(video.id, true);
-        }
-        if (buddy) await this.loadBuddyClips();
-      } while (this.catchUpAgain && !this.stopped);
-      if (!this.stopped) this.connectivity.requestSucceeded();
-    };
-    this.catchingUp = run()
-      .catch((error: unknown) => {
-        if (!this.stopped) this.requestFailed(ReelError.from(error, 'network'));
-      })
-      .finally(() => {
-        this.catchingUp = undefined;
-      });
-    return this.catchingUp;
+    if (this.target.buddy) await this.loadBuddyClips();
   }
 
   /** New messages (oldest first) at the end of the list, each id once. */
@@ -351,35 +336,16 @@ export class ChatSession {
         const known = this.videos.get(message.video);
         if (known) this.rememberVideo(known);
       }
-      if (!this.videos.has(message.video)) this.fetchVideo(message.video);
+      if (!this.videos.has(message.video)) this.cache.fetch(message.video);
     }
   }
 
-  private fetchVideo(id: string, again = false): void {
-    if (this.stopped || (this.videoRequests.has(id) && !again)) return;
-    this.videoRequests.add(id);
-    const { transport, conversation } = this.target;
-    transport.getVideo(conversation, id).then(
-      (video) => {
-        if (this.stopped) return;
-        // An event may have brought a newer state meanwhile.
-        const known = this.videos.get(id);
-        if (known && known.state !== 'processing' && video.state === 'processing') return;
-        this.rememberVideo(video);
-      },
-      (error: unknown) => {
-        if (this.stopped) return;
-        this.videoRequests.delete(id);
-        this.requestFailed(ReelError.from(error, 'network'));
-      },
-    );
+  rememberVideo(video: Video): void {
+    this.cache.remember(video);
   }
 
-  rememberVideo(video: Video): void {
-    if (this.removedVideos.has(video.id)) return;
+  private remembered(video: Video): void {
     this.watch.noteVideo(video);
-    this.videos.set(video.id, video);
-    this.videoTimes.set(video.id, Date.now());
     if (this.upload?.video?.id === video.id) this.upload = { ...this.upload, video };
     this.reel.note(video);
     this.host.changed();
@@ -426,27 +392,16 @@ export class ChatSession {
 
   /** An unsent message's clip: out of the cache, the buddy's clips and a playing reel. */
   private dropVideo(id: string): void {
-    this.removedVideos.add(id);
-    this.videos.delete(id);
-    this.videoTimes.delete(id);
+    this.cache.drop(id);
     this.reel.drop(id);
     this.watch.forget(id);
     if (this.upload?.video?.id === id) this.upload = undefined;
   }
 
-  private isStale(id: string): boolean {
-    return Date.now() - (this.videoTimes.get(id) ?? 0) > FRESH_MS;
-  }
-
   /** Reads a video again if its (signed) media URLs may have expired; false if stopped meanwhile. */
   async freshen(id: string): Promise<boolean> {
-    if (this.isStale(id)) {
-      try {
-        this.rememberVideo(await this.target.transport.getVideo(this.target.conversation, id));
-      } catch (error) {
-        this.host.failed(ReelError.from(error, 'network'), false);
-      }
-    }
+    const error = await this.cache.freshen(id);
+    if (error) this.host.failed(error, false);
     return !this.stopped;
   }
 
@@ -503,7 +458,7 @@ export class ChatSession {
   /** The reel's clips, oldest first, with what this person watched (re-read when stale). */
   async openReel(ownerName: string): Promise<Clip[] | undefined> {
     if (this.stopped || this.reel.open) return undefined;
-    if ([...this.buddyClips.keys()].some((id) => this.isStale(id))) {
+    if ([...this.buddyClips.keys()].some((id) => this.cache.isStale(id))) {
       await this.loadBuddyClips();
       if (this.stopped) return undefined;
     }

@@ -23,11 +23,7 @@ import styles from './reel-chat.styles.js';
 import { UnsendControl } from './unsend-parts.js';
 import { InlinePlayers, prefetchPlayer } from './inline-players.js';
 import { renderUpload } from './upload-parts.js';
-
-/** How close to the bottom (px) still counts as "at the bottom" for following new messages. */
-const STICKY = 48;
-/** How close to the top (px) loads older messages. */
-const NEAR_TOP = 64;
+import { ListScroll } from './list-scroll.js';
 
 /**
  * A chat dialog with video messages: history, live updates, a composer, a recorder and the
@@ -149,7 +145,7 @@ export class ReelChat extends ConnectedElement {
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
-      if (this.atBottom) void this.updateComplete.then(() => this.scrollToBottom());
+      if (this.listScroll.atBottom) void this.updateComplete.then(() => this.scrollToBottom());
     },
     focusPanel: () => this.focusSheet(),
     focusRecordButton: () => this.recordButton?.focus(),
@@ -172,6 +168,15 @@ export class ReelChat extends ConnectedElement {
     focusList: () => this.list?.focus(),
   });
 
+  private readonly listScroll = new ListScroll({
+    list: () => this.list,
+    session: () => this.session,
+    rendered: () => this.updateComplete,
+    unseen: (count) => {
+      this.unseen = typeof count === 'number' ? count : count(this.unseen);
+    },
+  });
+
   private readonly transportController = new TransportController(
     this,
     () => this.requestUpdate(),
@@ -180,7 +185,6 @@ export class ReelChat extends ConnectedElement {
 
   /** The running session (state and transitions); a change of its target starts another. */
   private session?: ChatSession;
-  private atBottom = true;
   private configProblem?: string;
   /** Loading the session's code (or failed to, until "Try again"). */
   private sessionLoad?: Promise<void>;
@@ -194,27 +198,12 @@ export class ReelChat extends ConnectedElement {
 
   /** Scrolls the list to the newest message. */
   scrollToBottom(): void {
-    const list = this.list;
-    if (!list) return;
-    list.scrollTop = list.scrollHeight;
-    this.atBottom = true;
-    this.unseen = 0;
+    this.listScroll.toBottom();
   }
 
   /** Loads the page of messages before the oldest one shown, keeping what is on screen in place. */
-  async loadOlder(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    const list = this.list;
-    let height = 0;
-    let top = 0;
-    const loaded = await session.loadOlder(() => {
-      height = list?.scrollHeight ?? 0;
-      top = list?.scrollTop ?? 0;
-    });
-    if (!loaded) return;
-    await this.updateComplete;
-    if (list) list.scrollTop = top + (list.scrollHeight - height);
+  loadOlder(): Promise<void> {
+    return this.listScroll.loadOlder();
   }
 
   override connectedCallback(): void {
@@ -285,9 +274,8 @@ export class ReelChat extends ConnectedElement {
       return;
     }
     this.connection = 'connecting';
-    this.unseen = 0;
     this.players.reset();
-    this.atBottom = true;
+    this.listScroll.reset();
     if (this.problem && !this.configProblem) this.problem = undefined;
     const session: ChatSession = new code.ChatSession(
       target,
@@ -301,7 +289,7 @@ export class ReelChat extends ConnectedElement {
           this.report(error, visible, restartable ? () => this.restart() : undefined),
         appended: (added, live) => this.onAppended(session, added, live),
         message: (message) => emit(this, 'reel-message', { message }),
-        loaded: () => void this.onFirstPage(session),
+        loaded: () => void this.listScroll.firstPage(session),
       },
       this.page,
     );
@@ -316,19 +304,6 @@ export class ReelChat extends ConnectedElement {
     this.reconcile();
   }
 
-  private async onFirstPage(session: ChatSession): Promise<void> {
-    await this.updateComplete;
-    if (this.session !== session) return;
-    this.scrollToBottom();
-    // Older pages while the list does not fill its box (nothing to scroll yet).
-    for (let i = 0; i < 10; i++) {
-      const list = this.list;
-      if (!list || !session.hasOlder || this.session !== session) return;
-      if (list.scrollHeight > list.clientHeight + NEAR_TOP) return;
-      await this.loadOlder();
-    }
-  }
-
   private onAppended(session: ChatSession, added: readonly Message[], live: boolean): void {
     const me = session.target.me;
     if (live) {
@@ -341,11 +316,7 @@ export class ReelChat extends ConnectedElement {
       }
     }
     const own = added.some((message) => message.author === me);
-    if (this.atBottom || own || session.loading === 'initial') {
-      void this.updateComplete.then(() => this.scrollToBottom());
-    } else {
-      this.unseen += added.length;
-    }
+    this.listScroll.appended(added.length, own || session.loading === 'initial');
   }
 
   // ——— sending ———
@@ -373,13 +344,7 @@ export class ReelChat extends ConnectedElement {
   // ——— scrolling ———
 
   private onScroll(): void {
-    const list = this.list;
-    if (!list) return;
-    this.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < STICKY;
-    if (this.atBottom && this.unseen) this.unseen = 0;
-    const session = this.session;
-    if (list.scrollTop < NEAR_TOP && session?.hasOlder && session.loading === 'idle')
-      void this.loadOlder();
+    this.listScroll.onScroll();
   }
 
   private showNew(): void {

@@ -1,0 +1,86 @@
+import type { ChatSession } from './chat-session.js';
+
+/** How close to the bottom (px) still counts as "at the bottom" for following new messages. */
+const STICKY = 48;
+/** How close to the top (px) loads older messages. */
+const NEAR_TOP = 64;
+
+/** What the message list's scrolling reads from its element. */
+export interface ListScrollHost {
+  list(): HTMLElement | undefined;
+  session(): ChatSession | undefined;
+  /** Resolves once the element has rendered what changed. */
+  rendered(): Promise<unknown>;
+  /** How many new messages arrived below what is on screen (0: none, or seen). */
+  unseen(count: number | ((count: number) => number)): void;
+}
+
+/**
+ * The message list's scrolling: following new messages while at the bottom (counting them
+ * otherwise), loading older pages near the top, and keeping what is on screen in place
+ * when a page is added above it.
+ */
+export class ListScroll {
+  atBottom = true;
+
+  constructor(private readonly host: ListScrollHost) {}
+
+  /** A new session: at the bottom, nothing unseen. */
+  reset(): void {
+    this.atBottom = true;
+    this.host.unseen(0);
+  }
+
+  toBottom(): void {
+    const list = this.host.list();
+    if (!list) return;
+    list.scrollTop = list.scrollHeight;
+    this.atBottom = true;
+    this.host.unseen(0);
+  }
+
+  /** Loads the page before the oldest message shown, keeping what is on screen in place. */
+  async loadOlder(): Promise<void> {
+    const session = this.host.session();
+    if (!session) return;
+    const list = this.host.list();
+    let height = 0;
+    let top = 0;
+    const loaded = await session.loadOlder(() => {
+      height = list?.scrollHeight ?? 0;
+      top = list?.scrollTop ?? 0;
+    });
+    if (!loaded) return;
+    await this.host.rendered();
+    if (list) list.scrollTop = top + (list.scrollHeight - height);
+  }
+
+  /** After the first page: to the bottom, then older pages while the list does not fill its box. */
+  async firstPage(session: ChatSession): Promise<void> {
+    await this.host.rendered();
+    if (this.host.session() !== session) return;
+    this.toBottom();
+    for (let i = 0; i < 10; i++) {
+      const list = this.host.list();
+      if (!list || !session.hasOlder || this.host.session() !== session) return;
+      if (list.scrollHeight > list.clientHeight + NEAR_TOP) return;
+      await this.loadOlder();
+    }
+  }
+
+  /** Messages were added at the end: followed if at the bottom (or `follow`), else counted. */
+  appended(count: number, follow: boolean): void {
+    if (this.atBottom || follow) void this.host.rendered().then(() => this.toBottom());
+    else this.host.unseen((unseen) => unseen + count);
+  }
+
+  onScroll(): void {
+    const list = this.host.list();
+    if (!list) return;
+    this.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < STICKY;
+    if (this.atBottom) this.host.unseen(0);
+    const session = this.host.session();
+    if (list.scrollTop < NEAR_TOP && session?.hasOlder && session.loading === 'idle')
+      void this.loadOlder();
+  }
+}
