@@ -208,6 +208,7 @@ export default {
       'src/player/stitcher.test.ts',
       'src/recorder/reel-recorder.test.ts',
       'src/recorder/reel-recorder.failures.test.ts',
+      'src/recorder/reel-recorder.layout.test.ts',
     ],
   }),
 };

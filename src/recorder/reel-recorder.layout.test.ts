@@ -55,6 +55,9 @@ async function recorderIn(space: Space, lang: 'en' | 'ar'): Promise<ReelRecorder
   el.autostart = true;
   el.transport = ctx.watched.transport;
   el.outbox = ctx.outbox;
+  // In the 360 px one the page gives the recorder that height (as <reel-chat>'s panel does);
+  // in the others it has none of its own and fits by its maximum.
+  if (space.height) el.style.blockSize = '100%';
   box.append(el);
   await reach(el, 'previewing');
   return el;

@@ -29,7 +29,7 @@ export default css`
     min-block-size: 0;
     max-block-size: 100dvh;
     display: grid;
-    grid-template-rows: minmax(0, 1fr);
+    grid-template: minmax(0, 1fr) / minmax(0, 1fr);
     gap: 0.75rem;
     color: var(--_fg);
     background: var(--_bg);
