@@ -13,6 +13,7 @@ import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
 import type { RecorderStrings } from './strings.js';
 import { ReviewState } from './review-part.js';
+import { SHAPE_RATIO, takeShape } from './take-shape.js';
 import { TakeDelivery, type Take } from './take.js';
 
 const TICK_MS = 250;
@@ -132,7 +133,7 @@ export class RecorderSession implements ReactiveController {
     if (generation !== this.openGeneration) return;
     let stream: MediaStream;
     try {
-      stream = await this.camera.open(choice, facing);
+      stream = await this.camera.open(choice, facing, SHAPE_RATIO[takeShape(this.host)]);
     } catch (error) {
       if (ReelError.is(error, 'aborted')) return; // closed meanwhile
       if (generation === this.openGeneration) this.fail(ReelError.from(error, 'media'));

@@ -102,8 +102,9 @@ describe('<reel-recorder> fits its space', function () {
         expect(getComputedStyle(base).direction).to.equal(lang === 'ar' ? 'rtl' : 'ltr');
 
         const preview = expectInside(el, 'previewing', ['status', 'controls', 'record-button']);
-        // The picture keeps its shape (16:9 unless asked otherwise).
-        expect(preview.width / preview.height).to.be.closeTo(16 / 9, 0.02);
+        // The picture keeps its shape: without a `shape`, portrait on an upright window.
+        const upright = matchMedia('(orientation: portrait)').matches;
+        expect(preview.width / preview.height).to.be.closeTo(upright ? 9 / 16 : 16 / 9, 0.02);
 
         press(el, 'record-button');
         await reach(el, 'recording');
