@@ -12,6 +12,7 @@ import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
 import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
 import type { RecorderStrings } from './strings.js';
+import { HoldToRecord } from './hold-to-record.js';
 import { ReviewState } from './review-part.js';
 import { SHAPE_RATIO, takeShape } from './take-shape.js';
 import { TakeDelivery, type Take } from './take.js';
@@ -57,6 +58,7 @@ export class RecorderSession implements ReactiveController {
       (error) => this.report(error),
     );
     this.delivery = new TakeDelivery(this);
+    new HoldToRecord(host);
     host.addController(this);
     // Before the first view this lifecycle sets: the styles of every state after idle.
     adoptLazyStyles(host.shadowRoot, recorderPartStyles);
