@@ -215,6 +215,7 @@ export default {
       'src/recorder/reel-recorder.uplink.test.ts',
       // A clip still recorded: the live→ended transition is each engine's (hls.js or native).
       'src/player/reel-player.live.test.ts',
+      'src/recorder/reel-recorder.layout.test.ts',
     ],
   }),
 };

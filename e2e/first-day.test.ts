@@ -183,6 +183,61 @@ for (const engine of enginesFromEnv()) {
       });
     }
 
+    if (RECORDS.has(engine)) {
+      it('sends a clip of the held length when Record is held and let go', async () => {
+        const conversation = `hold-${engine}`;
+        const alice = await open(engine, 'alice', conversation);
+        const bob = await open(engine, 'bob', conversation);
+        const recorder = (state: string) => ({ chain: [`reel-recorder[state="${state}"]`] });
+        await until(alice.page, { chain: ['reel-chat[connection="online"]'] }, 'online');
+        await ask(alice.page, { chain: ['reel-chat', '[part~="record-button"]'], click: true });
+        await until(alice.page, recorder('previewing'), 'the preview');
+        // The pointer's press and release, as a mouse gives them, 3 s apart on Record.
+        const pointer = (type: string) =>
+          alice.page.evaluate((type: string) => {
+            const find = (root: Document | ShadowRoot, selector: string): Element | null => {
+              const hit = root.querySelector(selector);
+              if (hit) return hit;
+              for (const element of root.querySelectorAll('*')) {
+                const inner = element.shadowRoot && find(element.shadowRoot, selector);
+                if (inner) return inner;
+              }
+              return null;
+            };
+            const recorder = find(document, 'reel-recorder')!;
+            const button = recorder.shadowRoot!.querySelector('[part~="primary-button"]')!;
+            const box = button.getBoundingClientRect();
+            const event = new PointerEvent(type, {
+              bubbles: true,
+              composed: true,
+              button: 0,
+              pointerId: 1,
+              pointerType: 'mouse',
+              clientX: box.left + box.width / 2,
+              clientY: box.top + box.height / 2,
+            });
+            (type === 'pointerdown' ? button : window).dispatchEvent(event);
+            if (type === 'pointerup') (button as HTMLElement).click();
+            return true;
+          }, type);
+        await pointer('pointerdown');
+        await until(alice.page, recorder('recording'), 'recording while held');
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await pointer('pointerup');
+        await until(alice.page, recorder('reviewing'), 'the review after the release');
+        await ask(alice.page, { chain: ['reel-recorder', '[part~="send-button"]'], click: true });
+        await until(
+          bob.page,
+          { chain: ['reel-chat', '[part~="duration"]'] },
+          'Bob’s clip',
+          1,
+          90_000,
+        );
+        const [length] = await ask(bob.page, { chain: ['reel-chat', '[part~="duration"]'] });
+        assert.match(length, /^0:0[34]$/, `the clip's length: ${length}`);
+      });
+    }
+
     it('keeps a text that failed on a dropping network across a reload and sends it once', async () => {
       const conversation = `texts-${engine}`;
       const alice = await open(engine, 'alice', conversation);

@@ -1,5 +1,7 @@
 // The recorder's and the reel's sheets over the dialog, with their styles: loaded when the
-// person first opens a sheet (`sheets.ts`), not with the dialog.
+// person first opens a sheet (`sheets.ts`), not with the dialog. The recorder and the reel take
+// the sheet's height below its title bar (the recorder scales its picture down to fit, the
+// reel's picture fills it), so their buttons and the close button stay in view.
 import { css, html, type TemplateResult } from 'lit';
 import type { Clip, ReelEventDetails } from '../internal/events.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -54,12 +56,13 @@ const sheetStyles = css`
   }
   .recorder,
   .reel {
-    display: block;
-    flex: none;
+    flex: auto;
+    min-block-size: 0;
     inline-size: 100%;
   }
-  .reel {
-    margin-block: auto;
+  .reel::part(base) {
+    aspect-ratio: auto;
+    block-size: 100%;
   }
   .no-clips {
     padding: 1rem;

@@ -9,6 +9,35 @@ export default css`
   :host {
     --_record: var(--reel-recorder-record-color, var(--_danger));
   }
+  /* The take's shape (take-shape.ts): the attribute's, else portrait on an upright screen. */
+  :host([shape='portrait']) {
+    --_ratio: var(--reel-recorder-aspect-ratio, 9 / 16);
+  }
+  @media (orientation: portrait) {
+    :host(:not([shape='landscape'], [shape='square'])) {
+      --_ratio: var(--reel-recorder-aspect-ratio, 9 / 16);
+    }
+  }
+  :host([shape='square']) {
+    --_ratio: 1;
+  }
+  /* A square take is a round "video note": the picture fills the circle; the timer and the
+     review's controls stay whole over its corners. */
+  :host([shape='square']) .stage {
+    background: none;
+  }
+  :host([shape='square']) video {
+    border-radius: 50%;
+    object-fit: cover;
+  }
+  video {
+    position: absolute;
+    inset: 0;
+    width: 100%;
+    height: 100%;
+    object-fit: contain;
+    background: var(--_stage-bg);
+  }
   /* The preview is a mirror, as people expect of a front camera; the recording is not. */
   .preview.mirrored {
     transform: scaleX(-1);

@@ -12,7 +12,9 @@ import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
 import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
 import type { UpFrontRecorderStrings } from './strings.js';
+import { HoldToRecord } from './hold-to-record.js';
 import { ReviewState } from './review-part.js';
+import { SHAPE_RATIO, takeShape } from './take-shape.js';
 import { TakeDelivery, type Take } from './take.js';
 import { storedUplink, UplinkEstimate } from './uplink-estimate.js';
 
@@ -59,6 +61,7 @@ export class RecorderSession implements ReactiveController {
       (error) => this.report(error),
     );
     this.delivery = new TakeDelivery(this);
+    new HoldToRecord(host);
     host.addController(this);
     // Before the first view this lifecycle sets: the styles of every state after idle.
     adoptLazyStyles(host.shadowRoot, recorderPartStyles);
@@ -135,7 +138,7 @@ export class RecorderSession implements ReactiveController {
     if (generation !== this.openGeneration) return;
     let stream: MediaStream;
     try {
-      stream = await this.camera.open(choice, facing);
+      stream = await this.camera.open(choice, facing, SHAPE_RATIO[takeShape(this.host)]);
     } catch (error) {
       if (ReelError.is(error, 'aborted')) return; // closed meanwhile
       if (generation === this.openGeneration) this.fail(ReelError.from(error, 'media'));

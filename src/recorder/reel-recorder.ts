@@ -43,6 +43,10 @@ export type RecorderState =
  * @tagname reel-recorder
  * @summary Camera and microphone recorder that uploads while recording and sends the video message.
  *
+ * @attr shape - The take's shape: `portrait` (9:16), `square` (1:1, shown round, a "video note")
+ *   or `landscape` (16:9). Default: portrait on a screen taller than wide (a phone held
+ *   upright), landscape otherwise. The camera is asked for that aspect ratio.
+ *
  * @csspart base - The root, with a `data-state` attribute.
  * @csspart stage - The picture area.
  * @csspart preview - The live, mirrored camera preview `<video>`.
@@ -266,19 +270,21 @@ export class ReelRecorder extends ConnectedElement {
       dir=${this.i18n.dir}
       @keydown=${this.onKeydown}
     >
-      <div part="stage" class="stage">
-        <video
-          part="preview"
-          class="preview ${view.mirrored ? 'mirrored' : ''}"
-          ?hidden=${!live}
-          aria-label=${this.t('preview')}
-          muted
-          autoplay
-          playsinline
-          .muted=${true}
-        ></video>
-        ${(session && parts?.renderReview(view, t, session)) ?? nothing}
-        ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
+      <div class="frame">
+        <div part="stage" class="stage">
+          <video
+            part="preview"
+            class="preview ${view.mirrored ? 'mirrored' : ''}"
+            ?hidden=${!live}
+            aria-label=${this.t('preview')}
+            muted
+            autoplay
+            playsinline
+            .muted=${true}
+          ></video>
+          ${(session && parts?.renderReview(view, t, session)) ?? nothing}
+          ${(session && parts?.renderTimer(view, session.maxSeconds, t)) ?? nothing}
+        </div>
       </div>
       <div
         part=${isError ? 'status error' : 'status'}
