@@ -26,12 +26,21 @@ export interface Helpers {
 /** In the page (the setup in `open` defines it there); declared here for the types. */
 export const helpers = () => (window as unknown as { e2e: Helpers }).e2e;
 
-/** One person's browser with only their own dialog, as on a real site. */
-export async function open(engine: Engine, user: 'alice' | 'bob', conversation: string) {
+/**
+ * One person's browser with only their own dialog, as on a real site; takes sent when done
+ * (the library's default) unless `live` (the demo shares them live).
+ */
+export async function open(
+  engine: Engine,
+  user: 'alice' | 'bob',
+  conversation: string,
+  { live = false } = {},
+) {
   const browser = await openBrowser(engine);
   browsers.push(browser);
   const page = await browser.newPage();
-  await page.goto(`${site.url}/?as=${user}&conversation=${conversation}`);
+  const query = new URLSearchParams({ as: user, conversation, ...(live ? {} : { live: 'off' }) });
+  await page.goto(`${site.url}/?${query}`);
   await page.waitFor(() => !!customElements.get('reel-chat'), undefined, {
     message: `[${user}] the library did not load`,
   });

@@ -307,7 +307,7 @@ export class ChatSession {
   /** While catching up, after the messages: videos may have finished (or failed) while away. */
   private async refreshAfterCatchUp(): Promise<void> {
     for (const video of [...this.videos.values()]) {
-      if (video.state === 'processing') this.cache.fetch(video.id, true);
+      if (video.state === 'processing' || video.state === 'live') this.cache.fetch(video.id, true);
     }
     if (this.target.buddy) await this.loadBuddyClips();
   }

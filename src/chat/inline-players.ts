@@ -38,6 +38,11 @@ export class InlinePlayers {
   /** Ready video messages the person started playing (their players are mounted). */
   private playing: ReadonlySet<string> = new Set();
   private readonly clipCache = new WeakMap<Video, Clip[]>();
+  /**
+   * Players started on a live clip keep their list when the take ends: its playlist gains
+   * its end in place, and a new list would restart the player from the beginning.
+   */
+  private readonly startedLive = new Map<string, Clip[]>();
 
   constructor(
     private readonly host: ReactiveControllerHost,
@@ -47,16 +52,20 @@ export class InlinePlayers {
   /** A new session: nothing playing. */
   reset(): void {
     this.playing = new Set();
+    this.startedLive.clear();
   }
 
   /** The player's clip list for a video the person started playing, else undefined. */
   clips(video: Video, entry: Entry): Clip[] | undefined {
     if (!this.playing.has(video.id)) return undefined;
+    const live = this.startedLive.get(video.id);
+    if (live) return live;
     let clips = this.clipCache.get(video);
     if (!clips) {
       clips = [clipOf(video, entry.authorName || this.options.nameOf(entry.author))];
       this.clipCache.set(video, clips);
     }
+    if (video.state === 'live') this.startedLive.set(video.id, clips);
     return clips;
   }
 

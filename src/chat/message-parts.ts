@@ -3,6 +3,7 @@ import type { Clip } from '../internal/events.js';
 import { styleProps } from '../internal/style-props.js';
 import type { Video } from '../transport/types.js';
 import { linkify } from './linkify.js';
+import { renderLiveVideo } from './live-parts.js';
 import type { ChatStrings } from './strings.js';
 import type { Entry } from './timeline.js';
 import { renderUnsend, type UnsendContext } from './unsend-parts.js';
@@ -112,7 +113,8 @@ export function renderVideo(ctx: MessageContext, id: string, entry: Entry): Temp
   const video = ctx.video(id);
   const ratio = video?.width && video?.height ? `${video.width} / ${video.height}` : '';
   let body: TemplateResult;
-  const clips = video?.state === 'ready' ? ctx.playing(video, entry) : undefined;
+  const playable = video?.state === 'ready' || video?.state === 'live';
+  const clips = playable ? ctx.playing(video, entry) : undefined;
   if (!video) {
     body = html`<span part="video-state" class="video-state">${ctx.t('videoLoading')}</span>`;
   } else if (clips) {
@@ -123,6 +125,8 @@ export function renderVideo(ctx: MessageContext, id: string, entry: Entry): Temp
       autoplay
       .clips=${clips}
     ></reel-player>`;
+  } else if (video.state === 'live') {
+    body = renderLiveVideo(ctx, video, entry);
   } else if (video.state === 'ready') {
     // A player (and its code and media) only once asked for: a long history stays light.
     const label = video.duration

@@ -14,6 +14,8 @@ export interface RecorderPanelOptions {
   conversation(): string | undefined;
   /** The outbox the chat was given, for its recorder (its default one otherwise). */
   outbox(): Outbox | undefined;
+  /** Whether takes are shared live (`<reel-chat live>`). */
+  live(): boolean;
   report(error: ReelError): void;
   /** The list follows the upload's progress row if it is at the bottom. */
   followUpload(): void;
@@ -103,6 +105,7 @@ export class RecorderPanel {
       transport: this.options.transport(),
       conversation: this.options.conversation(),
       outbox: this.options.outbox(),
+      live: this.options.live(),
       close: this.close,
       progress: this.onProgress,
       complete: this.onComplete,

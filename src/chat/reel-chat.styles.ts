@@ -261,6 +261,23 @@ export default [
     .video-state.failed {
       color: #ffb4ab;
     }
+    .live-badge {
+      z-index: 1;
+      align-self: start;
+      justify-self: start;
+      margin: 0.35rem;
+      padding: 0.05rem 0.4rem;
+      border-radius: 4px;
+      background: #d93025;
+      color: #fff;
+      font-size: 0.75rem;
+      font-weight: 600;
+      text-transform: uppercase;
+    }
+    .video.live .live-state {
+      align-self: end;
+      margin-block-end: 0.25rem;
+    }
     .video progress {
       align-self: end;
       inline-size: 90%;

@@ -17,6 +17,7 @@ import { sameTarget, type SessionTarget } from './session-types.js';
 import { renderComposer } from './composer-part.js';
 import { configProblem, renderHeader, renderHistoryTop, renderProblem } from './dialog-parts.js';
 import { renderEntry, type MessageContext } from './message-parts.js';
+import { newlyLive } from './live-parts.js';
 import { Sheets } from './sheets.js';
 import { chatStrings, type ChatStrings } from './strings.js';
 import styles from './reel-chat.styles.js';
@@ -58,7 +59,8 @@ import { ListScroll } from './list-scroll.js';
  * @csspart deleted - "Message deleted" in an unsent message's bubble.
  * @csspart seen - "Seen" on this person's clip once someone else watched it.
  * @csspart video - A video message's box.
- * @csspart video-state - A video's state (uploading, processing, failed).
+ * @csspart video-state - A video's state (uploading, processing, live, failed).
+ * @csspart live-badge - "Live" on a video message whose take is still recorded.
  * @csspart poster - A video's poster while it is not ready.
  * @csspart duration - A video's duration.
  * @csspart player - The `<reel-player>` of a ready video message (its parts as `player-*`).
@@ -119,6 +121,11 @@ export class ReelChat extends ConnectedElement {
    * (default: one shared `reelchat-outbox` database); given to the nested recorder too.
    */
   @property({ attribute: false }) outbox?: Outbox;
+  /**
+   * Share takes live: the nested recorder's `live` — the message goes out at Record and the
+   * buddy can watch while it is recorded (docs/protocol.md, "Live"). The host chooses.
+   */
+  @property({ type: Boolean }) live = false;
 
   @state() private draftText = '';
   /** The last paste was cut to `max-length` (said under the composer until the next edit). */
@@ -131,6 +138,8 @@ export class ReelChat extends ConnectedElement {
   @state() private problem?: { message: string; retry?: () => void };
   @state() private unseen = 0;
   @state() private announcement = '';
+  /** Videos whose live state was announced (once each). */
+  private readonly saidLive = new Set<string>();
 
   @query('[part~="list"]') private list?: HTMLElement;
   @query('[part~="input"]') private input?: HTMLTextAreaElement;
@@ -142,6 +151,7 @@ export class ReelChat extends ConnectedElement {
     transport: () => this.transportController.transport,
     conversation: () => this.conversation,
     outbox: () => this.outbox,
+    live: () => this.live,
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
@@ -283,6 +293,8 @@ export class ReelChat extends ConnectedElement {
         changed: () => {
           if (this.session !== session) return;
           this.connection = session.connection;
+          const live = newlyLive(session.videos.values(), session.target.me, this.saidLive);
+          if (live) this.announcement = this.t('announceLive', { name: this.nameOf(live.owner) });
           this.requestUpdate();
         },
         failed: (error, visible, restartable) =>

@@ -104,6 +104,8 @@ export interface RecorderSheet {
   transport?: ReelTransport;
   conversation?: string;
   outbox?: Outbox;
+  /** Takes shared live (`<reel-chat live>`): the buddy can watch while they are recorded. */
+  live: boolean;
   close(): void;
   progress(event: CustomEvent<ReelEventDetails['reel-upload-progress']>): void;
   complete(event: CustomEvent<ReelEventDetails['reel-upload-complete']>): void;
@@ -129,6 +131,7 @@ export function renderRecorderSheet(t: T, sheet: RecorderSheet): TemplateResult 
       part="recorder"
       class="recorder"
       autostart
+      ?live=${sheet.live}
       exportparts=${RECORDER_PARTS}
       .transport=${sheet.transport}
       .conversation=${sheet.conversation}

@@ -3,6 +3,9 @@ import type { Video } from '../transport/types.js';
 import { FRESH_MS } from './session-types.js';
 import type { SessionTarget } from './session-types.js';
 
+/** How far along a video is: a read answered late never takes it back a step. */
+const STEP: Record<Video['state'], number> = { processing: 0, live: 1, ready: 2, failed: 2 };
+
 /** What the cache tells its session. */
 export interface VideoCacheHost {
   /** Whether the session was stopped: a stopped session reads nothing and keeps nothing. */
@@ -40,9 +43,9 @@ export class VideoCache {
     transport.getVideo(conversation, id).then(
       (video) => {
         if (this.host.stopped()) return;
-        // An event may have brought a newer state meanwhile.
+        // An event may have brought a newer state meanwhile (a take goes processing → live → ready).
         const known = this.videos.get(id);
-        if (known && known.state !== 'processing' && video.state === 'processing') return;
+        if (known && STEP[known.state] > STEP[video.state]) return;
         this.remember(video);
       },
       (error: unknown) => {

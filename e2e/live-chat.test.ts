@@ -1,0 +1,81 @@
+// A take shared live through the demo (issue 25), against the real server in Chromium: Alice
+// records with <reel-chat live>; Bob sees her message at once, then "Alice is recording…" with
+// a Live badge, watches it in place and reaches its end after she sends it. Needs the built
+// library (npm run build).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startReferenceServer } from '../scripts/reference-server.mjs';
+import { browsers, helpers, open, site } from './people.js';
+
+type Server = Awaited<ReturnType<typeof startReferenceServer>>;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-e2e-livechat-'));
+let server: Server;
+
+before(async () => {
+  server = await startReferenceServer({ dataDir, args: ['--demo'] });
+  site.url = server.url;
+});
+
+after(async () => {
+  await Promise.all(browsers.map((browser) => browser.close()));
+  await server?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('a take shared live (chromium)', { timeout: 120_000 }, () => {
+  it('Bob sees Alice recording, watches her take live and reaches its end', async () => {
+    const conversation = 'live-chat';
+    const alice = await open('chromium', 'alice', conversation, { live: true });
+    const bob = await open('chromium', 'bob', conversation);
+    const press = (name: string) =>
+      alice.page.click((name) => helpers().one('reel-recorder', `[part~="${name}"]`), name);
+    const recorder = (state: string) =>
+      alice.page.waitFor((state) => helpers().one(`reel-recorder[state="${state}"]`), state, {
+        timeout: 15_000,
+      });
+    await alice.page.click(() =>
+      helpers().one('reel-chat', '[part~="composer"]', '[part~="record-button"]'),
+    );
+    await recorder('previewing');
+    await press('record-button');
+    const recordAt = Date.now();
+    await bob.page.waitFor(() => helpers().one('reel-chat', '[part~="video"]'), undefined, {
+      timeout: 10_000,
+      message: 'Bob did not get the message',
+    });
+    const messageMs = Date.now() - recordAt;
+    await bob.page.waitFor(
+      () =>
+        helpers()
+          .one('reel-chat', '[part~="video"]', '[part~="video-state"]')
+          ?.textContent?.includes('Alice is recording…') &&
+        helpers().one('reel-chat', '[part~="video"]', '[part~="live-badge"]'),
+      undefined,
+      { timeout: 20_000, message: 'Bob does not see Alice recording' },
+    );
+    const liveMs = Date.now() - recordAt;
+    console.log(`Record → Bob sees the message ${messageMs} ms, "is recording…" ${liveMs} ms`);
+    assert.ok(messageMs <= 1000, `the message took ${messageMs} ms`);
+    await bob.page.click(() =>
+      helpers().one('reel-chat', '[part~="video"]', '[part~="play-button"]'),
+    );
+    await bob.page.waitFor(() => helpers().one('reel-chat', '[part~="video"] reel-player'));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await press('stop-button');
+    await recorder('reviewing');
+    await press('send-button');
+    await bob.page.waitFor(
+      () => helpers().reelEvents.some((event) => event.type === 'reel-ended'),
+      undefined,
+      { timeout: 40_000, message: 'Bob did not reach the end of the take' },
+    );
+    const errors = await bob.page.evaluate(() =>
+      helpers().reelEvents.filter((event) => event.type === 'reel-error'),
+    );
+    assert.deepEqual(errors, []);
+  });
+});
