@@ -187,11 +187,15 @@ export class RecorderSession implements ReactiveController {
       uplink: new UplinkEstimate(),
       release,
     };
+    const earlier = storedUplink();
     try {
-      take.mimeType = this.camera.start({
-        onChunk: (chunk) => this.delivery.onChunk(take, chunk),
-        onError: (error) => void this.takeFailed(take, error),
-      });
+      take.mimeType = this.camera.start(
+        {
+          onChunk: (chunk) => this.delivery.onChunk(take, chunk),
+          onError: (error) => void this.takeFailed(take, error),
+        },
+        { uplink: take.uplink, earlierUplinkBps: earlier },
+      );
     } catch (error) {
       release();
       this.fail(ReelError.from(error, 'media'));
@@ -204,7 +208,6 @@ export class RecorderSession implements ReactiveController {
     take.written.catch((error: unknown) => void this.takeFailed(take, ReelError.from(error)));
     this.delivery.startUpload(take);
     this.set({ elapsed: 0, secondsLeft: undefined, state: 'recording' });
-    const earlier = storedUplink();
     this.tick = setInterval(() => {
       const wait = take.uplink.secondsToSend(earlier);
       // Said only once the wait is worth saying: a chunk or two in flight is the normal case.
