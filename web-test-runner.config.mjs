@@ -159,7 +159,9 @@ async function startProxy(target) {
 
 /**
  * Serves a package bundled into one ES module: tus-js-client still imports CommonJS
- * (url-parse), which the dev server cannot hand to the browser as it is.
+ * (url-parse), which the dev server cannot hand to the browser as it is; mediabunny maps its
+ * Node parts to nothing through package.json's `browser` field, which the dev server serves
+ * as a module it does not have.
  */
 function prebundlePlugin(name) {
   const path = `/__prebundled/${name}.js`;
@@ -197,6 +199,7 @@ export default {
   plugins: [
     referenceServerPlugin(),
     prebundlePlugin('tus-js-client'),
+    prebundlePlugin('mediabunny'),
     esbuildPlugin({
       ts: true,
       tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)),

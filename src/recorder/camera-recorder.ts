@@ -1,5 +1,7 @@
 import { ReelError } from '../transport/errors.js';
+import type { EncoderRecording } from './encoder-recorder.js';
 import { mediaError, pickRecordingType } from './recording-format.js';
+import type { UplinkEstimate } from './uplink-estimate.js';
 
 export { RECORDING_TYPES, mediaError, pickRecordingType } from './recording-format.js';
 
@@ -49,13 +51,43 @@ export interface RecordingHandlers {
 
 type RecorderOptions = MediaRecorderOptions & { videoKeyFrameIntervalDuration?: number };
 
+/** What the encoder recorder fits the take to (MediaRecorder follows neither). */
+export interface UplinkFit {
+  /** The take's own upload: the video bitrate follows it. */
+  uplink?: UplinkEstimate;
+  /** The uplink an earlier take measured: the take's size and first bitrate. */
+  earlierUplinkBps?: number;
+}
+
+/** Matroska H.264 + Opus, the one type both of Chromium's ways record (so either can stand in). */
+const ENCODED_TYPE = 'video/x-matroska;codecs=avc1,opus';
+
 /**
- * Owns the camera and microphone stream and the MediaRecorder: opens, listens to and
- * stops them in one place, so nothing stays on (camera light, recorder) after `close()`.
+ * True where the take goes through WebCodecs (the encoder recorder): the browser has the
+ * encoders and the track reader, and its MediaRecorder writes the same type to fall back on.
+ */
+export function canEncode(): boolean {
+  return (
+    typeof VideoEncoder !== 'undefined' &&
+    typeof AudioEncoder !== 'undefined' &&
+    typeof MediaStreamTrackProcessor !== 'undefined' &&
+    pickRecordingType() === ENCODED_TYPE
+  );
+}
+
+const loadEncoder = () => import('./encoder-recorder.js');
+
+/**
+ * Owns the camera and microphone stream and what records it — the encoder recorder where
+ * the browser has WebCodecs (Chromium), else the MediaRecorder, which also stands in when the
+ * encoders fail to start: opens, listens to and stops them in one place, so nothing stays on
+ * (camera light, recorder) after `close()`.
  */
 export class CameraRecorder {
   stream?: MediaStream;
   private recorder?: MediaRecorder;
+  /** The encoder recorder while it starts (undefined once it fell back) and records. */
+  private encoder?: Promise<EncoderRecording | undefined>;
   private handlers?: RecordingHandlers;
   private stopped?: { promise: Promise<void>; resolve(): void };
   private startedAt = 0;
@@ -82,6 +114,8 @@ export class CameraRecorder {
       );
     }
     this.close();
+    // Loaded while the person frames the shot, so Record does not wait for it.
+    if (canEncode()) void loadEncoder().catch(() => undefined);
     const generation = this.generation;
     // Within 1280 × 720, whatever the shape (406 × 720 upright, 720 × 720 square): Chromium's
     // H.264 encoder gave no bytes at all for 720 × 1280 (406 × 720 records).
@@ -147,7 +181,7 @@ export class CameraRecorder {
   }
 
   get recording(): boolean {
-    return this.recorder?.state === 'recording';
+    return !!this.encoder || this.recorder?.state === 'recording';
   }
 
   /** Seconds since recording started. */
@@ -156,7 +190,54 @@ export class CameraRecorder {
   }
 
   /** Starts recording the open stream; returns the MIME type the recorder really uses. */
-  start(handlers: RecordingHandlers): string {
+  start(handlers: RecordingHandlers, fit: UplinkFit = {}): string {
+    const stream = this.stream;
+    if (!stream) throw new ReelError('media', 'The camera is not open.');
+    if (!canEncode()) return this.startRecorder(handlers);
+    this.handlers = handlers;
+    this.startedAt = performance.now();
+    const generation = this.generation;
+    const encoder = loadEncoder()
+      .then(({ EncoderRecording }) =>
+        EncoderRecording.start({
+          ...fit,
+          stream,
+          timesliceMs: TIMESLICE_MS,
+          keyframeIntervalMs: handlers.live ? LIVE_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS,
+          onChunk: (chunk) => this.handlers?.onChunk(chunk),
+          onError: (error) => this.handlers?.onError(error),
+        }),
+      )
+      .then(
+        (recording) => {
+          // Stopped or closed while it started: it is not wanted.
+          if (this.encoder !== encoder || generation !== this.generation) {
+            recording.abort();
+            return undefined;
+          }
+          // The take's length counts from when the encoders took their first frame, not the load.
+          this.startedAt = performance.now();
+          return recording;
+        },
+        (error: unknown) => {
+          if (this.encoder !== encoder || generation !== this.generation) return undefined;
+          console.warn('reelchat: the encoders did not start; recording with MediaRecorder', error);
+          this.encoder = undefined;
+          const started = this.startedAt;
+          try {
+            this.startRecorder(handlers);
+            this.startedAt = started;
+          } catch (failed) {
+            this.handlers?.onError(ReelError.from(failed, 'media'));
+          }
+          return undefined;
+        },
+      );
+    this.encoder = encoder;
+    return ENCODED_TYPE;
+  }
+
+  private startRecorder(handlers: RecordingHandlers): string {
     if (!this.stream) throw new ReelError('media', 'The camera is not open.');
     const options: RecorderOptions = {
       videoBitsPerSecond: 2_500_000,
@@ -195,8 +276,9 @@ export class CameraRecorder {
    * take may lack its end); a discarded take just stops waiting.
    */
   async stop(options: { discard?: boolean; timeoutMs?: number } = {}): Promise<number> {
-    const recorder = this.recorder;
     const duration = this.elapsed;
+    if (this.encoder) return this.stopEncoder(this.encoder, duration, options);
+    const recorder = this.recorder;
     if (!recorder) return duration;
     if (options.discard) this.handlers = undefined;
     if (recorder.state !== 'inactive') recorder.stop();
@@ -221,9 +303,58 @@ export class CameraRecorder {
     return duration;
   }
 
+  /** `stop` for the encoder recorder (or the MediaRecorder it fell back to while starting). */
+  private async stopEncoder(
+    encoder: Promise<EncoderRecording | undefined>,
+    duration: number,
+    options: { discard?: boolean; timeoutMs?: number },
+  ): Promise<number> {
+    if (options.discard) this.handlers = undefined;
+    const recording = await encoder;
+    if (this.encoder !== encoder) {
+      // It fell back to a MediaRecorder while starting: that one is stopped as usual.
+      if (this.recorder) return this.stop(options);
+      return duration;
+    }
+    this.encoder = undefined;
+    if (!recording) return duration;
+    if (options.discard) {
+      recording.abort();
+      this.startedAt = 0;
+      return duration;
+    }
+    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finished = await Promise.race([
+      recording.stop().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    this.handlers = undefined;
+    this.startedAt = 0;
+    if (!finished) {
+      recording.abort();
+      throw new ReelError(
+        'media',
+        `The encoders did not finish the recording within ${timeoutMs} ms.`,
+      );
+    }
+    return duration;
+  }
+
   /** Stops everything: recorder, tracks, listeners. Safe to call at any time, repeatedly. */
   close(): void {
     this.generation++;
+    if (this.encoder) {
+      const encoder = this.encoder;
+      this.encoder = undefined;
+      this.handlers = undefined;
+      this.startedAt = 0;
+      void encoder.then((recording) => recording?.abort());
+    }
     if (this.recorder) {
       this.handlers = undefined;
       if (this.recorder.state !== 'inactive') this.recorder.stop();

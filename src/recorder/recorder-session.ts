@@ -191,12 +191,16 @@ export class RecorderSession implements ReactiveController {
       release,
       live: this.host.live,
     };
+    const earlier = storedUplink();
     try {
-      take.mimeType = this.camera.start({
-        onChunk: (chunk) => this.delivery.onChunk(take, chunk),
-        onError: (error) => void this.takeFailed(take, error),
-        live: take.live,
-      });
+      take.mimeType = this.camera.start(
+        {
+          onChunk: (chunk) => this.delivery.onChunk(take, chunk),
+          onError: (error) => void this.takeFailed(take, error),
+          live: take.live,
+        },
+        { uplink: take.uplink, earlierUplinkBps: earlier },
+      );
     } catch (error) {
       release();
       this.fail(ReelError.from(error, 'media'));
@@ -209,7 +213,6 @@ export class RecorderSession implements ReactiveController {
     take.written.catch((error: unknown) => void this.takeFailed(take, ReelError.from(error)));
     this.delivery.startUpload(take);
     this.set({ elapsed: 0, secondsLeft: undefined, state: 'recording' });
-    const earlier = storedUplink();
     this.tick = setInterval(() => {
       const wait = take.uplink.secondsToSend(earlier);
       // Said only once the wait is worth saying: a chunk or two in flight is the normal case.

@@ -28,6 +28,7 @@ import {
   recorder,
   setup,
   sleep,
+  recordWith,
   stubRecorder,
 } from './reel-recorder.fixtures.js';
 import { recorderStrings } from './strings.js';
@@ -140,7 +141,7 @@ describe('<reel-recorder> when things go wrong', function () {
 
   for (const noConfirm of [false, true]) {
     it(`refuses an empty take${noConfirm ? ' with no-confirm' : ''}: no review, nothing sent, says why`, async () => {
-      sinon.stub(window, 'MediaRecorder').value(stubRecorder(0));
+      recordWith(stubRecorder(0));
       const ctx = setup();
       const el = await recorder(ctx, { noConfirm });
       const events = listen(el);
@@ -167,7 +168,7 @@ describe('<reel-recorder> when things go wrong', function () {
 
   for (const bytes of [0, 1000]) {
     it(`never stays recording when the recorder does not finish (${bytes ? 'with' : 'no'} bytes)`, async () => {
-      sinon.stub(window, 'MediaRecorder').value(stubRecorder(bytes, { fireStop: false }));
+      recordWith(stubRecorder(bytes, { fireStop: false }));
       const ctx = setup();
       const el = await recorder(ctx);
       const events = listen(el);
@@ -187,7 +188,7 @@ describe('<reel-recorder> when things go wrong', function () {
   }
 
   it('says what the server’s limit is when it refuses a take, and keeps the take', async () => {
-    sinon.stub(window, 'MediaRecorder').value(stubRecorder(1000));
+    recordWith(stubRecorder(1000));
     const ctx = setup();
     const refusing = Object.assign(Object.create(ctx.memory) as ReelTransport, {
       upload: () =>

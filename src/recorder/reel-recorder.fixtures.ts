@@ -182,6 +182,15 @@ export class WatchedTransport {
 }
 
 /**
+ * Records with `recorder` in place of the engine's MediaRecorder: the encoder recorder
+ * (Chromium's WebCodecs path) is put out of reach, so the take goes through the stand-in.
+ */
+export function recordWith(recorder: unknown): void {
+  sinon.stub(window, 'MediaRecorder').value(recorder);
+  if ('VideoEncoder' in window) sinon.stub(window, 'VideoEncoder').value(undefined);
+}
+
+/**
  * A MediaRecorder whose chunks are `bytes` long each (0: it records nothing, as one whose
  * camera gives no frames). Stands in where the test is about what follows the recording,
  * the same in every engine.

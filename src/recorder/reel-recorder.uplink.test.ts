@@ -1,7 +1,6 @@
 // <reel-recorder> on an uplink slower than its recording: it says how long sending will take
 // after Stop while it records, and the time left (not only a percentage) while it sends.
 import { expect } from '@open-wc/testing';
-import sinon from 'sinon';
 import { waitUntil } from '../test-helpers/wait.js';
 import type {
   ReelTransport,
@@ -19,6 +18,7 @@ import {
   recorder,
   setup,
   sleep,
+  recordWith,
   stubRecorder,
 } from './reel-recorder.fixtures.js';
 import { uplinkStrings } from './uplink-strings.js';
@@ -54,7 +54,7 @@ describe('<reel-recorder> on a slow uplink', function () {
 
   it('says the wait after Stop while recording, then the time left while sending', async () => {
     // 60 kB every 500 ms (960 kbit/s recorded) up a 40 kB/s (320 kbit/s) link.
-    sinon.stub(window, 'MediaRecorder').value(stubRecorder(60_000));
+    recordWith(stubRecorder(60_000));
     const ctx = setup();
     const el = await recorder(
       { ...ctx, watched: { transport: throttled(ctx, 40_000) } as typeof ctx.watched },
@@ -93,7 +93,7 @@ describe('<reel-recorder> on a slow uplink', function () {
   });
 
   it('says nothing of the kind when the link keeps up', async () => {
-    sinon.stub(window, 'MediaRecorder').value(stubRecorder(20_000));
+    recordWith(stubRecorder(20_000));
     const ctx = setup();
     const el = await recorder(ctx, { noConfirm: true });
     press(el, 'record-button');
