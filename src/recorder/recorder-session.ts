@@ -25,8 +25,9 @@ const SLOW_WARNING_S = 3;
 /**
  * The take lifecycle of one `<reel-recorder>`, loaded when the element first needs it (it
  * connects with a transport, or the person turns the camera on): the camera and its
- * encoders (camera-recorder.ts: WebCodecs where it can, MediaRecorder elsewhere), the take's outbox writes, the upload while recording, review, delivery and
- * the resume of takes a previous page left. It owns the element's transport and sets the
+ * encoders (camera-recorder.ts: WebCodecs where it can, MediaRecorder elsewhere), the take's
+ * outbox writes, the upload while recording, review, delivery and the resume of takes a
+ * previous page left. It owns the element's transport and sets the
  * element's view; the element renders that and forwards the person's requests here.
  */
 export class RecorderSession implements ReactiveController {
