@@ -57,7 +57,9 @@ function referenceServerPlugin() {
       if (context.path === '/__reelchat/server.json') {
         const { env } = context.query;
         const { url } = await (env ? startedWith(env) : started());
-        return { body: JSON.stringify({ url }), type: 'application/json' };
+        // Scaled mode (REELCHAT_TEST_SCALED=1) differs where docs/protocol.md says it does.
+        const scaled = process.env.REELCHAT_TEST_SCALED === '1';
+        return { body: JSON.stringify({ url, scaled }), type: 'application/json' };
       }
       // A network that a test can cut: `?id=<name>` picks (and on first use starts) a
       // proxy in front of the server; `&state=down|up` switches it. Answers `{url, state}`.

@@ -187,6 +187,8 @@ function buildUploads(common: Common, notices: UploadNotices): Uploads {
     onQueued: (id) => notices.queued(id),
     onTerminating: (id) => notices.terminating(id),
     onWritten: (id, owner, live) => notices.written(id, owner, live),
+    // Shared live only where one process converts and serves (docs/protocol.md, "Live").
+    liveSharing: backends.database === undefined,
     onRemoving: (id) => notices.removing(id),
     touchMember: (identity, conversation) => common.members.seen(identity, conversation),
   });

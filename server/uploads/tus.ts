@@ -77,6 +77,11 @@ export interface UploadsOptions {
   onWritten?(videoId: string, owner: string, live: boolean): void;
   /** An unfinished upload is being removed (terminated or expired). */
   onRemoving?(videoId: string): void;
+  /**
+   * Whether takes can be shared while recorded (`live` in Upload-Metadata). Scaled mode
+   * cannot yet (docs/protocol.md, "Live"): there a `live` take is an ordinary recording.
+   */
+  liveSharing?: boolean;
   touchMember(identity: Identity, conversation: string): Promise<void>;
 }
 
@@ -347,7 +352,9 @@ export class Uploads {
     const state = this.stateOf(req);
     const { identity } = state;
     const meta = upload.metadata ?? {};
-    const { conversation, clientId, filetype, live } = creationMetadata(meta, upload, identity);
+    const creation = creationMetadata(meta, upload, identity);
+    const { conversation, clientId, filetype } = creation;
+    const live = creation.live && this.options.liveSharing !== false;
     const node = nodeOf(req);
     // Data sent with a deferred creation counts now; its length must be known to count it.
     const withData = node.req.headers['content-type'] === 'application/offset+octet-stream';
