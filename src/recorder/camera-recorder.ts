@@ -59,6 +59,9 @@ export interface UplinkFit {
   earlierUplinkBps?: number;
 }
 
+/** Whether the WebCodecs encoder path may be chosen (see canEncode). */
+const ENCODER_PATH_ON = false as boolean;
+
 /** Matroska H.264 + Opus, the one type both of Chromium's ways record (so either can stand in). */
 const ENCODED_TYPE = 'video/x-matroska;codecs=avc1,opus';
 
@@ -67,6 +70,10 @@ const ENCODED_TYPE = 'video/x-matroska;codecs=avc1,opus';
  * encoders and the track reader, and its MediaRecorder writes the same type to fall back on.
  */
 export function canEncode(): boolean {
+  // Off for now (issue 24): in the built bundle the encoder path asks for mediabunny's
+  // Node-only module (a `node:` script, refused under a strict CSP — e2e/csp.test.ts), and
+  // e2e/two-people.test.ts met a reel-error with it on. MediaRecorder records meanwhile.
+  if (!ENCODER_PATH_ON) return false;
   return (
     typeof VideoEncoder !== 'undefined' &&
     typeof AudioEncoder !== 'undefined' &&
