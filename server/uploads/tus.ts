@@ -97,6 +97,8 @@ interface RequestState {
   maxSize?: number;
   /** …and the answer once it would pass that. */
   quotaRefusal?: HttpError;
+  /** Our row of the unfinished upload this request resumes (HEAD, PATCH, DELETE). */
+  unfinished?: UploadRecord;
 }
 
 export class Uploads {
@@ -212,28 +214,21 @@ export class Uploads {
     if (req.method === 'DELETE' && (await this.options.store.messageWithVideo(id))) {
       throw new HttpError(409, 'This video is attached to a message and cannot be removed.');
     }
-    if (!upload.complete && (await this.neverStored(upload))) {
-      // Our row outlived a creation that failed (the database went away before the clean-up
-      // in onError could remove it): its clientId would answer 409 naming it for ever.
-      await this.options.store.deleteUpload(id);
-      throw notFound('This upload was never stored; create it again.');
-    }
     res.setHeader('Tus-Resumable', TUS_VERSION);
     if (upload.complete) await this.answerComplete(req, res, upload);
     else await this.resumeUnfinished(req, res, identity, upload);
   }
 
   /**
-   * An unfinished upload whose bytes' record does not exist, though its creation is long past
-   * (not one whose record is being made this moment: tus makes it just after our hook).
+   * tus found no record of an unfinished upload (its 404), though our row's creation is long
+   * past (not a record being made this moment: tus makes it just after our hook): our row
+   * outlived a creation that failed — the database went away before onError could remove
+   * it — and its clientId would answer 409 naming it for ever. Removed; true if so.
    */
-  private async neverStored(upload: UploadRecord): Promise<boolean> {
+  private async forgetNeverStored(upload: UploadRecord): Promise<boolean> {
     if (Date.now() - Date.parse(upload.createdAt) < ORPHAN_AFTER_MS) return false;
-    const missing = await this.datastore.getUpload(upload.id).then(
-      () => false,
-      (error: unknown) => (error as { status_code?: unknown }).status_code === 404,
-    );
-    return missing;
+    await this.options.store.deleteUpload(upload.id);
+    return true;
   }
 
   /** tus handles an unfinished upload, within the quota; the live conversion hears of bytes. */
@@ -244,7 +239,7 @@ export class Uploads {
     upload: UploadRecord,
   ): Promise<void> {
     const id = upload.id;
-    const state: RequestState = { identity, id };
+    const state: RequestState = { identity, id, unfinished: upload };
     let deferred = false;
     if (req.method === 'PATCH') {
       // Refused before a byte is read; a chunked PATCH (no length) only needs the reserve.
@@ -428,6 +423,9 @@ export class Uploads {
       return asTusError(diskFullRefusal(), nodeReq.res);
     }
     const status = typeof status_code === 'number' ? status_code : 500;
+    if (status === 404 && state?.unfinished && (await this.forgetNeverStored(state.unfinished))) {
+      return asTusError(notFound('This upload was never stored; create it again.'), nodeReq.res);
+    }
     // The size tus enforced was the quota's (a deferred upload without Content-Length).
     if (status === 413 && state?.quotaRefusal) {
       return asTusError(state.quotaRefusal, nodeReq.res);
