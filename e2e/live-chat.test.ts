@@ -3,28 +3,10 @@
 // a Live badge, watches it in place and reaches its end after she sends it. Needs the built
 // library (npm run build).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { startReferenceServer } from '../scripts/reference-server.mjs';
-import { browsers, helpers, open, site } from './people.js';
+import { describe, it } from 'node:test';
+import { demoSite, helpers, open } from './people.js';
 
-type Server = Awaited<ReturnType<typeof startReferenceServer>>;
-
-const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-e2e-livechat-'));
-let server: Server;
-
-before(async () => {
-  server = await startReferenceServer({ dataDir, args: ['--demo'] });
-  site.url = server.url;
-});
-
-after(async () => {
-  await Promise.all(browsers.map((browser) => browser.close()));
-  await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+demoSite('livechat');
 
 describe('a take shared live (chromium)', { timeout: 120_000 }, () => {
   it('Bob sees Alice recording, watches her take live and reaches its end', async () => {

@@ -1,13 +1,43 @@
 // The people of the end-to-end tests: each with a browser of their own on the demo page of
 // the real server, and what they do there (send, record, wait for a text). Queries go
 // through shadow roots in the page (`helpers()`).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { Engine, EngineBrowser } from '../scripts/browsers.mjs';
 import { openBrowser } from '../scripts/browsers.mjs';
+import { startReferenceServer } from '../scripts/reference-server.mjs';
 
 /** The browsers opened so far (closed by `closeAll`, or by the suite's `after`). */
 export const browsers: EngineBrowser[] = [];
 /** The server's URL (the suite sets it once the server listens; a restart may change it). */
 export const site = { url: '' };
+
+/** The suite's demo server: its data folder, and the server running on it (a test may restart it). */
+export interface DemoSite {
+  readonly dataDir: string;
+  server: Awaited<ReturnType<typeof startReferenceServer>>;
+}
+
+/**
+ * The demo on the real server for one suite (`npm start`'s, in a data folder of its own):
+ * started before the suite and `site.url` set; after it, every browser closed, the server
+ * stopped and its folder removed.
+ */
+export function demoSite(name: string): DemoSite {
+  const demo = { dataDir: mkdtempSync(join(tmpdir(), `reelchat-e2e-${name}-`)) } as DemoSite;
+  before(async () => {
+    demo.server = await startReferenceServer({ dataDir: demo.dataDir, args: ['--demo'] });
+    site.url = demo.server.url;
+  });
+  after(async () => {
+    await Promise.all(browsers.map((browser) => browser.close()));
+    await demo.server?.stop();
+    rmSync(demo.dataDir, { recursive: true, force: true });
+  });
+  return demo;
+}
 
 /** What the page's functions below may use (as `helpers()`): queries through shadow roots. */
 export interface Helpers {

@@ -4,40 +4,23 @@
 // so in the WebKit run Alice records in Chromium and Bob, in WebKit, plays her clips.
 // Needs the built library (npm run build) — `npm test` builds first.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { enginesFromEnv, type Engine } from '../scripts/browsers.mjs';
 import { startReferenceServer } from '../scripts/reference-server.mjs';
 import {
-  browsers,
   closeAll,
   countText,
+  demoSite,
   helpers,
   open,
+  type Person,
   recordClip,
   send,
   site,
   waitForText,
-  type Person,
 } from './people.js';
 
-type Server = Awaited<ReturnType<typeof startReferenceServer>>;
-
-const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-e2e-'));
-let server: Server;
-
-before(async () => {
-  server = await startReferenceServer({ dataDir, args: ['--demo'] });
-  site.url = server.url;
-});
-
-after(async () => {
-  await Promise.all(browsers.map((browser) => browser.close()));
-  await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const demo = demoSite('two-people');
 
 for (const engine of enginesFromEnv()) {
   // Where the engine cannot record here, Alice records in Chromium (see the top).
@@ -115,16 +98,20 @@ for (const engine of enginesFromEnv()) {
           shown,
           { timeout, message: `[${person.user}] offline banner not ${shown ? 'shown' : 'hidden'}` },
         );
-      const port = new URL(server.url).port;
-      await server.stop();
+      const port = new URL(demo.server.url).port;
+      await demo.server.stop();
       await offline(alice, true, 15_000);
       await offline(bob, true, 15_000);
       // Written while the server is away: it fails now and goes once the server is back.
       await send(alice, 'during the outage');
       await new Promise((resolve) => setTimeout(resolve, 10_000));
 
-      server = await startReferenceServer({ dataDir, args: ['--demo'], env: { PORT: port } });
-      site.url = server.url;
+      demo.server = await startReferenceServer({
+        dataDir: demo.dataDir,
+        args: ['--demo'],
+        env: { PORT: port },
+      });
+      site.url = demo.server.url;
       await offline(alice, false, 30_000);
       await send(alice, 'after the outage');
       await waitForText(bob, 'after the outage', 30_000);

@@ -5,27 +5,11 @@
 // its own storage) starts "Play all" past it. In the WebKit run Alice records in Chromium
 // (see two-people.test.ts). Needs the built library (npm run build).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { enginesFromEnv, type Engine } from '../scripts/browsers.mjs';
-import { startReferenceServer } from '../scripts/reference-server.mjs';
-import { browsers, closeAll, helpers, open, recordClip, site, type Person } from './people.js';
+import { closeAll, demoSite, helpers, open, type Person, recordClip } from './people.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'reelchat-e2e-unsend-'));
-let server: Awaited<ReturnType<typeof startReferenceServer>>;
-
-before(async () => {
-  server = await startReferenceServer({ dataDir, args: ['--demo'] });
-  site.url = server.url;
-});
-
-after(async () => {
-  await Promise.all(browsers.map((browser) => browser.close()));
-  await server?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const demo = demoSite('unsend');
 
 interface Row {
   id: string;
@@ -134,7 +118,7 @@ for (const engine of enginesFromEnv()) {
         before!.clips.map((clip) => clip.id),
         [first.video, second.video, third.video],
       );
-      const media = new URL(before!.clips[0].src, server.url).href;
+      const media = new URL(before!.clips[0].src, demo.server.url).href;
       assert.equal((await fetch(media)).status, 200, 'the clip’s playlist is served before');
 
       // Alice unsends it from her dialog, through the confirm.
