@@ -2,6 +2,7 @@
 // the engine they run in, stand-in MediaRecorders, a memory transport that notes what the
 // upload read, and the element's fixture and buttons.
 import { expect, fixture, html } from '@open-wc/testing';
+import { ifDefined } from 'lit/directives/if-defined.js';
 import { nanoid } from 'nanoid';
 import sinon from 'sinon';
 import type { ReelEventDetails } from '../internal/events.js';
@@ -19,6 +20,7 @@ import type {
 import { streamOf } from '../transport/upload-source.js';
 import { STOP_TIMEOUT_MS, pickRecordingType } from './camera-recorder.js';
 import type { ReelRecorder, RecorderState } from './reel-recorder.js';
+import type { TakeShape } from './take-shape.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -284,10 +286,16 @@ export async function reach(
 
 export async function recorder(
   ctx: ReturnType<typeof setup>,
-  attrs: { noConfirm?: boolean; maxDuration?: number; conversation?: string } = {},
+  attrs: {
+    noConfirm?: boolean;
+    maxDuration?: number;
+    conversation?: string;
+    shape?: TakeShape;
+  } = {},
 ): Promise<ReelRecorder> {
   const el = await fixture<ReelRecorder>(
     html`<reel-recorder
+      shape=${ifDefined(attrs.shape)}
       conversation=${attrs.conversation ?? 'c1'}
       max-duration=${attrs.maxDuration ?? 30}
       ?no-confirm=${attrs.noConfirm ?? false}

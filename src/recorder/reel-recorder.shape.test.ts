@@ -2,35 +2,20 @@
 // 16:9; the picture area takes that shape and the camera is asked for it, so the take recorded
 // has it where the camera can crop to it (Chromium's and Firefox's fake cameras do; WebKit's
 // recording here is a stand-in file of its own shape).
-import { expect, fixture, html } from '@open-wc/testing';
+import { expect } from '@open-wc/testing';
 import { waitUntil } from '../test-helpers/wait.js';
 import './index.js';
-import type { ReelRecorder } from './reel-recorder.js';
 import {
   engine,
   part,
   press,
   reach,
   recordInEveryEngine,
+  recorder,
   setup,
   sleep,
 } from './reel-recorder.fixtures.js';
-import { SHAPE_RATIO, type TakeShape } from './take-shape.js';
-
-async function recorderShaped(shape: TakeShape): Promise<ReelRecorder> {
-  const ctx = setup();
-  const el = await fixture<ReelRecorder>(
-    html`<reel-recorder
-      shape=${shape}
-      conversation="c1"
-      autostart
-      .transport=${ctx.watched.transport}
-      .outbox=${ctx.outbox}
-    ></reel-recorder>`,
-  );
-  await reach(el, 'previewing');
-  return el;
-}
+import { SHAPE_RATIO } from './take-shape.js';
 
 describe('<reel-recorder> shape', function () {
   this.timeout(30_000);
@@ -38,7 +23,7 @@ describe('<reel-recorder> shape', function () {
 
   for (const shape of ['portrait', 'square', 'landscape'] as const)
     it(`${shape}: the picture and the take are ${SHAPE_RATIO[shape].toFixed(2)} wide for 1 high`, async () => {
-      const el = await recorderShaped(shape);
+      const el = await recorder(setup(), { shape });
       const ratio = SHAPE_RATIO[shape];
       const stage = part(el, 'stage')!.getBoundingClientRect();
       expect(stage.width / stage.height).to.be.closeTo(ratio, 0.02);
