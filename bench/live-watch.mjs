@@ -41,16 +41,7 @@ import './src/player/index.ts';
 import { HttpTransport } from './src/transport/http/http-transport.ts';
 import { Outbox } from './src/outbox/outbox.ts';
 
-const until = (test, what, ms = 120000) => new Promise((resolve, reject) => {
-  const started = performance.now();
-  const poll = () => {
-    const value = test();
-    if (value) return resolve(value);
-    if (performance.now() - started > ms) return reject(new Error('timed out waiting for ' + what));
-    setTimeout(poll, 5);
-  };
-  poll();
-});
+import { until } from './bench/page-until.mjs';
 
 // Alice: opens the camera, then Record, records \`seconds\`, Stop. Wall-clock times.
 window.benchRecord = async ({ endpoint, token, conversation, seconds }) => {

@@ -50,16 +50,7 @@ import './src/player/index.ts';
 import { HttpTransport } from './src/transport/http/http-transport.ts';
 import { Outbox } from './src/outbox/outbox.ts';
 
-const until = (test, what, ms) => new Promise((resolve, reject) => {
-  const started = performance.now();
-  const poll = () => {
-    const value = test();
-    if (value) return resolve(value);
-    if (performance.now() - started > ms) return reject(new Error('timed out waiting for ' + what));
-    setTimeout(poll, 10);
-  };
-  poll();
-});
+import { until } from './bench/page-until.mjs';
 
 window.benchRecord = async ({ shaped, direct, token, conversation, seconds, giveUpS }) => {
   const watch = new HttpTransport({ endpoint: direct, token });

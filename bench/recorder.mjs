@@ -42,16 +42,7 @@ import { HttpTransport } from './src/transport/http/http-transport.ts';
 import { Outbox } from './src/outbox/outbox.ts';
 import { pickRecordingType } from './src/recorder/index.ts';
 
-const until = (test, what, ms = 120000) => new Promise((resolve, reject) => {
-  const started = performance.now();
-  const poll = () => {
-    const value = test();
-    if (value) return resolve(value);
-    if (performance.now() - started > ms) return reject(new Error('timed out waiting for ' + what + ' (state ' + document.querySelector('reel-recorder')?.state + ')'));
-    setTimeout(poll, 10);
-  };
-  poll();
-});
+import { until } from './bench/page-until.mjs';
 
 window.benchRecord = async ({ endpoint, token, conversation, seconds, format }) => {
   const defaultType = pickRecordingType();
