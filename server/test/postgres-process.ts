@@ -4,9 +4,10 @@
 // /proc: the postmaster whose command line listens on the URL's port. pg_ctl refuses to run
 // as root, so it runs as the data folder's owner. Linux only, as the services are.
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { processes } from './proc.js';
 
 const run = promisify(execFile);
 
@@ -40,14 +41,7 @@ export function postgresControl(databaseUrl: string): PostgresControl {
 }
 
 function findPostmaster(port: string): { binary: string; data: string } {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-    } catch {
-      continue; // gone meanwhile
-    }
+  for (const { args } of processes()) {
     if (!args[0]?.endsWith('/postgres')) continue;
     const portAt = args.indexOf('-p');
     const dataAt = args.indexOf('-D');
