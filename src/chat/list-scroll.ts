@@ -11,8 +11,10 @@ export interface ListScrollHost {
   session(): ChatSession | undefined;
   /** Resolves once the element has rendered what changed. */
   rendered(): Promise<unknown>;
-  /** How many new messages arrived below what is on screen (0: none, or seen). */
-  unseen(count: number | ((count: number) => number)): void;
+  /** New messages arrived below what is on screen… */
+  addUnseen(count: number): void;
+  /** …or none are left unseen. */
+  clearUnseen(): void;
 }
 
 /**
@@ -28,7 +30,7 @@ export class ListScroll {
   /** A new session: at the bottom, nothing unseen. */
   reset(): void {
     this.atBottom = true;
-    this.host.unseen(0);
+    this.host.clearUnseen();
   }
 
   toBottom(): void {
@@ -36,7 +38,7 @@ export class ListScroll {
     if (!list) return;
     list.scrollTop = list.scrollHeight;
     this.atBottom = true;
-    this.host.unseen(0);
+    this.host.clearUnseen();
   }
 
   /** Loads the page before the oldest message shown, keeping what is on screen in place. */
@@ -71,14 +73,14 @@ export class ListScroll {
   /** Messages were added at the end: followed if at the bottom (or `follow`), else counted. */
   appended(count: number, follow: boolean): void {
     if (this.atBottom || follow) void this.host.rendered().then(() => this.toBottom());
-    else this.host.unseen((unseen) => unseen + count);
+    else this.host.addUnseen(count);
   }
 
   onScroll(): void {
     const list = this.host.list();
     if (!list) return;
     this.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < STICKY;
-    if (this.atBottom) this.host.unseen(0);
+    if (this.atBottom) this.host.clearUnseen();
     const session = this.host.session();
     if (list.scrollTop < NEAR_TOP && session?.hasOlder && session.loading === 'idle')
       void this.loadOlder();

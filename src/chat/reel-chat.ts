@@ -182,9 +182,8 @@ export class ReelChat extends ConnectedElement {
     list: () => this.list,
     session: () => this.session,
     rendered: () => this.updateComplete,
-    unseen: (count) => {
-      this.unseen = typeof count === 'number' ? count : count(this.unseen);
-    },
+    addUnseen: (count) => (this.unseen += count),
+    clearUnseen: () => (this.unseen = 0),
   });
 
   private readonly transportController = new TransportController(
