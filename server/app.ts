@@ -17,6 +17,7 @@ import type { SseHub } from './events/sse.js';
 import type { Cors } from './http/cors.js';
 import { HttpError, notFound, sendError, sendJson } from './http/errors.js';
 import { serveStatic } from './http/files.js';
+import { Drain } from './http/drain.js';
 import { answerHeaderOverflow } from './http/header-overflow.js';
 import { Router, splitUrl, type RequestContext } from './http/router.js';
 import type { ConversionWorker } from './jobs/worker.js';
@@ -55,6 +56,8 @@ export interface HttpParts {
   serving: boolean;
   /** The data folder's disk, reported in /readyz and /metrics. */
   disk: Pick<DiskSpace, 'report'>;
+  /** Requests in flight, and the refusal of new ones once a graceful stop begins. */
+  drain: Drain;
 }
 
 export interface HttpOptions {
@@ -140,15 +143,19 @@ function routes(parts: HttpParts, options: HttpOptions): Router {
 
 type AddRoute = (method: string, pattern: string, handler: ApiHandler) => void;
 
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
+const EVENTS_PATH = '/v1/events';
+
 /** Every role answers these three on its PORT (docs/scaling.md). */
-function addProbeRoutes({ backends, metrics, disk }: HttpParts, route: AddRoute): void {
+function addProbeRoutes({ backends, metrics, disk, drain }: HttpParts, route: AddRoute): void {
   const { database, store, queue } = backends;
   const pingDatabase = database
     ? () => database.ping()
     : () => store.secret('media-url-key').then(() => undefined);
   route('GET', '/healthz', (_api, ctx) => sendJson(ctx.res, 200, { ok: true }));
   route('GET', '/readyz', async (_api, ctx) => {
-    const failed = await readiness(pingDatabase);
+    // Stopping: the balancer takes this instance out (it refuses new requests meanwhile).
+    const failed = drain.draining ? 'stopping' : await readiness(pingDatabase);
     // The bucket away or the disk full: reads of media or uploads are answered 503/507 and
     // retried, the rest works — said in the body, not a reason to stop routing here (every
     // instance shares the bucket, so taking one out would take them all out).
@@ -188,7 +195,7 @@ function addApiRoutes(parts: HttpParts, options: HttpOptions, route: AddRoute): 
   const { config, uploads } = parts;
   route('GET', '/v1/session', getSession);
   if (options.devSecret !== undefined) route('GET', '/v1/dev/token', devToken(options.devSecret));
-  route('GET', '/v1/events', streamEvents(parts.sse));
+  route('GET', EVENTS_PATH, streamEvents(parts.sse));
   route('GET', '/v1/conversations/:c/messages', listMessages);
   // Each author's new messages: a burst, then a steady rate (a person, not a script).
   const messageRate =
@@ -232,6 +239,9 @@ async function handle(
     if (parts.cors.apply(req, res, verdict)) return;
     if (verdict === 'refused') throw new HttpError(403, 'This origin is not allowed.');
     const { path, query } = splitUrl(req.url);
+    // The probes answer until the end (/readyz says the instance is stopping). An event
+    // stream ends by itself with its last frame: the stop does not wait on its client.
+    if (!PROBES.has(path)) parts.drain.admit(res, { wait: path !== EVENTS_PATH });
     const uploadBody =
       (req.method === 'PATCH' || req.method === 'POST') && path.startsWith(UPLOADS_PATH);
     if (!uploadBody) requestDeadline(req, res, parts.config.timeouts.requestS);

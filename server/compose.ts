@@ -15,6 +15,7 @@ import { LiveRelay } from './jobs/live-relay.js';
 import { LivePlaylists } from './events/live-playlists.js';
 import { SseHub } from './events/sse.js';
 import { Cors } from './http/cors.js';
+import { Drain } from './http/drain.js';
 import { RetentionSweeper } from './jobs/retention.js';
 import { UploadConversion } from './jobs/upload-conversion.js';
 import { ConversionWorker, type VideoConverter } from './jobs/worker.js';
@@ -49,6 +50,8 @@ export interface AppOptions {
 }
 
 const SSE_RETRY_MS = 2_000;
+/** How long a stopping instance waits for its event streams' clients to read their end. */
+const SSE_END_GRACE_MS = 1_000;
 
 /** The parts that convert uploads into media. */
 interface Conversion {
@@ -111,22 +114,47 @@ export async function createApp(config: ServerConfig, options: AppOptions = {}):
     live: livePlaylists,
   };
   const sse = new SseHub(store, fanout, keys.signer, { ...config.sse, retryMs: SSE_RETRY_MS });
-  const parts: HttpParts = { ...common, api, uploads, sse, worker: conversion.worker };
+  const drain = new Drain();
+  const parts: HttpParts = { ...common, api, uploads, sse, worker: conversion.worker, drain };
   const surface = await serveHttp(parts, { devSecret: keys.devSecret, ...options });
   const background = await startBackground(common, conversion, uploads, discardVideo);
   let closing: Promise<void> | undefined;
   const close = () =>
-    (closing ??= surface
-      .close(async () => {
-        background.stopTimers();
-        sse.closeAll();
-        await stopConversion(conversion);
-      })
+    (closing ??= drainRequests(drain, sse, config.timeouts.drainS)
+      .then(() =>
+        surface.close(async () => {
+          background.stopTimers();
+          sse.closeAll();
+          await stopConversion(conversion);
+        }),
+      )
       .then(async () => {
         await background.settled();
         await backends.close();
       }));
   return { url: surface.url, server: surface.server, close, liveStats: conversion.live?.stats };
+}
+
+/**
+ * A graceful stop's first step: event streams told to reconnect elsewhere, new requests
+ * refused (503), the requests in flight given up to `drainS` to end (docs/scaling.md).
+ */
+async function drainRequests(drain: Drain, sse: SseHub, drainS: number): Promise<void> {
+  const started = Date.now();
+  const inFlight = drain.inFlightCount;
+  const streams = sse.openStreams;
+  const grace = Math.min(drainS * 1000, SSE_END_GRACE_MS);
+  const [cut] = await Promise.all([
+    drain.settle(drainS * 1000),
+    Promise.race([sse.endAll(), new Promise((resolve) => setTimeout(resolve, grace).unref())]),
+  ]);
+  if (inFlight > 0 || streams > 0) {
+    console.error(
+      `reelchat: stopping: ${streams} event streams told to reconnect elsewhere; ` +
+        `${inFlight - cut} of ${inFlight} requests in flight ended in ${Date.now() - started} ms` +
+        (cut > 0 ? `, ${cut} cut after REELCHAT_DRAIN_S=${drainS}` : ''),
+    );
+  }
 }
 
 function commonParts(config: ServerConfig, options: AppOptions, backends: Backends): Common {

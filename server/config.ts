@@ -104,6 +104,8 @@ export interface ServerConfig {
     idleS: number;
     /** An idle keep-alive connection waits this long for its next request. */
     keepAliveS: number;
+    /** A graceful stop waits this long at most for the requests in flight (a PATCH) to end. */
+    drainS: number;
   };
 }
 
@@ -226,6 +228,7 @@ function readTimeouts(env: NodeJS.ProcessEnv): ServerConfig['timeouts'] {
     requestS: integer(env, 'REELCHAT_REQUEST_TIMEOUT_S', 60),
     idleS: integer(env, 'REELCHAT_IDLE_TIMEOUT_S', 60),
     keepAliveS: integer(env, 'REELCHAT_KEEP_ALIVE_TIMEOUT_S', 10, 1),
+    drainS: integer(env, 'REELCHAT_DRAIN_S', 10),
   };
 }
 

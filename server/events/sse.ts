@@ -10,6 +10,7 @@
 // the connection once too much is queued for it; the client resumes with Last-Event-ID.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MediaSigner } from '../auth/media-tokens.js';
+import { refusedWhileStopping } from '../http/drain.js';
 import { HttpError } from '../http/errors.js';
 import type { EventLogStore, StoredEvent } from '../store/types.js';
 import { eventJson } from '../wire.js';
@@ -19,6 +20,14 @@ const REPLAY_BATCH = 500;
 /** Live events held back during a replay that waits for a slow client: past this, drop it. */
 const MAX_HELD_EVENTS = 4 * REPLAY_BATCH;
 const HEARTBEAT = Buffer.from(': heartbeat\n\n');
+/**
+ * The last frame of a stream whose instance stops: reconnect at once (`retry: 0`, which
+ * EventSource honours; the library's client on `event: reconnect`), where the balancer
+ * sends the new request to another instance, which replays from Last-Event-ID.
+ */
+const RECONNECT_ELSEWHERE = Buffer.from(
+  'retry: 0\nevent: reconnect\ndata: {"type":"reconnect"}\n\n',
+);
 
 export interface SseOptions {
   heartbeatMs: number;
@@ -97,7 +106,10 @@ interface StreamTimers {
 }
 
 export class SseHub {
-  private readonly open = new Set<ServerResponse>();
+  /** Open streams, and how to end each one gracefully. */
+  private readonly open = new Map<ServerResponse, StreamTimers>();
+  /** Set by endAll: the instance is stopping, no stream opens any more. */
+  private stopping = false;
   private readonly perUser = new Map<string, number>();
   /** Each live event is framed once for all its streams, which then share the bytes. */
   private readonly frames = new WeakMap<StoredEvent, Buffer>();
@@ -119,10 +131,12 @@ export class SseHub {
     // The client left while we were checking its token: a 'close' listener would never fire,
     // leaving the subscription and timers below behind for good.
     if (res.closed) return;
+    // Its request got past the stop's refusal while its token was being checked.
+    if (this.stopping) throw refusedWhileStopping(res);
     this.admit(user);
     const feed = this.follow(request);
-    this.begin(res);
     const timers = this.keepAlive(res, request.expiresAt, feed.unsubscribe);
+    this.begin(res, timers);
     res.once('close', () => {
       timers.stop();
       feed.unsubscribe();
@@ -229,7 +243,7 @@ export class SseHub {
   }
 
   /** The stream's head: its headers and the reconnection delay. */
-  private begin(res: ServerResponse): void {
+  private begin(res: ServerResponse, timers: StreamTimers): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -241,7 +255,7 @@ export class SseHub {
       Buffer.from(`retry: ${this.options.retryMs}\n\n`),
       this.options.maxBufferedBytes,
     );
-    this.open.add(res);
+    this.open.set(res, timers);
   }
 
   /**
@@ -268,11 +282,28 @@ export class SseHub {
   }
 
   /**
+   * A graceful stop: every stream gets the frame that sends its client elsewhere at once,
+   * then ends (nothing more is sent: the next instance replays the rest). Resolves once all
+   * have closed; closeAll drops those whose clients have not read their end meanwhile.
+   */
+  endAll(): Promise<void> {
+    this.stopping = true;
+    const closed = [...this.open].map(([res, timers]) => {
+      const done = new Promise<void>((resolve) => res.once('close', () => resolve()));
+      writeOrDrop(res, RECONNECT_ELSEWHERE, this.options.maxBufferedBytes);
+      timers.end();
+      return done;
+    });
+    return Promise.all(closed).then(() => undefined);
+  }
+
+  /**
    * Drops every open stream (server shutdown). Destroyed, not ended: a client that stopped
    * reading would otherwise hold its connection open until its buffered events drain.
    */
   closeAll(): void {
-    for (const res of this.open) {
+    this.stopping = true;
+    for (const res of this.open.keys()) {
       res.socket?.destroy();
       res.destroy();
     }

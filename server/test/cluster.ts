@@ -24,6 +24,11 @@ export interface Cluster {
   kill(instance: ChildServer): void;
   /** Starts a new instance of the role in place of `old` (the proxy then sends to it). */
   replace(old: ChildServer): Promise<ChildServer>;
+  /**
+   * A deploy's stop of an api instance: out of the proxy's pool (as a balancer's endpoints
+   * update) and SIGTERM at once. Resolves with its exit code once it has exited.
+   */
+  stopGracefully(api: ChildServer): Promise<number | null>;
   /** Starts one more instance of `role` (not behind the proxy when a worker). */
   add(role: 'api' | 'worker'): Promise<ChildServer>;
   stop(): Promise<void>;
@@ -106,6 +111,15 @@ export async function startCluster({
       await old.stop();
       if (isApi) proxy.setTargets(cluster.apis.map((api) => api.url));
       return fresh;
+    },
+    stopGracefully(api) {
+      cluster.apis = cluster.apis.filter((instance) => instance !== api);
+      proxy.setTargets(cluster.apis.map((instance) => instance.url));
+      const exited = new Promise<number | null>((resolve) =>
+        api.child.once('exit', (code) => resolve(code)),
+      );
+      api.child.kill('SIGTERM');
+      return exited;
     },
     async add(role) {
       const fresh = await start(role);

@@ -44,6 +44,8 @@ export function testEnv(dataDir: string, env: Record<string, string> = {}): Node
     REELCHAT_CONVERT_CONCURRENCY: '1',
     // No request log in test output (the tests of the log turn it on).
     REELCHAT_LOG: 'off',
+    // Closing does not wait for requests a test left open (graceful-stop.test.ts sets it).
+    REELCHAT_DRAIN_S: '0',
     ...(TEST_DATABASE_URL
       ? {
           REELCHAT_DATABASE_URL: testDatabaseUrl(env.REELCHAT_DATA_DIR ?? dataDir),

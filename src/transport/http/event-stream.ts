@@ -17,6 +17,8 @@ export class EventStream {
   private lastEventId?: string;
   private attempt = 0;
   private online?: boolean;
+  /** The server is stopping and sent `event: reconnect`: reconnect without a wait. */
+  private sentElsewhere = false;
 
   constructor(
     private readonly api: ApiClient,
@@ -56,8 +58,13 @@ export class EventStream {
         if (!response.ok || !response.body) throw await errorFromResponse(response);
         this.attempt = 0;
         this.setOnline(true);
+        const opened = Date.now();
         await this.read(response.body);
         asked = undefined;
+        // At once, still online; not in a loop if a server said it on every stream.
+        const elsewhere = this.sentElsewhere && Date.now() - opened >= 1000;
+        this.sentElsewhere = false;
+        if (elsewhere) continue;
       } catch (error) {
         // A token too large for the server (431) stays too large: no point in trying again.
         if (error instanceof ReelError && error.status === 431) {
@@ -121,6 +128,10 @@ export class EventStream {
       else if (field === 'id') event.id = value;
     }
     if (data.length === 0) return;
+    if (event.event === 'reconnect') {
+      this.sentElsewhere = true;
+      return;
+    }
     event.data = data.join('\n');
     if (event.id !== undefined) {
       // Ids are the server's log sequence: anything not newer was delivered already.
