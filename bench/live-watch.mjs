@@ -2,8 +2,9 @@
 // `<reel-recorder live>` in Chromium (the realistic fake camera, bench/page.mjs), Bob watches
 // in a `<reel-player>` on another page of the same browser, both against the reference server
 // on loopback. Printed per take:
-//   - Record → Bob sees the recording state: Alice's press of Record to Bob's `message.created`
-//     (the message is posted at Record; his chat shows "recording…" from it);
+//   - Record → Bob sees the recording state: Alice's press of Record to Bob having her video
+//     `live` — as his chat learns it: `message.created` (posted at Record), then the video
+//     fetched (it is `live` from its upload's creation), or a `video.updated` saying `live`;
 //   - Record → Bob's first frame;
 //   - latency while watching, sampled each second once Bob plays: Bob's wall clock − the
 //     moment Record was pressed − Bob's `currentTime` (p50, p95);
@@ -76,13 +77,18 @@ window.benchWatch = async ({ endpoint, token, conversation, limitMs }) => {
   const seen = { messageAt: undefined, liveAt: undefined, readyAt: undefined };
   let video;
   let online = false;
+  const known = (v) => {
+    if (v.state === 'live') seen.liveAt ??= Date.now();
+    if (v.state === 'ready') seen.readyAt ??= Date.now();
+    if (v.state === 'live' || v.state === 'ready') video ??= v;
+  };
   transport.subscribe(conversation, (event) => {
     if (event.type === 'connection') online = event.state === 'online';
-    if (event.type === 'message.created' && event.message.video) seen.messageAt ??= Date.now();
-    if (event.type === 'video.updated') {
-      if (event.video.state === 'live') { seen.liveAt ??= Date.now(); video ??= event.video; }
-      if (event.video.state === 'ready') { seen.readyAt ??= Date.now(); video ??= event.video; }
+    if (event.type === 'message.created' && event.message.video) {
+      seen.messageAt ??= Date.now();
+      transport.getVideo(conversation, event.message.video).then(known, () => undefined);
     }
+    if (event.type === 'video.updated') known(event.video);
   });
   await until(() => online, 'the event stream');
   window.benchWatching = true;
@@ -159,8 +165,8 @@ async function takeOnce(browser, page, server, seconds) {
     const latencies = watched.samples.map((x) => x.at - recorded.recordAt - x.t * 1000);
     return {
       seconds,
-      recordingStateMs: watched.messageAt - recorded.recordAt,
-      liveMs: watched.liveAt - recorded.recordAt,
+      messageMs: watched.messageAt - recorded.recordAt,
+      recordingStateMs: watched.liveAt - recorded.recordAt,
       firstFrameMs: watched.firstFrameAt - recorded.recordAt,
       p50: percentile(latencies, 50),
       p95: percentile(latencies, 95),
@@ -192,7 +198,7 @@ async function main() {
       results.push(r);
       const stalled = r.stalls.reduce((sum, ms) => sum + ms, 0);
       console.log(
-        `${seconds} s take: Record → recording state ${s(r.recordingStateMs)}, → live ${s(r.liveMs)}, ` +
+        `${seconds} s take: Record → message ${s(r.messageMs)}, → recording state (live) ${s(r.recordingStateMs)}, ` +
           `→ Bob's first frame ${s(r.firstFrameMs)}; latency p50 ${s(r.p50)}, p95 ${s(r.p95)} ` +
           `(${r.samples} samples); stalls ${r.stalls.length} (${s(stalled)}); ` +
           `Stop → ready ${s(r.stopToReadyMs)}; reached the end: ${r.ended}; load ${r.load.toFixed(2)}` +

@@ -215,8 +215,9 @@ function buildUploads(common: Common, notices: UploadNotices): Uploads {
     onQueued: (id) => notices.queued(id),
     onTerminating: (id) => notices.terminating(id),
     onWritten: (id, owner, live) => notices.written(id, owner, live),
-    // Shared live only where one process converts and serves (docs/protocol.md, "Live").
-    liveSharing: backends.database === undefined,
+    // Shared live only where one process converts live and serves (docs/protocol.md, "Live"):
+    // a live take is `live` from its creation, so it must be converted so.
+    liveSharing: backends.database === undefined && config.liveConvert.max > 0 && common.converting,
     onRemoving: (id) => notices.removing(id),
     touchMember: (identity, conversation) => common.members.seen(identity, conversation),
   });
@@ -276,7 +277,8 @@ function buildConversion(
     onPlaylist: (id, text, dir) => {
       const first = livePlaylists.get(id) === undefined;
       livePlaylists.publish(id, text, dir);
-      // Its first segment is out: the video is `live` (video.updated).
+      // Its first segment is out. A take is `live` from its upload's creation; this marks
+      // one created before that was so (an upload older than this server version).
       if (first) {
         backends.store.markVideoLive(id).catch((error: unknown) => {
           console.error(`reelchat: marking ${id} live failed`, error);

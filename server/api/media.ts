@@ -23,6 +23,11 @@ const PLAYLIST = 'private, max-age=5';
 const LIVE_PLAYLIST = 'private, no-cache';
 /** How long a blocking reload waits for its segment (3 target durations of 1 s). */
 const BLOCK_MS = 3_000;
+/**
+ * How long a live take's playlist, asked for before its first segment, waits for it (then
+ * `404`): its first second of media, the recorder's chunk and ffmpeg's start, with room.
+ */
+const FIRST_SEGMENT_MS = 10_000;
 
 export async function serveMedia(api: ApiContext, ctx: RequestContext): Promise<void> {
   try {
@@ -47,16 +52,18 @@ async function serveMediaFile(api: ApiContext, ctx: RequestContext): Promise<voi
   if (!isId(videoId) || !MEDIA_FILE.test(name)) throw notFound();
 
   const t = query.get('t');
+  let video;
   if (t !== null) {
     if (!api.signer.verify(videoId, t))
       throw unauthorized('The media link has expired or is not valid.');
     // A link signed before the clip was unsent (or expired by retention) is still within
     // its lifetime: the video's row decides, not only whether its files are gone yet.
-    if (!(await api.store.getVideo(videoId))) throw notFound();
+    video = await api.store.getVideo(videoId);
+    if (!video) throw notFound();
   } else {
     if (req.headers.authorization === undefined) throw unauthorized();
     const identity = await api.tokens.fromRequest(req);
-    const video = await api.store.getVideo(videoId);
+    video = await api.store.getVideo(videoId);
     if (!video) throw notFound();
     if (!isMember(identity, video.conversation)) throw forbidden();
     if (!(await canSeeVideo(api, video, identity.user))) throw notFound();
@@ -65,7 +72,7 @@ async function serveMediaFile(api: ApiContext, ctx: RequestContext): Promise<voi
   const isPlaylist = name === 'index.m3u8';
   // A take shared while recorded: its growing playlist, and its files while they are made.
   if (api.live && isPlaylist) {
-    const live = await livePlaylist(api.live, ctx, videoId);
+    const live = await livePlaylist(api.live, ctx, videoId, video.state === 'live');
     if (live !== undefined) {
       res.setHeader('Cache-Control', LIVE_PLAYLIST);
       return sendText(req, res, t === null ? live : withToken(live, t), name);
@@ -83,33 +90,38 @@ async function serveMediaFile(api: ApiContext, ctx: RequestContext): Promise<voi
 /**
  * A live take's playlist as it is now, or — asked with `_HLS_msn=N` (blocking reload) — once
  * it has segment N, the take ended, or BLOCK_MS passed (then as it is: the client asks again).
+ * Before the first segment of a `live` video, once that is out (FIRST_SEGMENT_MS at most).
  * Undefined when the video is not live here (ready, or its live conversion gave up).
  */
 async function livePlaylist(
   live: LivePlaylists,
   { req, query }: RequestContext,
   videoId: string,
+  isLive: boolean,
 ): Promise<string | undefined> {
   let playlist = live.get(videoId);
-  if (!playlist) return undefined;
+  if (!playlist && !isLive) return undefined;
   const msnParam = query.get('_HLS_msn');
-  if (msnParam !== null) {
-    if (!/^\d{1,9}$/.test(msnParam)) throw badRequest('"_HLS_msn" must be a segment number.');
+  if (msnParam !== null && !/^\d{1,9}$/.test(msnParam)) {
+    throw badRequest('"_HLS_msn" must be a segment number.');
+  }
+  const left = new AbortController();
+  const onClose = () => left.abort();
+  req.once('close', onClose);
+  try {
+    // Live from its creation: asked for before its first segment, it waits for it.
+    playlist ??= await live.waitForFirst(videoId, FIRST_SEGMENT_MS, left.signal);
+    if (!playlist || msnParam === null) return playlist && servedText(playlist);
     const msn = Number(msnParam);
     // RFC 8216bis 6.2.5.2: a segment more than two past the last one is refused.
     if (!playlist.ended && msn > playlist.segments + 1) {
       throw badRequest(`Segment ${msn} is too far ahead (the playlist has ${playlist.segments}).`);
     }
-    const left = new AbortController();
-    const onClose = () => left.abort();
-    req.once('close', onClose);
-    try {
-      playlist = await live.waitFor(videoId, msn, BLOCK_MS, left.signal);
-    } finally {
-      req.off('close', onClose);
-    }
+    playlist = await live.waitFor(videoId, msn, BLOCK_MS, left.signal);
+    return playlist && servedText(playlist);
+  } finally {
+    req.off('close', onClose);
   }
-  return playlist && servedText(playlist);
 }
 
 async function sendText(

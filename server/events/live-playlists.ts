@@ -1,8 +1,9 @@
 // The playlists of takes shared while they are recorded (issue 25; docs/protocol.md, "Live"):
 // the live conversion publishes its EVENT playlist here each time ffmpeg writes a segment,
 // and the media route serves it from here — also to a blocking reload (`_HLS_msn`), which
-// waits until the segment it names is written, the take ends, or a bound passes. An entry
-// lasts from the first segment until the video is ready (or removed, or its live conversion
+// waits until the segment it names is written, the take ends, or a bound passes. A take is
+// `live` from its upload's creation, so a playlist may be asked for before its first segment:
+// that request waits for it (waitForFirst). An entry lasts from the first segment until the video is ready (or removed, or its live conversion
 // gave up); from then on the media store serves the files as for any video.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,6 +27,8 @@ interface Entry {
 
 export class LivePlaylists {
   private readonly entries = new Map<string, Entry>();
+  /** Requests for a take's playlist before its first segment, woken when it comes or ends. */
+  private readonly firstWaiters = new Map<string, Set<() => void>>();
 
   /** The live conversion wrote `text` (its folder `dir`); wakes the requests it answers. */
   publish(videoId: string, text: string, dir: string): void {
@@ -38,6 +41,7 @@ export class LivePlaylists {
     const entry = this.entries.get(videoId);
     if (!entry) {
       this.entries.set(videoId, { playlist, waiters: new Set() });
+      this.wakeFirst(videoId);
       return;
     }
     entry.playlist = playlist;
@@ -49,6 +53,43 @@ export class LivePlaylists {
     const entry = this.entries.get(videoId);
     this.entries.delete(videoId);
     for (const wake of entry?.waiters ?? []) wake();
+    this.wakeFirst(videoId);
+  }
+
+  /**
+   * Resolves once the take's first playlist is out (with it), or — undefined — once it is
+   * ended without one, `signal` aborts, or `timeoutMs` passed.
+   */
+  async waitForFirst(
+    videoId: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<LivePlaylist | undefined> {
+    if (this.entries.has(videoId) || signal.aborted) return this.get(videoId);
+    let waiters = this.firstWaiters.get(videoId);
+    if (!waiters) this.firstWaiters.set(videoId, (waiters = new Set()));
+    const set = waiters;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        set.delete(done);
+        if (set.size === 0 && this.firstWaiters.get(videoId) === set) {
+          this.firstWaiters.delete(videoId);
+        }
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+    return this.get(videoId);
+  }
+
+  private wakeFirst(videoId: string): void {
+    const waiters = this.firstWaiters.get(videoId);
+    this.firstWaiters.delete(videoId);
+    for (const wake of waiters ?? []) wake();
   }
 
   get(videoId: string): LivePlaylist | undefined {

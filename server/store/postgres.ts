@@ -200,9 +200,16 @@ export class PgStore implements MetadataStore {
         return { created: false as const, existing: existing!.id };
       }
       await tx.query(
-        `INSERT INTO videos (id, owner, conversation, state, created_at)
-         VALUES ($1, $2, $3, 'processing', $4)`,
-        [upload.id, upload.owner, upload.conversation, upload.createdAt],
+        // A take shared while recorded is `live` from its creation (live_at, rows.ts).
+        `INSERT INTO videos (id, owner, conversation, state, created_at, live_at)
+         VALUES ($1, $2, $3, 'processing', $4, $5)`,
+        [
+          upload.id,
+          upload.owner,
+          upload.conversation,
+          upload.createdAt,
+          upload.live ? upload.createdAt : null,
+        ],
       );
       return { created: true as const };
     });

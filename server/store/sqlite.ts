@@ -166,7 +166,7 @@ export class SqliteStore implements MetadataStore {
         { id: string } | undefined;
       if (existing) return { created: false as const, existing: existing.id };
       this.sql.insertUpload.run({ ...upload, live: upload.live ? 1 : 0 });
-      this.sql.insertVideo.run(upload);
+      this.sql.insertVideo.run({ ...upload, liveAt: upload.live ? upload.createdAt : null });
       return { created: true as const };
     });
   }
@@ -383,8 +383,9 @@ function uploadStatements(p: Prepare) {
     insertUpload:
       p(`INSERT INTO uploads (id, owner, conversation, client_id, filetype, created_at, live)
       VALUES (@id, @owner, @conversation, @clientId, @filetype, @createdAt, @live)`),
-    insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at)
-      VALUES (@id, @owner, @conversation, 'processing', @createdAt)`),
+    // A take shared while recorded is `live` from its creation (live_at, rows.ts).
+    insertVideo: p(`INSERT INTO videos (id, owner, conversation, state, created_at, live_at)
+      VALUES (@id, @owner, @conversation, 'processing', @createdAt, @liveAt)`),
     completeUpload: p('UPDATE uploads SET complete = 1, size = ? WHERE id = ? AND complete = 0'),
     deleteUpload: p('DELETE FROM uploads WHERE id = ?'),
     deleteVideo: p('DELETE FROM videos WHERE id = ?'),

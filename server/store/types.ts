@@ -6,7 +6,8 @@
 // `publish` callback after commit.
 
 /**
- * `live` is stored as `processing` with `live_at` set (a live take whose first segment is out),
+ * `live` is stored as `processing` with `live_at` set (a take shared while recorded, from its
+ * upload's creation),
  * so every query that waits for a conversion's outcome treats both alike.
  */
 export type VideoState = 'processing' | 'live' | 'ready' | 'failed';
@@ -201,7 +202,8 @@ export interface VideoStore {
   markVideoReady(id: string, meta: ReadyMeta): Promise<VideoRecord | undefined>;
   markVideoFailed(id: string, reason: string): Promise<VideoRecord | undefined>;
   /**
-   * A live take's first segment is out: the video is `live` (appending video.updated).
+   * A live take's first segment is out: the video is `live` (appending video.updated) —
+   * for one whose upload was created before takes were `live` from their creation.
    * Undefined when it is not processing, or live already.
    */
   markVideoLive(id: string): Promise<VideoRecord | undefined>;

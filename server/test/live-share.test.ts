@@ -1,5 +1,5 @@
 // Watching a take while it is recorded (issue 25; docs/protocol.md, "Live"): a deferred
-// upload with the metadata `live`, its message posted before the first byte, the growing
+// upload with the metadata `live`, `live` and its message posted before the first byte, the growing
 // EVENT playlist with blocking reload, ENDLIST and `ready` at the end from the same (one)
 // conversion, and the unsent take gone. Real server, real ffmpeg, a recording made by ffmpeg
 // written to a pipe as a MediaRecorder's (keyframe every second), sent at real-time pace.
@@ -100,26 +100,18 @@ describe('a take shared while it is recorded', () => {
     return offset;
   }
 
-  it('is live from its first segment, grows, blocks for the next one, then ends ready from the same conversion', async () => {
+  it('is live from its creation, its playlist waits for the first segment, grows, blocks for the next one, then ends ready from the same conversion', async () => {
     const stream = await new SseReader().open(`${server.url}/v1/events?conversation=c1`, auth(bob));
     const { id } = await startLive('live-1');
-    // Bob sees the message at once; the video is processing, without a playlist yet.
-    const early = await videoOf(id);
-    assert.equal(early.state, 'processing');
-    assert.equal(early.playlist, undefined);
-
-    const sending = send(id, 0, SECONDS, bytes.length);
-    const live = await waitFor(
-      async () => {
-        const video = await videoOf(id);
-        return video.state === 'live' ? video : undefined;
-      },
-      'the video to be live',
-      30_000,
-    );
+    // Bob sees the message at once, its video `live` with a playlist, before the first byte.
+    const live = await videoOf(id);
+    assert.equal(live.state, 'live');
     assert.ok(live.playlist, 'a live video has a playlist');
     const playlistUrl = `${server.url}${live.playlist}`;
-    const first = await fetch(playlistUrl);
+    // Asked for before the first segment exists, the playlist answers once it does.
+    const asked = fetch(playlistUrl);
+    const sending = send(id, 0, SECONDS, bytes.length);
+    const first = await asked;
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('cache-control'), 'private, no-cache');
     const text = await first.text();
@@ -168,7 +160,7 @@ describe('a take shared while it is recorded', () => {
     assert.deepEqual(names(ended).slice(0, grown), names(blocked).slice(0, grown));
     assert.equal(server.app.liveStats?.used, 1, 'converted once, live');
 
-    // Bob heard `live`, then `ready`, and nothing in between.
+    // Bob heard `ready` only: the video was `live` when his message came.
     await waitFor(
       () => (stream.events.some((e) => e.data.includes('"ready"')) ? true : undefined),
       'the ready event',
@@ -176,7 +168,7 @@ describe('a take shared while it is recorded', () => {
     const states = stream.events
       .filter((e) => e.event === 'video.updated')
       .map((e) => (JSON.parse(e.data) as { video: VideoBody }).video.state);
-    assert.deepEqual(states, ['live', 'ready']);
+    assert.deepEqual(states, ['ready']);
     await stream.close();
   });
 

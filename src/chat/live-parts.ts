@@ -32,11 +32,49 @@ export function renderLiveVideo(ctx: MessageContext, video: Video, entry: Entry)
     <span part="video-state" class="video-state live-state">${text}</span>`;
 }
 
+type Say = (key: 'announceLive' | 'announceVideo', values: Record<string, string>) => void;
+
 /**
- * The first of someone else's videos that went live since the last call (each said once,
- * not at every update), to announce in the polite live region; undefined if none.
+ * What the polite live region says of others' videos, each once: a newly arrived video
+ * message as sent or — its take still recorded — as being recorded, and a video that went
+ * live later. An arrival is said when its video is known (the session fetches it after the
+ * message): said at once, "sent" would be followed by "is recording" a moment later.
  */
-export function newlyLive(
+export class VideoAnnouncer {
+  /** Videos whose live state was announced. */
+  private readonly saidLive = new Set<string>();
+  /** The last arrival whose video was not known yet. */
+  private held?: { id: string; author: string };
+
+  constructor(private readonly say: Say) {}
+
+  /** Someone else's video message arrived (`author`, by name); the session's videos. */
+  arrived(id: string, author: string, videos: ReadonlyMap<string, Video>): void {
+    const video = videos.get(id);
+    this.held = video ? undefined : { id, author };
+    if (!video) return;
+    if (video.state !== 'live') this.say('announceVideo', { author });
+    else if (!this.saidLive.has(id)) {
+      this.saidLive.add(id);
+      this.say('announceLive', { name: author });
+    }
+  }
+
+  /** The session changed: a held arrival whose video is known now; a video newly live. */
+  changed(
+    videos: ReadonlyMap<string, Video>,
+    me: string | undefined,
+    nameOf: (user: string) => string,
+  ): void {
+    const held = this.held;
+    if (held && videos.has(held.id)) this.arrived(held.id, held.author, videos);
+    const live = newlyLive(videos.values(), me, this.saidLive);
+    if (live) this.say('announceLive', { name: nameOf(live.owner) });
+  }
+}
+
+/** The first of someone else's videos that went live and was not said yet; undefined if none. */
+function newlyLive(
   videos: Iterable<Video>,
   me: string | undefined,
   said: Set<string>,

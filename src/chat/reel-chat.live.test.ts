@@ -9,7 +9,16 @@ import { MemoryTransport } from '../transport/memory-transport.js';
 import type { Video } from '../transport/types.js';
 import './index.js';
 import type { ReelChat } from './reel-chat.js';
-import { CONVERSATION, resetRooms, $, pair, sample } from './reel-chat.fixtures.js';
+import {
+  CONVERSATION,
+  mount,
+  newRoom,
+  pair,
+  resetRooms,
+  $,
+  sample,
+  WrappedTransport,
+} from './reel-chat.fixtures.js';
 
 afterEach(resetRooms);
 
@@ -18,7 +27,7 @@ interface RoomView {
   publishVideo(video: Video): void;
 }
 
-/** Bob's take, posted before it is converted (as at Record) and then made live. */
+/** Bob's take, made live and then posted (as at Record: the server makes it live at once). */
 async function bobGoesLive(room: string) {
   // Never converted by the room: the test says when the take is live and when it ends.
   const transport = new MemoryTransport({ room, user: 'bob', processingDelay: 600_000 });
@@ -27,7 +36,6 @@ async function bobGoesLive(room: string) {
     clientId,
     type: 'video/mp4',
   });
-  const message = await transport.sendMessage(CONVERSATION, { clientId, video: uploaded.id });
   const shared = (transport as unknown as { room: RoomView }).room;
   const video = shared.videos.get(uploaded.id)!;
   const playlist = `/__reelchat/live/chat-${uploaded.id}/clip1/index.m3u8?every=1000`;
@@ -36,6 +44,7 @@ async function bobGoesLive(room: string) {
     shared.publishVideo(video);
   };
   update({ state: 'live', playlist, mediaType: 'hls', bytes: undefined });
+  const message = await transport.sendMessage(CONVERSATION, { clientId, video: uploaded.id });
   return {
     message,
     video,
@@ -46,11 +55,34 @@ async function bobGoesLive(room: string) {
 const box = (el: ReelChat, id: string) => $(el, `[data-video="${id}"]`)!;
 const announced = (el: ReelChat) => $(el, '[aria-live="polite"].sr-only')?.textContent ?? '';
 
+/** A transport whose video reads take a network's time (the chat fetches a video after its message). */
+class SlowVideoReads extends WrappedTransport {
+  override async getVideo(...args: Parameters<WrappedTransport['getVideo']>) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return super.getVideo(...args);
+  }
+}
+
+/** Every text the polite live region of `el` takes from now on, in order. */
+function announcements(el: ReelChat): string[] {
+  const said: string[] = [];
+  const region = $(el, '[aria-live="polite"].sr-only')!;
+  new MutationObserver(() => {
+    const text = region.textContent ?? '';
+    if (text && text !== said.at(-1)) said.push(text);
+  }).observe(region, { characterData: true, childList: true, subtree: true });
+  return said;
+}
+
 describe('<reel-chat> with a take shared live', function () {
   this.timeout(30_000);
 
   it('shows the buddy recording with a Live badge, watches it in place, then keeps playing when it ends', async () => {
-    const { alice, bob, room } = await pair();
+    const room = newRoom();
+    const aliceTransport = new SlowVideoReads(new MemoryTransport({ room, user: 'alice' }));
+    const alice = await mount({ user: 'alice', room, transport: aliceTransport });
+    const bob = await mount({ user: 'bob', room });
+    const said = announcements(alice);
     const take = await bobGoesLive(room);
     const id = take.video.id;
     await waitUntil(() => $(alice, `[data-video="${id}"] [part~="live-badge"]`), 'no Live badge', {
@@ -60,6 +92,8 @@ describe('<reel-chat> with a take shared live', function () {
     expect(state.textContent).to.equal('bob is recording…');
     expect(box(alice, id).querySelector('[part~="live-badge"]')!.textContent).to.equal('Live');
     await waitUntil(() => announced(alice) === 'bob is recording a video message');
+    // Said once: not "sent a video message" first, then "recording".
+    expect(said).to.deep.equal(['bob is recording a video message']);
     // Bob's own bubble says it is live, with nothing to play.
     await waitUntil(() => box(bob, id)?.querySelector('[part~="live-badge"]'), 'no own badge');
     expect(box(bob, id).querySelector('[part~="video-state"]')!.textContent).to.equal(
@@ -83,7 +117,6 @@ describe('<reel-chat> with a take shared live', function () {
       'the player does not show the clip live',
       { timeout: 10_000 },
     );
-    const said = announced(alice);
 
     // The take ends: the same player goes on (its clip list unchanged) to the end.
     const clips = player.clips;
@@ -93,7 +126,7 @@ describe('<reel-chat> with a take shared live', function () {
     expect(box(alice, id).querySelector('reel-player')).to.equal(player);
     expect(player.clips).to.equal(clips);
     await ended;
-    expect(announced(alice)).to.equal(said);
+    expect(said).to.deep.equal(['bob is recording a video message']);
     // Bob's bubble is a normal video message now.
     await waitUntil(() => box(bob, id).querySelector('[part~="play-button"]'), 'no play button');
     expect(

@@ -17,7 +17,7 @@ import { sameTarget, type SessionTarget } from './session-types.js';
 import { renderComposer } from './composer-part.js';
 import { configProblem, renderHeader, renderHistoryTop, renderProblem } from './dialog-parts.js';
 import { renderEntry, type MessageContext } from './message-parts.js';
-import { newlyLive } from './live-parts.js';
+import { VideoAnnouncer } from './live-parts.js';
 import { Sheets } from './sheets.js';
 import { chatStrings, type ChatStrings } from './strings.js';
 import styles from './reel-chat.styles.js';
@@ -138,8 +138,10 @@ export class ReelChat extends ConnectedElement {
   @state() private problem?: { message: string; retry?: () => void };
   @state() private unseen = 0;
   @state() private announcement = '';
-  /** Videos whose live state was announced (once each). */
-  private readonly saidLive = new Set<string>();
+  /** Says others' videos in the live region, each once. */
+  private readonly videoAnnouncer = new VideoAnnouncer(
+    (key, values) => (this.announcement = this.t(key, values)),
+  );
 
   @query('[part~="list"]') private list?: HTMLElement;
   @query('[part~="input"]') private input?: HTMLTextAreaElement;
@@ -292,8 +294,7 @@ export class ReelChat extends ConnectedElement {
         changed: () => {
           if (this.session !== session) return;
           this.connection = session.connection;
-          const live = newlyLive(session.videos.values(), session.target.me, this.saidLive);
-          if (live) this.announcement = this.t('announceLive', { name: this.nameOf(live.owner) });
+          this.videoAnnouncer.changed(session.videos, session.target.me, (u) => this.nameOf(u));
           this.requestUpdate();
         },
         failed: (error, visible, restartable) =>
@@ -321,9 +322,8 @@ export class ReelChat extends ConnectedElement {
       const last = added.filter((message) => message.author !== me).at(-1);
       if (last) {
         const author = last.authorName || this.nameOf(last.author);
-        this.announcement = last.video
-          ? this.t('announceVideo', { author })
-          : this.t('announceMessage', { author, text: last.text ?? '' });
+        if (last.video) this.videoAnnouncer.arrived(last.video, author, session.videos);
+        else this.announcement = this.t('announceMessage', { author, text: last.text ?? '' });
       }
     }
     const own = added.some((message) => message.author === me);
