@@ -126,6 +126,11 @@ export class ReelChat extends ConnectedElement {
    * buddy can watch while it is recorded (docs/protocol.md, "Live"). The host chooses.
    */
   @property({ type: Boolean }) live = false;
+  /**
+   * The shape of this person's takes, given to the nested recorder (its `shape`): `portrait`
+   * (9:16), `square` (1:1, round) or `landscape` (16:9). Default: what suits the screen.
+   */
+  @property() shape?: 'portrait' | 'square' | 'landscape';
 
   @state() private draftText = '';
   /** The last paste was cut to `max-length` (said under the composer until the next edit). */
@@ -152,6 +157,7 @@ export class ReelChat extends ConnectedElement {
     conversation: () => this.conversation,
     outbox: () => this.outbox,
     live: () => this.live,
+    shape: () => this.shape,
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {

@@ -167,6 +167,21 @@ describe('<reel-chat> with videos', () => {
     expect(alice.shadowRoot!.activeElement).to.equal(button);
   });
 
+  it('gives its shape to the recorder, and none when it has none', async () => {
+    const { alice } = await pair();
+    alice.setAttribute('shape', 'square');
+    ($(alice, '[part~="record-button"]') as HTMLButtonElement).click();
+    await waitUntil(() => $(alice, 'reel-recorder'));
+    const recorder = $(alice, 'reel-recorder')!;
+    expect(recorder.getAttribute('shape')).to.equal('square');
+    alice.shape = 'landscape';
+    await alice.updateComplete;
+    expect(recorder.getAttribute('shape')).to.equal('landscape');
+    alice.removeAttribute('shape');
+    await alice.updateComplete;
+    expect(recorder.hasAttribute('shape')).to.equal(false);
+  });
+
   it('closes the recorder when the person cancels it', async () => {
     const { alice } = await pair();
     ($(alice, '[part~="record-button"]') as HTMLButtonElement).click();
