@@ -144,7 +144,7 @@ describe('<reel-chat> with videos', () => {
     const fire = (name: string, detail: unknown) =>
       recorder.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
     fire('reel-upload-progress', { sent: 50, total: 200 });
-    await waitUntil(() => $(alice, '[data-id="upload"]')?.textContent?.includes('Uploading 25 %'));
+    await waitUntil(() => $(alice, '[data-id="upload"]')?.textContent?.includes('Sending… 25%'));
     ($(alice, '[part~="close-button"]') as HTMLButtonElement).click();
     await alice.updateComplete;
     expect($(alice, '[part~="sheet"]')!.hidden).to.equal(true);

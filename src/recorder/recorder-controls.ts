@@ -1,4 +1,5 @@
 import { spokenDuration } from '../internal/durations.js';
+import { percentText } from '../internal/percent.js';
 import type { ReelErrorCode } from '../transport/errors.js';
 import type { RecorderSession } from './recorder-session.js';
 import type { RecorderAction, RecorderText, RecorderView } from './recorder-view.js';
@@ -41,10 +42,10 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
       // The time left only when it is worth saying (a second or more).
       return view.secondsLeft !== undefined && view.secondsLeft >= 1
         ? uplinkText(t, 'uploadingTimeLeft', {
-            percent: view.percent,
+            percent: percentText(view.percent, t.locale),
             time: waitText(view.secondsLeft, t),
           })
-        : t('uploading', { percent: view.percent });
+        : t('uploading', { percent: percentText(view.percent, t.locale) });
     case 'sent':
       return t('sent');
     case 'error': {

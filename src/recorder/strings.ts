@@ -23,7 +23,7 @@ export const recorderStrings = {
   elapsed: '{time}',
   remaining: '{time} left',
   reviewing: 'Watch your video, then send it or record it again.',
-  uploading: 'Sending… {percent}%',
+  uploading: 'Sending… {percent}',
   uploadingUnknown: 'Sending…',
   progress: 'Sending progress',
   sent: 'Sent.',
