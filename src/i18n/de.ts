@@ -106,6 +106,8 @@ export default {
       'Der Zugriff auf Kamera und Mikrofon ist blockiert. Erlaube ihn in den Website-Einstellungen deines Browsers und versuche es dann erneut.',
     errorNoDevice:
       'Keine Kamera und kein Mikrofon gefunden. Schließe eines an und versuche es dann erneut.',
+    errorDeviceLost:
+      'Kamera oder Mikrofon hat aufgehört: Es wurde getrennt oder von einer anderen App belegt. Schließe es wieder an und versuche es erneut.',
     errorDeviceBusy:
       'Kamera oder Mikrofon wird von einer anderen App oder einem anderen Tab verwendet. Schließe sie und versuche es dann erneut.',
     errorUnsupported:

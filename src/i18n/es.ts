@@ -104,6 +104,8 @@ export default {
     errorPermissionDenied:
       'El acceso a la cámara y al micrófono está bloqueado. Permítelo en la configuración del sitio de tu navegador y vuelve a intentarlo.',
     errorNoDevice: 'No se encontró ninguna cámara ni micrófono. Conecta uno y vuelve a intentarlo.',
+    errorDeviceLost:
+      'La cámara o el micrófono se detuvo: se desconectó u otra aplicación lo tomó. Conéctalo y vuelve a intentarlo.',
     errorDeviceBusy:
       'Otra aplicación o pestaña está usando la cámara o el micrófono. Ciérrala y vuelve a intentarlo.',
     errorUnsupported:

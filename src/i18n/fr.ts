@@ -107,6 +107,8 @@ export default {
     errorPermissionDenied:
       'L’accès à la caméra et au micro est bloqué. Autorisez-le dans les paramètres du site de votre navigateur, puis réessayez.',
     errorNoDevice: 'Aucune caméra ni aucun micro n’a été trouvé. Branchez-en un, puis réessayez.',
+    errorDeviceLost:
+      'La caméra ou le micro s’est arrêté : débranché, ou pris par une autre application. Rebranchez-le, puis réessayez.',
     errorDeviceBusy:
       'La caméra ou le micro est utilisé par une autre application ou un autre onglet. Fermez-le, puis réessayez.',
     errorUnsupported:

@@ -104,6 +104,8 @@ export default {
     errorPermissionDenied:
       'O acesso à câmera e ao microfone está bloqueado. Permita nas configurações do site no navegador e tente de novo.',
     errorNoDevice: 'Nenhuma câmera ou microfone foi encontrado. Conecte um e tente de novo.',
+    errorDeviceLost:
+      'A câmera ou o microfone parou: foi desconectado ou outro app o pegou. Conecte-o e tente de novo.',
     errorDeviceBusy:
       'A câmera ou o microfone está sendo usado por outro app ou aba. Feche-o e tente de novo.',
     errorUnsupported:

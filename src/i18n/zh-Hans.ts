@@ -98,6 +98,7 @@ export default {
     sent: '已发送。',
     errorPermissionDenied: '摄像头和麦克风的访问被阻止。请在浏览器的网站设置中允许访问，然后重试。',
     errorNoDevice: '未找到摄像头或麦克风。请连接一个设备，然后重试。',
+    errorDeviceLost: '摄像头或麦克风已停止：可能已被拔出或被其他应用占用。请重新连接，然后重试。',
     errorDeviceBusy: '摄像头或麦克风正被其他应用或标签页使用。请将其关闭，然后重试。',
     errorUnsupported: '此浏览器无法在这里录制视频。请在安全的 (https) 页面上使用最新版浏览器。',
     errorQuota: '此设备的存储空间不足，无法保存录像。请释放一些空间，然后重试。',

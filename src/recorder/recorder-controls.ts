@@ -5,6 +5,7 @@ import type { RecorderSession } from './recorder-session.js';
 import type { RecorderAction, RecorderText, RecorderView } from './recorder-view.js';
 import type { UpFrontRecorderStrings } from './strings.js';
 import { uplinkText } from './uplink-strings.js';
+import { deviceLostText } from './device-lost.js';
 
 /**
  * What `<reel-recorder>` says and which buttons it offers once its take lifecycle is in
@@ -49,6 +50,7 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
     case 'sent':
       return t('sent');
     case 'error': {
+      if (view.errorText === 'errorDeviceLost') return deviceLostText(t);
       if (view.errorText) return t(view.errorText);
       const code = view.error?.code;
       // The server's limits (it answered): its message says which and for how long;
