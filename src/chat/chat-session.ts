@@ -8,6 +8,7 @@ import { CatchUp } from './catch-up.js';
 import { Connectivity, type ConnectionState } from './connectivity.js';
 import { cutToGraphemes } from './graphemes.js';
 import { Outgoing } from './outgoing.js';
+import { StallWatch } from './stall-watch.js';
 import { Timeline } from './timeline.js';
 import { VideoCache } from './video-cache.js';
 import { WatchState } from './watch-state.js';
@@ -39,6 +40,12 @@ export class ChatSession {
   /** This person's texts and takes the backend has not confirmed yet. */
   readonly outgoing: Outgoing;
   private readonly connectivity: Connectivity;
+  /** The recorder's take with no byte through for a while is shown waiting for the connection. */
+  private readonly uploadStall = new StallWatch(() => {
+    if (!this.upload || this.upload.video || this.stopped) return;
+    this.upload = { ...this.upload, waiting: true };
+    this.host.changed();
+  });
 
   private unsubscribe?: () => void;
   private olderCursor: string | null = null;
@@ -148,6 +155,7 @@ export class ChatSession {
     this.stopped = true;
     this.connectivity.stop();
     this.outgoing.stop();
+    this.uploadStall.stop();
     this.unsubscribe?.();
     this.unsubscribe = undefined;
   }
@@ -426,12 +434,14 @@ export class ChatSession {
   // ——— the recorder's take ———
 
   uploadProgress(sent: number, total?: number): void {
-    this.upload = { ...this.upload, sent, total };
+    this.upload = { ...this.upload, sent, total, waiting: false };
+    this.uploadStall.moved('upload');
     this.host.changed();
   }
 
   /** The recorder uploaded its take and sent its message (which may be listed already). */
   uploadComplete(video: Video): void {
+    this.uploadStall.clear('upload');
     const sent = this.timeline.entries().some((entry) => entry.video === video.id);
     this.upload = sent ? undefined : { sent: video.bytes ?? 0, total: video.bytes, video };
     if (!this.videos.has(video.id) || video.state !== 'processing') this.rememberVideo(video);
@@ -447,6 +457,7 @@ export class ChatSession {
 
   /** The recorder failed: true if a take was on its way (the person should see why). */
   recorderFailed(): boolean {
+    this.uploadStall.clear('upload');
     if (!this.upload || this.upload.video) return false;
     this.upload = undefined;
     this.host.changed();

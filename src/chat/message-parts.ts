@@ -24,6 +24,8 @@ export interface MessageContext {
   /** The pointer or focus is on a play button: the player can start loading. */
   prefetchPlayer(): void;
   retry(clientId: string): void;
+  /** Gives up on a take of the outbox on its way (its upload stops; it leaves the list). */
+  cancelTake?(clientId: string): void;
   /** Someone else watched this person's clip. */
   seen(videoId: string): boolean;
   /** Unsend on this person's stored messages, where the backend has it. */

@@ -4,13 +4,12 @@ import { PendingTexts } from '../outbox/texts.js';
 import { ReelError } from '../transport/errors.js';
 import type { Message, MessageDraft, Video } from '../transport/types.js';
 import type { SessionTarget, Upload } from './session-types.js';
+import { StallWatch } from './stall-watch.js';
 import type { Timeline } from './timeline.js';
 
 /** A take an earlier page (or this page's recorder, gone since) left in the outbox, on its way. */
 export interface OutgoingTake extends Upload {
   clientId: string;
-  /** Its last attempt failed for want of a connection: it goes again when the connection is back. */
-  waiting?: boolean;
   /** Why its last attempt failed, when the backend refused it. */
   error?: string;
 }
@@ -45,6 +44,17 @@ export class Outgoing {
   private readonly stopping = new AbortController();
   private resuming?: Promise<void>;
   private resumeAgain = false;
+  /** The delivery runs under way: a take's Cancel stops them, then the other takes go on. */
+  private readonly runs = new Set<AbortController>();
+  /** Takes the person cancelled: what their stopped runs still report is not shown. */
+  private readonly cancelled = new Set<string>();
+  /** A take with no byte through for a while is shown waiting for the connection. */
+  private readonly stall = new StallWatch((clientId) => {
+    const take = this.takes.get(clientId);
+    if (!take || take.video || take.error || this.host.stopped()) return;
+    this.takes.set(clientId, { ...take, waiting: true });
+    this.host.changed();
+  });
 
   constructor(
     private readonly target: SessionTarget,
@@ -65,6 +75,7 @@ export class Outgoing {
 
   stop(): void {
     this.stopping.abort();
+    this.stall.stop();
   }
 
   // ——— texts ———
@@ -158,6 +169,7 @@ export class Outgoing {
         sent: take.state === 'uploaded' ? take.bytes : take.confirmed,
         total: take.bytes,
       });
+      if (take.state !== 'uploaded') this.stall.moved(take.clientId);
     }
     if (this.takes.size) this.host.changed();
   }
@@ -179,11 +191,32 @@ export class Outgoing {
     })().finally(() => (this.resuming = undefined));
   }
 
+  /**
+   * The person gave up on a take (its Cancel): the runs delivering stop (the others' takes go
+   * on after), and it leaves the list and the outbox — before a run waiting for its lock gets
+   * it, which then finds nothing to send.
+   */
+  async cancel(clientId: string): Promise<void> {
+    const take = this.takes.get(clientId);
+    if (!take || take.video) return;
+    this.cancelled.add(clientId);
+    this.takes.delete(clientId);
+    this.stall.clear(clientId);
+    this.host.changed();
+    for (const run of this.runs) run.abort();
+    await this.outbox
+      .delete(clientId)
+      .catch((error: unknown) => this.host.failed(ReelError.from(error)));
+    if (!this.host.stopped()) this.resumeTakes();
+  }
+
   private async deliverTakes(held: 'wait' | 'skip'): Promise<void> {
     const { transport, conversation, me } = this.target;
+    const run = new AbortController();
+    this.runs.add(run);
     const update = (clientId: string, patch: Partial<OutgoingTake>) => {
       const shown = this.takes.get(clientId);
-      if (this.host.stopped()) return;
+      if (this.host.stopped() || this.cancelled.has(clientId)) return;
       this.takes.set(clientId, { clientId, sent: 0, ...shown, ...patch });
       this.host.changed();
     };
@@ -191,10 +224,15 @@ export class Outgoing {
       conversation,
       user: me,
       held,
+      signal: run.signal,
       stopWaiting: this.stopping.signal,
-      onProgress: (take, sent, total) =>
-        update(take.clientId, { sent, total, waiting: false, error: undefined }),
+      onProgress: (take, sent, total) => {
+        if (this.cancelled.has(take.clientId)) return;
+        this.stall.moved(take.clientId);
+        update(take.clientId, { sent, total, waiting: false, error: undefined });
+      },
       onUploaded: (take, video) => {
+        this.stall.clear(take.clientId);
         if (this.host.stopped()) return;
         this.host.succeeded();
         this.host.rememberVideo(video);
@@ -206,13 +244,16 @@ export class Outgoing {
         this.host.receive([message]);
       },
       onError: (take, error) => {
+        this.stall.clear(take.clientId);
         const waiting = error.code === 'network';
         update(take.clientId, { waiting, error: waiting ? undefined : error.message });
         if (!this.host.stopped()) this.host.failed(error);
       },
-    }).catch((error: unknown) => {
-      if (!this.host.stopped()) this.host.failed(ReelError.from(error));
-    });
+    })
+      .catch((error: unknown) => {
+        if (!this.host.stopped()) this.host.failed(ReelError.from(error));
+      })
+      .finally(() => this.runs.delete(run));
     if (this.host.stopped()) return;
     // Rows for takes that left the outbox meanwhile (sent by the recorder or another tab).
     const left = new Set(

@@ -16,6 +16,8 @@ export interface RecorderPanelOptions {
   outbox(): Outbox | undefined;
   /** Whether takes are shared live (`<reel-chat live>`). */
   live(): boolean;
+  /** The takes' shape (`<reel-chat shape>`), for the recorder's `shape` attribute. */
+  shape(): string | undefined;
   report(error: ReelError): void;
   /** The list follows the upload's progress row if it is at the bottom. */
   followUpload(): void;
@@ -106,6 +108,7 @@ export class RecorderPanel {
       conversation: this.options.conversation(),
       outbox: this.options.outbox(),
       live: this.options.live(),
+      shape: this.options.shape(),
       close: this.close,
       progress: this.onProgress,
       complete: this.onComplete,

@@ -55,7 +55,7 @@ describe('<reel-chat> and what is not confirmed yet', () => {
     const el = await mount({ user: 'alice', room, transport, outbox: new Outbox({ name }) });
     const row = () => $(el, `[data-id="take:${clientId}"]`);
     await waitUntil(() => row(), 'the take was not shown');
-    expect(row()!.textContent).to.match(/Uploading|Waiting/);
+    expect(row()!.textContent).to.match(/Sending|Waiting/);
     expect($(el, '[part~="history"]')!.textContent).not.to.contain('No messages yet');
     await expect(el).to.be.accessible();
     expect($(el, 'reel-recorder')).to.equal(null);

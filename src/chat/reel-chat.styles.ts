@@ -284,6 +284,27 @@ export default [
       margin-block-end: 0.25rem;
       z-index: 1;
     }
+    /* On its way: the state, the progress and (stalled or failed) Cancel, one under another. */
+    .video.uploading {
+      display: flex;
+      flex-direction: column;
+      align-items: center;
+      justify-content: center;
+      gap: 0.35rem;
+    }
+    .video.uploading progress {
+      align-self: center;
+      margin: 0;
+    }
+    .cancel-upload {
+      padding: 0.15rem 0.7rem;
+      border: 1px solid currentColor;
+      border-radius: 999px;
+      background: transparent;
+      color: inherit;
+      font: inherit;
+      font-size: 0.8125rem;
+    }
     .play {
       z-index: 1;
       inline-size: 3rem;

@@ -61,6 +61,7 @@ import { ListScroll } from './list-scroll.js';
  * @csspart video - A video message's box.
  * @csspart video-state - A video's state (uploading, processing, live, failed).
  * @csspart live-badge - "Live" on a video message whose take is still recorded.
+ * @csspart cancel-upload - Cancel on a take of the outbox that waits for the connection or failed.
  * @csspart poster - A video's poster while it is not ready.
  * @csspart duration - A video's duration.
  * @csspart player - The `<reel-player>` of a ready video message (its parts as `player-*`).
@@ -126,6 +127,11 @@ export class ReelChat extends ConnectedElement {
    * buddy can watch while it is recorded (docs/protocol.md, "Live"). The host chooses.
    */
   @property({ type: Boolean }) live = false;
+  /**
+   * The shape of this person's takes, given to the nested recorder (its `shape`): `portrait`
+   * (9:16), `square` (1:1, round) or `landscape` (16:9). Default: what suits the screen.
+   */
+  @property() shape?: 'portrait' | 'square' | 'landscape';
 
   @state() private draftText = '';
   /** The last paste was cut to `max-length` (said under the composer until the next edit). */
@@ -154,6 +160,7 @@ export class ReelChat extends ConnectedElement {
     conversation: () => this.conversation,
     outbox: () => this.outbox,
     live: () => this.live,
+    shape: () => this.shape,
     buddyLabel: () => this.buddyLabel,
     report: (error) => this.report(error, true),
     followUpload: () => {
@@ -411,6 +418,7 @@ export class ReelChat extends ConnectedElement {
     play: (id) => void this.players.play(id),
     prefetchPlayer,
     retry: (clientId) => this.session?.retry(clientId),
+    cancelTake: (clientId) => void this.session?.outgoing.cancel(clientId),
     seen: (id) => this.session?.watch.seen.has(id) ?? false,
   };
 
@@ -463,9 +471,9 @@ export class ReelChat extends ConnectedElement {
                 (entry) => renderEntry(messages, entry),
               )}
               ${[...(session?.outgoing.takes.values() ?? [])].map((take) =>
-                renderUpload(messages, take),
+                renderUpload(messages, take, offline),
               )}
-              ${renderUpload(messages, session?.upload)}
+              ${renderUpload(messages, session?.upload, offline)}
             </div>
             ${
               this.unseen > 0

@@ -144,7 +144,7 @@ describe('<reel-chat> with videos', () => {
     const fire = (name: string, detail: unknown) =>
       recorder.dispatchEvent(new CustomEvent(name, { detail, bubbles: true, composed: true }));
     fire('reel-upload-progress', { sent: 50, total: 200 });
-    await waitUntil(() => $(alice, '[data-id="upload"]')?.textContent?.includes('Uploading 25 %'));
+    await waitUntil(() => $(alice, '[data-id="upload"]')?.textContent?.includes('Sending… 25%'));
     ($(alice, '[part~="close-button"]') as HTMLButtonElement).click();
     await alice.updateComplete;
     expect($(alice, '[part~="sheet"]')!.hidden).to.equal(true);
@@ -165,6 +165,21 @@ describe('<reel-chat> with videos', () => {
     // Once, from the recorder: the chat does not announce it again when its event arrives.
     expect(heard).to.deep.equal([message.id]);
     expect(alice.shadowRoot!.activeElement).to.equal(button);
+  });
+
+  it('gives its shape to the recorder, and none when it has none', async () => {
+    const { alice } = await pair();
+    alice.setAttribute('shape', 'square');
+    ($(alice, '[part~="record-button"]') as HTMLButtonElement).click();
+    await waitUntil(() => $(alice, 'reel-recorder'));
+    const recorder = $(alice, 'reel-recorder')!;
+    expect(recorder.getAttribute('shape')).to.equal('square');
+    alice.shape = 'landscape';
+    await alice.updateComplete;
+    expect(recorder.getAttribute('shape')).to.equal('landscape');
+    alice.removeAttribute('shape');
+    await alice.updateComplete;
+    expect(recorder.hasAttribute('shape')).to.equal(false);
   });
 
   it('closes the recorder when the person cancels it', async () => {

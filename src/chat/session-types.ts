@@ -43,6 +43,11 @@ export interface Upload {
   sent: number;
   total?: number;
   video?: Video;
+  /**
+   * No byte went through for a while (`stall-watch.ts`), or the last attempt failed for want
+   * of a connection: shown as waiting for it; it goes on when the connection is back.
+   */
+  waiting?: boolean;
 }
 
 /** What the session tells the element that shows it. */

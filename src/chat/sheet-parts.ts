@@ -2,7 +2,7 @@
 // person first opens a sheet (`sheets.ts`), not with the dialog. The recorder and the reel take
 // the sheet's height below its title bar (the recorder scales its picture down to fit, the
 // reel's picture fills it), so their buttons and the close button stay in view.
-import { css, html, type TemplateResult } from 'lit';
+import { css, html, nothing, type TemplateResult } from 'lit';
 import type { Clip, ReelEventDetails } from '../internal/events.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { ReelTransport } from '../transport/types.js';
@@ -106,6 +106,8 @@ export interface RecorderSheet {
   outbox?: Outbox;
   /** Takes shared live (`<reel-chat live>`): the buddy can watch while they are recorded. */
   live: boolean;
+  /** The recorder's `shape` attribute (none: the recorder's default for the screen). */
+  shape?: string;
   close(): void;
   progress(event: CustomEvent<ReelEventDetails['reel-upload-progress']>): void;
   complete(event: CustomEvent<ReelEventDetails['reel-upload-complete']>): void;
@@ -132,6 +134,7 @@ export function renderRecorderSheet(t: T, sheet: RecorderSheet): TemplateResult 
       class="recorder"
       autostart
       ?live=${sheet.live}
+      shape=${sheet.shape || nothing}
       exportparts=${RECORDER_PARTS}
       .transport=${sheet.transport}
       .conversation=${sheet.conversation}

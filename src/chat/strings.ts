@@ -36,8 +36,8 @@ export const chatStrings = {
   playVideo: 'Play video message',
   playVideoDuration: 'Play video message, {duration}',
   videoLoading: 'Loading video…',
-  videoUploading: 'Uploading {percent} %',
-  videoUploadingUnknown: 'Uploading…',
+  videoUploading: 'Sending… {percent}',
+  videoUploadingUnknown: 'Sending…',
   videoProcessing: 'Processing…',
   liveBadge: 'Live',
   liveRecording: '{name} is recording…',
@@ -68,6 +68,7 @@ export const chatStrings = {
   seen: 'Seen',
   noClipsLeft: 'No clips left: {buddy} unsent them.',
   videoWaiting: 'Waiting for connection…',
+  cancelTake: 'Cancel',
   textCut: 'The pasted text was cut to {count} characters, the most a message can hold.',
 };
 

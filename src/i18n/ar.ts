@@ -51,8 +51,8 @@ export default {
     playVideo: 'تشغيل رسالة الفيديو',
     playVideoDuration: 'تشغيل رسالة الفيديو، {duration}',
     videoLoading: 'جارٍ تحميل الفيديو…',
-    videoUploading: 'جارٍ الرفع {percent}٪',
-    videoUploadingUnknown: 'جارٍ الرفع…',
+    videoUploading: 'جارٍ الإرسال… {percent}',
+    videoUploadingUnknown: 'جارٍ الإرسال…',
     videoProcessing: 'جارٍ المعالجة…',
     liveBadge: 'مباشر',
     liveRecording: '{name} يسجّل الآن…',
@@ -89,6 +89,7 @@ export default {
     seen: 'تمت المشاهدة',
     noClipsLeft: 'لم تتبقَّ أي مقاطع: ألغى {buddy} إرسالها.',
     videoWaiting: 'في انتظار الاتصال…',
+    cancelTake: 'إلغاء',
     textCut: 'قُصّ النص الملصق إلى {count} حرفًا، وهو أقصى ما تتسع له الرسالة.',
   },
   recorder: {
@@ -113,15 +114,17 @@ export default {
     elapsed: '{time}',
     remaining: 'متبقٍ {time}',
     reviewing: 'شاهد الفيديو، ثم أرسله أو أعد تسجيله.',
-    uploading: 'جارٍ الإرسال… {percent}٪',
+    uploading: 'جارٍ الإرسال… {percent}',
     uploadingUnknown: 'جارٍ الإرسال…',
     recordingSlow: 'جارٍ التسجيل. الاتصال بطيء: سيستغرق الإرسال نحو {time} بعد الإيقاف.',
-    uploadingTimeLeft: 'جارٍ الإرسال… {percent}٪، يتبقى نحو {time}',
+    uploadingTimeLeft: 'جارٍ الإرسال… {percent}، يتبقى نحو {time}',
     progress: 'تقدّم الإرسال',
     sent: 'تم الإرسال.',
     errorPermissionDenied:
       'الوصول إلى الكاميرا والميكروفون محظور. اسمح به من إعدادات الموقع في المتصفح، ثم حاول مرة أخرى.',
     errorNoDevice: 'لم يتم العثور على كاميرا أو ميكروفون. وصّل أحدهما، ثم حاول مرة أخرى.',
+    errorDeviceLost:
+      'توقفت الكاميرا أو الميكروفون: فُصل أو استولى عليه تطبيق آخر. وصّله، ثم حاول مرة أخرى.',
     errorDeviceBusy:
       'الكاميرا أو الميكروفون قيد الاستخدام في تطبيق أو علامة تبويب أخرى. أغلقها، ثم حاول مرة أخرى.',
     errorUnsupported:

@@ -36,8 +36,8 @@ export default {
     playVideo: 'Videonachricht abspielen',
     playVideoDuration: 'Videonachricht abspielen, {duration}',
     videoLoading: 'Video wird geladen …',
-    videoUploading: 'Wird hochgeladen: {percent} %',
-    videoUploadingUnknown: 'Wird hochgeladen …',
+    videoUploading: 'Wird gesendet … {percent}',
+    videoUploadingUnknown: 'Wird gesendet …',
     videoProcessing: 'Wird verarbeitet …',
     liveBadge: 'Live',
     liveRecording: '{name} nimmt gerade auf …',
@@ -69,6 +69,7 @@ export default {
     seen: 'Gesehen',
     noClipsLeft: 'Keine Clips mehr: {buddy} hat sie zurückgezogen.',
     videoWaiting: 'Warte auf Verbindung …',
+    cancelTake: 'Abbrechen',
     textCut:
       'Der eingefügte Text wurde auf {count} Zeichen gekürzt, mehr passt nicht in eine Nachricht.',
   },
@@ -94,17 +95,19 @@ export default {
     elapsed: '{time}',
     remaining: 'noch {time}',
     reviewing: 'Sieh dir dein Video an und sende es oder nimm es neu auf.',
-    uploading: 'Wird gesendet … {percent} %',
+    uploading: 'Wird gesendet … {percent}',
     uploadingUnknown: 'Wird gesendet …',
     recordingSlow:
       'Aufnahme läuft. Langsame Verbindung: Das Senden dauert nach dem Stoppen etwa {time}.',
-    uploadingTimeLeft: 'Wird gesendet … {percent} %, noch etwa {time}',
+    uploadingTimeLeft: 'Wird gesendet … {percent}, noch etwa {time}',
     progress: 'Sendefortschritt',
     sent: 'Gesendet.',
     errorPermissionDenied:
       'Der Zugriff auf Kamera und Mikrofon ist blockiert. Erlaube ihn in den Website-Einstellungen deines Browsers und versuche es dann erneut.',
     errorNoDevice:
       'Keine Kamera und kein Mikrofon gefunden. Schließe eines an und versuche es dann erneut.',
+    errorDeviceLost:
+      'Kamera oder Mikrofon hat aufgehört: Es wurde getrennt oder von einer anderen App belegt. Schließe es wieder an und versuche es erneut.',
     errorDeviceBusy:
       'Kamera oder Mikrofon wird von einer anderen App oder einem anderen Tab verwendet. Schließe sie und versuche es dann erneut.',
     errorUnsupported:

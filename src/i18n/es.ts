@@ -36,8 +36,8 @@ export default {
     playVideo: 'Reproducir mensaje de vídeo',
     playVideoDuration: 'Reproducir mensaje de vídeo, {duration}',
     videoLoading: 'Cargando vídeo…',
-    videoUploading: 'Subiendo {percent} %',
-    videoUploadingUnknown: 'Subiendo…',
+    videoUploading: 'Enviando… {percent}',
+    videoUploadingUnknown: 'Enviando…',
     videoProcessing: 'Procesando…',
     liveBadge: 'En directo',
     liveRecording: '{name} está grabando…',
@@ -70,6 +70,7 @@ export default {
     seen: 'Visto',
     noClipsLeft: 'No quedan clips: {buddy} anuló su envío.',
     videoWaiting: 'Esperando conexión…',
+    cancelTake: 'Cancelar',
     textCut: 'El texto pegado se recortó a {count} caracteres, el máximo de un mensaje.',
   },
   recorder: {
@@ -94,15 +95,17 @@ export default {
     elapsed: '{time}',
     remaining: 'Quedan {time}',
     reviewing: 'Mira tu vídeo y luego envíalo o vuelve a grabarlo.',
-    uploading: 'Enviando… {percent} %',
+    uploading: 'Enviando… {percent}',
     uploadingUnknown: 'Enviando…',
     recordingSlow: 'Grabando. Conexión lenta: el envío tardará unos {time} después de detener.',
-    uploadingTimeLeft: 'Enviando… {percent} %, quedan unos {time}',
+    uploadingTimeLeft: 'Enviando… {percent}, quedan unos {time}',
     progress: 'Progreso del envío',
     sent: 'Enviado.',
     errorPermissionDenied:
       'El acceso a la cámara y al micrófono está bloqueado. Permítelo en la configuración del sitio de tu navegador y vuelve a intentarlo.',
     errorNoDevice: 'No se encontró ninguna cámara ni micrófono. Conecta uno y vuelve a intentarlo.',
+    errorDeviceLost:
+      'La cámara o el micrófono se detuvo: se desconectó u otra aplicación lo tomó. Conéctalo y vuelve a intentarlo.',
     errorDeviceBusy:
       'Otra aplicación o pestaña está usando la cámara o el micrófono. Ciérrala y vuelve a intentarlo.',
     errorUnsupported:

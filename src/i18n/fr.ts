@@ -37,7 +37,7 @@ export default {
     playVideo: 'Lire le message vidéo',
     playVideoDuration: 'Lire le message vidéo, {duration}',
     videoLoading: 'Chargement de la vidéo…',
-    videoUploading: 'Envoi {percent}\u00a0%',
+    videoUploading: 'Envoi… {percent}',
     videoUploadingUnknown: 'Envoi…',
     videoProcessing: 'Traitement…',
     liveBadge: 'En direct',
@@ -72,6 +72,7 @@ export default {
     seen: 'Vu',
     noClipsLeft: 'Plus aucun clip\u00a0: {buddy} les a retirés.',
     videoWaiting: 'En attente de connexion…',
+    cancelTake: 'Annuler',
     textCut: 'Le texte collé a été coupé à {count} caractères, le maximum pour un message.',
   },
   recorder: {
@@ -96,16 +97,18 @@ export default {
     elapsed: '{time}',
     remaining: 'reste {time}',
     reviewing: 'Regardez votre vidéo, puis envoyez-la ou recommencez.',
-    uploading: 'Envoi… {percent}\u00a0%',
+    uploading: 'Envoi… {percent}',
     uploadingUnknown: 'Envoi…',
     recordingSlow:
       'Enregistrement. Connexion lente\u00a0: l’envoi prendra environ {time} après l’arrêt.',
-    uploadingTimeLeft: 'Envoi… {percent}\u00a0%, encore environ {time}',
+    uploadingTimeLeft: 'Envoi… {percent}, encore environ {time}',
     progress: 'Progression de l’envoi',
     sent: 'Envoyé.',
     errorPermissionDenied:
       'L’accès à la caméra et au micro est bloqué. Autorisez-le dans les paramètres du site de votre navigateur, puis réessayez.',
     errorNoDevice: 'Aucune caméra ni aucun micro n’a été trouvé. Branchez-en un, puis réessayez.',
+    errorDeviceLost:
+      'La caméra ou le micro s’est arrêté : débranché, ou pris par une autre application. Rebranchez-le, puis réessayez.',
     errorDeviceBusy:
       'La caméra ou le micro est utilisé par une autre application ou un autre onglet. Fermez-le, puis réessayez.',
     errorUnsupported:

@@ -33,8 +33,8 @@ export default {
     playVideo: 'ビデオメッセージを再生',
     playVideoDuration: 'ビデオメッセージを再生（{duration}）',
     videoLoading: '動画を読み込み中…',
-    videoUploading: 'アップロード中 {percent}%',
-    videoUploadingUnknown: 'アップロード中…',
+    videoUploading: '送信中… {percent}',
+    videoUploadingUnknown: '送信中…',
     videoProcessing: '処理中…',
     liveBadge: 'ライブ',
     liveRecording: '{name}さんが録画中…',
@@ -66,6 +66,7 @@ export default {
     seen: '視聴済み',
     noClipsLeft: 'クリップはありません。{buddy}さんが送信を取り消しました。',
     videoWaiting: '接続を待っています…',
+    cancelTake: 'キャンセル',
     textCut: '貼り付けたテキストは、メッセージの上限の {count} 文字に切り詰められました。',
   },
   recorder: {
@@ -90,15 +91,17 @@ export default {
     elapsed: '{time}',
     remaining: '残り {time}',
     reviewing: '動画を確認して、送信するか撮り直してください。',
-    uploading: '送信中… {percent}%',
+    uploading: '送信中… {percent}',
     uploadingUnknown: '送信中…',
     recordingSlow: '録画中。回線が遅いため、停止後の送信に約{time}かかります。',
-    uploadingTimeLeft: '送信中… {percent}%、残り約{time}',
+    uploadingTimeLeft: '送信中… {percent}、残り約{time}',
     progress: '送信の進行状況',
     sent: '送信しました。',
     errorPermissionDenied:
       'カメラとマイクへのアクセスがブロックされています。ブラウザのサイト設定で許可してから、もう一度お試しください。',
     errorNoDevice: 'カメラまたはマイクが見つかりません。接続してから、もう一度お試しください。',
+    errorDeviceLost:
+      'カメラまたはマイクが停止しました。取り外されたか、別のアプリが使用しています。接続してから、もう一度お試しください。',
     errorDeviceBusy:
       'カメラまたはマイクが別のアプリやタブで使用されています。そちらを閉じてから、もう一度お試しください。',
     errorUnsupported:

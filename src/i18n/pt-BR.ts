@@ -36,7 +36,7 @@ export default {
     playVideo: 'Reproduzir mensagem de vídeo',
     playVideoDuration: 'Reproduzir mensagem de vídeo, {duration}',
     videoLoading: 'Carregando vídeo…',
-    videoUploading: 'Enviando {percent}%',
+    videoUploading: 'Enviando… {percent}',
     videoUploadingUnknown: 'Enviando…',
     videoProcessing: 'Processando…',
     liveBadge: 'Ao vivo',
@@ -70,6 +70,7 @@ export default {
     seen: 'Visto',
     noClipsLeft: 'Não há mais clipes: {buddy} cancelou o envio.',
     videoWaiting: 'Aguardando conexão…',
+    cancelTake: 'Cancelar',
     textCut: 'O texto colado foi cortado para {count} caracteres, o máximo de uma mensagem.',
   },
   recorder: {
@@ -94,15 +95,17 @@ export default {
     elapsed: '{time}',
     remaining: 'Faltam {time}',
     reviewing: 'Assista ao seu vídeo e depois envie ou grave de novo.',
-    uploading: 'Enviando… {percent}%',
+    uploading: 'Enviando… {percent}',
     uploadingUnknown: 'Enviando…',
     recordingSlow: 'Gravando. Conexão lenta: o envio levará cerca de {time} depois de parar.',
-    uploadingTimeLeft: 'Enviando… {percent}%, faltam cerca de {time}',
+    uploadingTimeLeft: 'Enviando… {percent}, faltam cerca de {time}',
     progress: 'Progresso do envio',
     sent: 'Enviado.',
     errorPermissionDenied:
       'O acesso à câmera e ao microfone está bloqueado. Permita nas configurações do site no navegador e tente de novo.',
     errorNoDevice: 'Nenhuma câmera ou microfone foi encontrado. Conecte um e tente de novo.',
+    errorDeviceLost:
+      'A câmera ou o microfone parou: foi desconectado ou outro app o pegou. Conecte-o e tente de novo.',
     errorDeviceBusy:
       'A câmera ou o microfone está sendo usado por outro app ou aba. Feche-o e tente de novo.',
     errorUnsupported:

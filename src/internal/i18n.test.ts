@@ -4,6 +4,7 @@ import { chatStrings, type ChatStrings } from '../chat/strings.js';
 import { failureStrings } from '../player/failure-strings.js';
 import { playerStrings } from '../player/strings.js';
 import { recorderStrings } from '../recorder/strings.js';
+import { deviceLostStrings } from '../recorder/device-lost.js';
 import { uplinkStrings } from '../recorder/uplink-strings.js';
 import { LANGUAGES, matchLanguage, type Language } from '../i18n/index.js';
 import { clock } from './clock.js';
@@ -34,11 +35,11 @@ const SHIPPED: Record<Exclude<Language, 'en'>, Translation> = {
   ar,
 };
 
-// The player's failure texts load with its playback, the recorder's slow-uplink texts with its
-// take lifecycle, but each is its element's table all the same.
+// The player's failure texts load with its playback, the recorder's slow-uplink and lost-device
+// texts with its take lifecycle, but each is its element's table all the same.
 const ENGLISH: Record<ElementName, StringTable> = {
   chat: chatStrings,
-  recorder: { ...recorderStrings, ...uplinkStrings },
+  recorder: { ...recorderStrings, ...uplinkStrings, ...deviceLostStrings },
   player: { ...playerStrings, ...failureStrings },
 };
 const FORMS = ['zero', 'one', 'two', 'few', 'many'] as const;

@@ -1,9 +1,11 @@
 import { spokenDuration } from '../internal/durations.js';
+import { percentText } from '../internal/percent.js';
 import type { ReelErrorCode } from '../transport/errors.js';
 import type { RecorderSession } from './recorder-session.js';
 import type { RecorderAction, RecorderText, RecorderView } from './recorder-view.js';
 import type { UpFrontRecorderStrings } from './strings.js';
 import { uplinkText } from './uplink-strings.js';
+import { deviceLostText } from './device-lost.js';
 
 /**
  * What `<reel-recorder>` says and which buttons it offers once its take lifecycle is in
@@ -41,13 +43,14 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
       // The time left only when it is worth saying (a second or more).
       return view.secondsLeft !== undefined && view.secondsLeft >= 1
         ? uplinkText(t, 'uploadingTimeLeft', {
-            percent: view.percent,
+            percent: percentText(view.percent, t.locale),
             time: waitText(view.secondsLeft, t),
           })
-        : t('uploading', { percent: view.percent });
+        : t('uploading', { percent: percentText(view.percent, t.locale) });
     case 'sent':
       return t('sent');
     case 'error': {
+      if (view.errorText === 'errorDeviceLost') return deviceLostText(t);
       if (view.errorText) return t(view.errorText);
       const code = view.error?.code;
       // The server's limits (it answered): its message says which and for how long;

@@ -11,6 +11,7 @@ import { CameraRecorder, canRecord } from './camera-recorder.js';
 import { loadDeviceChoice, saveDeviceChoice } from './device-prefs.js';
 import { recorderPartStyles, recorderParts } from './recorder-parts.js';
 import type { RecorderHost, RecorderPort, RecorderView } from './recorder-view.js';
+import { deviceLostError } from './device-lost.js';
 import type { UpFrontRecorderStrings } from './strings.js';
 import { HoldToRecord } from './hold-to-record.js';
 import { ReviewState } from './review-part.js';
@@ -95,8 +96,11 @@ export class RecorderSession implements ReactiveController {
 
   hostConnected(): void {
     this.camera.onDeviceLost = () => {
-      if (this.view.state === 'previewing')
-        this.fail(new ReelError('no-device', 'The camera stopped.'));
+      if (this.view.state !== 'previewing') return;
+      void deviceLostError().then((error) => {
+        if (this.view.state !== 'previewing') return;
+        this.fail(error, error.code === 'no-device' ? 'errorDeviceLost' : undefined);
+      });
     };
   }
 
@@ -410,7 +414,7 @@ export class RecorderSession implements ReactiveController {
     }).catch((error: unknown) => this.report(ReelError.from(error)));
   }
 
-  fail(error: ReelError, text?: keyof UpFrontRecorderStrings): void {
+  fail(error: ReelError, text?: RecorderView['errorText']): void {
     this.stopTimers();
     this.set({ error, errorText: text, state: 'error' });
     this.report(error);

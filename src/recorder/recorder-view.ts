@@ -17,8 +17,8 @@ export interface RecorderView {
    */
   secondsLeft?: number;
   error?: ReelError;
-  /** The text for `error` when its code alone does not say it (an empty take). */
-  errorText?: keyof UpFrontRecorderStrings;
+  /** The text for `error` when its code alone does not say it (an empty take, a device lost). */
+  errorText?: keyof UpFrontRecorderStrings | 'errorDeviceLost';
   reviewUrl?: string;
   /** Escape in review asked: "Discard this recording?" shows. */
   confirmDiscard?: boolean;

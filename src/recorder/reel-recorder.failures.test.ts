@@ -31,6 +31,7 @@ import {
   recordWith,
   stubRecorder,
 } from './reel-recorder.fixtures.js';
+import { deviceLostStrings } from './device-lost.js';
 import { recorderStrings } from './strings.js';
 
 describe('<reel-recorder> when things go wrong', function () {
@@ -77,6 +78,30 @@ describe('<reel-recorder> when things go wrong', function () {
     expect(el.getAttribute('state')).to.equal('error');
     expect(events['reel-error'].map((d) => d.error.code)).to.deep.equal(['no-device']);
     expect(part(el, 'status')!.textContent).to.contain(recorderStrings.errorNoDevice);
+  });
+
+  it('says access was withdrawn, or the device went, when the preview stops', async () => {
+    const ctx = setup();
+    const cases = [
+      ['denied', 'permission-denied', recorderStrings.errorPermissionDenied],
+      ['granted', 'no-device', deviceLostStrings.errorDeviceLost],
+    ] as const;
+    for (const [permission, code, text] of cases) {
+      // What the browser says of the camera's permission once its track has ended.
+      const query = sinon
+        .stub(navigator.permissions, 'query')
+        .resolves({ state: permission } as PermissionStatus);
+      const el = await recorder(ctx);
+      const events = listen(el);
+      const stream = (part(el, 'preview') as HTMLVideoElement).srcObject as MediaStream;
+      stream.getVideoTracks()[0].dispatchEvent(new Event('ended'));
+      await reach(el, 'error');
+      expect(events['reel-error'].map((d) => d.error.code)).to.deep.equal([code]);
+      expect(part(el, 'status')!.textContent).to.contain(text);
+      expect(part(el, 'status')!.textContent).not.to.contain(recorderStrings.errorNoDevice);
+      query.restore();
+      el.remove();
+    }
   });
 
   it('maps every getUserMedia failure to a code', () => {

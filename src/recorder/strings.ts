@@ -1,3 +1,4 @@
+import type { DeviceLostStrings } from './device-lost.js';
 import type { UplinkStrings } from './uplink-strings.js';
 
 /** Every text `<reel-recorder>` shows or announces; replace any of them with the `strings` property. */
@@ -23,7 +24,7 @@ export const recorderStrings = {
   elapsed: '{time}',
   remaining: '{time} left',
   reviewing: 'Watch your video, then send it or record it again.',
-  uploading: 'Sending… {percent}%',
+  uploading: 'Sending… {percent}',
   uploadingUnknown: 'Sending…',
   progress: 'Sending progress',
   sent: 'Sent.',
@@ -53,5 +54,8 @@ export const recorderStrings = {
 /** The texts `<reel-recorder>` carries up front (`recorderStrings`). */
 export type UpFrontRecorderStrings = typeof recorderStrings;
 
-/** Every text, the slow uplink's included (`uplinkStrings`, loaded with the take lifecycle). */
-export type RecorderStrings = typeof recorderStrings & UplinkStrings;
+/**
+ * Every text, with those loaded with the take lifecycle: the slow uplink's (`uplinkStrings`)
+ * and a device lost mid-preview (`deviceLostStrings`).
+ */
+export type RecorderStrings = typeof recorderStrings & UplinkStrings & DeviceLostStrings;

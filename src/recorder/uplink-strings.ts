@@ -8,7 +8,7 @@ import type { RecorderText } from './recorder-view.js';
  */
 export const uplinkStrings = {
   recordingSlow: 'Recording. Slow connection: sending will take about {time} after you stop.',
-  uploadingTimeLeft: 'Sending… {percent}%, about {time} left',
+  uploadingTimeLeft: 'Sending… {percent}, about {time} left',
 };
 
 export type UplinkStrings = typeof uplinkStrings;
