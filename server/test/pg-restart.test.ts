@@ -8,116 +8,20 @@
 // request after the restart succeeds within 5 s.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, type Cluster } from './cluster.js';
-import { auth, json, makeClip, removeClips, tusMetadata, waitFor } from './helpers.js';
+import { removeClips, waitFor } from './helpers.js';
+import { runRestartWorkload, settledVideo } from './pg-restart-workload.js';
 import { postgresControl, type PostgresControl } from './postgres-process.js';
 
-const UPLOADS = 20;
-const MEMBERS = 8;
-const MESSAGES = 200;
-const OUTAGE_MS = 10_000;
+const LOAD = { uploads: 20, members: 8, messages: 200, outageMs: 10_000 };
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-/** What the clients saw: every status, and when the first success after the restart came. */
-class Tally {
-  statuses = new Map<number, number>();
-  restartedAt: number | undefined;
-  firstSuccessAfter: number | undefined;
-  count(status: number): void {
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
-    if (status < 300 && this.restartedAt !== undefined && this.firstSuccessAfter === undefined) {
-      this.firstSuccessAfter = Date.now() - this.restartedAt;
-    }
-  }
-}
-
-/** Sends a request until `done(status)`; waits Retry-After (or 250 ms) after a refusal or no answer. */
-async function persist(
-  tally: Tally,
-  send: () => Promise<Response>,
-  done: (status: number) => boolean,
-): Promise<Response> {
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    const response = await send().catch(() => undefined);
-    if (response) tally.count(response.status);
-    else tally.count(0);
-    if (response && done(response.status)) return response;
-    await response?.arrayBuffer().catch(() => undefined);
-    if (Date.now() > deadline) throw new Error(`gave up: last ${response?.status ?? 'no answer'}`);
-    const asked = Number(response?.headers.get('retry-after'));
-    await sleep(asked > 0 ? Math.min(asked, 5) * 1000 : 250);
-  }
-}
-
-/** An event stream that resumes with Last-Event-ID whenever it ends, until closed. */
-class ResumingStream {
-  readonly events: { id: number; event: string; data: string }[] = [];
-  reconnects = 0;
-  private readonly stop = new AbortController();
-  private readonly running: Promise<void>;
-
-  constructor(url: string, token: string) {
-    this.running = this.loop(url, token);
-  }
-
-  private async loop(url: string, token: string): Promise<void> {
-    while (!this.stop.signal.aborted) {
-      const last = this.events.at(-1)?.id;
-      try {
-        const response = await fetch(url, {
-          headers: auth(token, last ? { 'Last-Event-ID': String(last) } : {}),
-          signal: this.stop.signal,
-        });
-        if (response.ok && response.body) await this.read(response.body);
-        else await response.body?.cancel();
-      } catch {
-        // cut or refused: resume below
-      }
-      if (this.stop.signal.aborted) return;
-      this.reconnects++;
-      await sleep(250);
-    }
-  }
-
-  private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of body) {
-      buffer += decoder.decode(chunk, { stream: true });
-      for (let end; (end = buffer.indexOf('\n\n')) >= 0;) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(
-          block
-            .split('\n')
-            .filter((line) => !line.startsWith(':') && line.includes(':'))
-            .map((line) => [
-              line.slice(0, line.indexOf(':')),
-              line.slice(line.indexOf(':') + 1).trim(),
-            ]),
-        );
-        if (fields.id && fields.data) {
-          this.events.push({ id: Number(fields.id), event: fields.event ?? '', data: fields.data });
-        }
-      }
-    }
-  }
-
-  async close(): Promise<void> {
-    this.stop.abort();
-    await this.running;
-  }
-}
 
 describe('PostgreSQL restarted (pg_ctl -m fast, 10 s) in scaled mode', () => {
   let cluster: Cluster;
   let postgres: PostgresControl;
-  let stopped = false;
+  const guard = { postgresDown: false };
 
   before(async () => {
     cluster = await startCluster({
@@ -134,155 +38,23 @@ describe('PostgreSQL restarted (pg_ctl -m fast, 10 s) in scaled mode', () => {
   });
   after(async () => {
     // The services are shared with the tests after this one: never leave PostgreSQL down.
-    if (stopped) await postgres.start();
+    if (guard.postgresDown) await postgres.start();
     await cluster?.stop();
     await removeClips();
   });
 
   it('loses nothing, answers no 500, crashes nothing, and recovers within 5 s', async () => {
-    const tally = new Tally();
-    const tokens = await Promise.all(
-      Array.from({ length: MEMBERS }, (_v, i) => cluster.token(`m${i}`, ['c1'])),
-    );
-    const streams = cluster.apis.map(
-      (api) => new ResumingStream(`${api.url}/v1/events?conversation=c1`, tokens[0]!),
-    );
-    const clips = await Promise.all([
-      makeClip('mp4', 1, '160x120'),
-      makeClip('mp4', 2, '160x120'),
-      makeClip('webm-vp8', 1, '160x120'),
-      makeClip('mp4', 1, '320x240'),
-    ]);
-    const files = await Promise.all(clips.map((path) => readFile(path)));
-
-    const create = async (token: string, bytes: Buffer, clientId: string) => {
-      const created = await persist(
-        tally,
-        () =>
-          fetch(`${cluster.url}/v1/uploads`, {
-            method: 'POST',
-            headers: auth(token, {
-              'Tus-Resumable': '1.0.0',
-              'Upload-Length': String(bytes.length),
-              'Upload-Metadata': tusMetadata({
-                conversation: 'c1',
-                clientId,
-                filetype: 'video/mp4',
-              }),
-            }),
-          }),
-        (status) => status === 201 || status === 409,
-      );
-      // 409: a creation whose answer was lost made it; resume that one.
-      return created.status === 201
-        ? created.headers.get('location')!.split('/').pop()!
-        : (await json<{ error: { upload: string } }>(created)).error.upload;
-    };
-    /** PATCHes from HEAD's offset, 8 pieces; false when HEAD says there is no such upload. */
-    const sendAll = async (token: string, bytes: Buffer, id: string): Promise<boolean> => {
-      const piece = Math.ceil(bytes.length / 8);
-      for (;;) {
-        const head = await persist(
-          tally,
-          () =>
-            fetch(`${cluster.url}/v1/uploads/${id}`, {
-              method: 'HEAD',
-              headers: auth(token, { 'Tus-Resumable': '1.0.0' }),
-            }),
-          (status) => status === 200 || status === 404,
-        );
-        if (head.status === 404) return false;
-        const offset = Number(head.headers.get('upload-offset'));
-        if (offset >= bytes.length) return true;
-        const patched = await fetch(`${cluster.url}/v1/uploads/${id}`, {
-          method: 'PATCH',
-          headers: auth(token, {
-            'Tus-Resumable': '1.0.0',
-            'Upload-Offset': String(offset),
-            'Content-Type': 'application/offset+octet-stream',
-          }),
-          body: bytes.subarray(offset, Math.min(offset + piece, bytes.length)),
-        }).catch(() => undefined);
-        tally.count(patched?.status ?? 0);
-        await patched?.arrayBuffer();
-        const asked = Number(patched?.headers.get('retry-after'));
-        await sleep(patched?.status === 204 ? 400 : asked > 0 ? Math.min(asked, 5) * 1000 : 250);
-      }
-    };
-
-    const upload = async (n: number): Promise<{ id: string; bytes: Buffer; token: string }> => {
-      await sleep(n * 300); // spread over the outage's start
-      const bytes = files[n % files.length]!;
-      const token = tokens[n % MEMBERS]!;
-      const clientId = `upload-${n}`;
-      // A 404 from HEAD: the upload's creation failed half-way and was cleared; create again.
-      for (;;) {
-        const id = await create(token, bytes, clientId);
-        if (await sendAll(token, bytes, id)) return { id, bytes, token };
-      }
-    };
-
-    const member = async (m: number): Promise<void> => {
-      for (let i = 0; i < MESSAGES / MEMBERS; i++) {
-        const clientId = `msg-${m}-${i}`;
-        await persist(
-          tally,
-          () =>
-            fetch(`${cluster.url}/v1/conversations/c1/messages`, {
-              method: 'POST',
-              headers: auth(tokens[m]!, { 'Content-Type': 'application/json' }),
-              body: JSON.stringify({ clientId, text: clientId }),
-            }),
-          (status) => status === 201 || status === 200,
-        );
-        await sleep(300);
-      }
-    };
-
-    const outage = (async () => {
-      await sleep(2_000);
-      stopped = true;
-      await postgres.stop();
-      await sleep(OUTAGE_MS);
-      await postgres.start();
-      stopped = false;
-      tally.restartedAt = Date.now();
-    })();
-    const [uploads] = await Promise.all([
-      Promise.all(Array.from({ length: UPLOADS }, (_v, n) => upload(n))),
-      Promise.all(Array.from({ length: MEMBERS }, (_v, m) => member(m))),
-      outage,
-    ]);
-
+    const { tally, streams, uploads } = await runRestartWorkload(cluster, postgres, LOAD, guard);
     for (const { id, bytes, token } of uploads) {
       // Its owner's token: another member sees a clip only once it is attached to a message.
-      const ready = await waitFor(async () => {
-        const response = await fetch(`${cluster.url}/v1/conversations/c1/videos/${id}`, {
-          headers: auth(token),
-        }).catch(() => undefined);
-        if (response?.status !== 200) return undefined;
-        const body = await json<{ state: string; sha256?: string; reason?: string }>(response);
-        return body.state === 'processing' ? undefined : body;
-      }, `video ${id} to settle`).catch(async (error: Error) => {
-        const db = new pg.Client(cluster.databaseUrl);
-        await db.connect();
-        const rows = await db.query('SELECT * FROM jobs WHERE video_id = $1', [id]);
-        const upload = await db.query('SELECT * FROM uploads WHERE id = $1', [id]);
-        await db.end();
-        const said = cluster.workers[0]!.output()
-          .split('\n')
-          .filter((line) => line.startsWith('reelchat') && line.includes(id));
-        throw new Error(
-          `${error.message}: job ${JSON.stringify(rows.rows)} upload ${JSON.stringify(upload.rows)}; the worker said:\n${said.join('\n')}`,
-        );
-      });
+      const ready = await settledVideo(cluster, id, token);
       assert.equal(ready.state, 'ready', ready.reason);
       assert.equal(ready.sha256, sha256(bytes));
     }
 
     const expected = Array.from(
-      { length: MESSAGES },
-      (_v, i) => `msg-${i % MEMBERS}-${Math.floor(i / MEMBERS)}`,
+      { length: LOAD.messages },
+      (_v, i) => `msg-${i % LOAD.members}-${Math.floor(i / LOAD.members)}`,
     ).sort();
     for (const [index, stream] of streams.entries()) {
       const created = () =>
@@ -290,7 +62,7 @@ describe('PostgreSQL restarted (pg_ctl -m fast, 10 s) in scaled mode', () => {
           .filter((e) => e.event === 'message.created')
           .map((e) => (JSON.parse(e.data) as { message: { clientId: string } }).message.clientId);
       await waitFor(
-        () => (created().length >= MESSAGES ? true : undefined),
+        () => (created().length >= LOAD.messages ? true : undefined),
         `stream ${index} to have every message`,
         30_000,
       );
