@@ -1,70 +1,46 @@
-// The bucket unavailable in scaled mode (issue 26), measured: for each fault — 503 SlowDown,
-// refused connections, no answer (a fault proxy in front of Swift's S3 endpoint) and Swift's
-// own proxy process stopped — 3 clips convert and an earlier clip is read twice a second
-// while the bucket is away for `seconds`; prints the reads refused, the slowest, what the
-// bucket's side saw, and when each clip was ready after the outage ended.
-//   node --import tsx bench/storage-faults.mjs [seconds=30]
+// Storage faults (issue 26), measured. Prints, for each fault, the requests refused (and how),
+// the retries behind them and the time to recover after the fault ended:
+//   bucket    scaled mode, the bucket away for `seconds` — 503 SlowDown, refused connections,
+//             no answer (a fault proxy before Swift's S3 endpoint), Swift's proxy stopped —
+//             while 3 clips convert and an earlier clip is read twice a second;
+//   postgres  scaled mode (two api instances and a worker), PostgreSQL stopped with
+//             `pg_ctl -m fast` for 10 s during 20 uploads and 200 messages, an event stream on
+//             each instance (server/test/pg-restart-workload.ts, what pg-restart.test.ts holds);
+//   disk      embedded mode on a 64 MB tmpfs (needs root): the data folder filled while 3
+//             uploads and a member's messages go on, retried as clients do, for `seconds`.
+//   node --import tsx bench/storage-faults.mjs [--faults bucket,postgres,disk] [--seconds 30]
 // It starts its own PostgreSQL and Swift (scripts/services.mjs).
-import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { startServices } from '../scripts/services.mjs';
+import { bucketFaults, diskFull, postgresRestart } from './storage-faults-cases.mjs';
 
-const [SECONDS = 30] = process.argv.slice(2).map(Number);
-if (!Number.isFinite(SECONDS) || SECONDS <= 0) {
-  console.error('usage: node --import tsx bench/storage-faults.mjs [seconds=30]');
+const FAULTS = ['bucket', 'postgres', 'disk'];
+const usage = `usage: node --import tsx bench/storage-faults.mjs [--faults ${FAULTS.join(',')}] [--seconds 30]`;
+let options;
+try {
+  ({ values: options } = parseArgs({
+    options: {
+      faults: { type: 'string', default: FAULTS.join(',') },
+      seconds: { type: 'string', default: '30' },
+    },
+  }));
+} catch (error) {
+  console.error(`${error.message}\n${usage}`);
   process.exit(2);
 }
+const seconds = Number(options.seconds);
+const faults = options.faults.split(',');
+if (!(seconds > 0) || faults.some((fault) => !FAULTS.includes(fault))) {
+  console.error(usage);
+  process.exit(2);
+}
+
 const services = await startServices();
 Object.assign(process.env, services.env);
-const { startCluster, servicesEnv } = await import('../server/test/cluster.ts');
-const { makeClip, waitFor } = await import('../server/test/helpers.ts');
-const { startBucketFaultProxy } = await import('../server/test/bucket-fault-proxy.ts');
-const { describeOutage, measureOutage, uploadClip, videoState } =
-  await import('../server/test/bucket-outage.ts');
-const { swiftProxyGroup } = await import('../server/test/swift-proxy-process.ts');
-
-const endpoint = servicesEnv().s3.REELCHAT_S3_ENDPOINT;
-const proxy = await startBucketFaultProxy(endpoint);
-const cluster = await startCluster({
-  apis: 1,
-  workers: 1,
-  env: { REELCHAT_S3_ENDPOINT: proxy.url, REELCHAT_CONVERT_CONCURRENCY: '3' },
-});
 try {
-  const token = await cluster.token('ana', ['c1']);
-  const clip = new Uint8Array(await readFile(await makeClip('webm-vp8', 2)));
-  const earlier = await uploadClip(cluster.url, token, clip, 'earlier');
-  await waitFor(
-    async () => ((await videoState(cluster.url, token, earlier)) === 'ready' ? true : undefined),
-    'the earlier clip to be ready',
-  );
-  const setup = {
-    cluster,
-    proxy,
-    token,
-    clip,
-    earlier,
-    outageMs: SECONDS * 1000,
-    giveUpMs: 120_000,
-  };
-  for (const fault of ['slowdown', 'refuse', 'hang']) {
-    const figures = await measureOutage(
-      setup,
-      fault,
-      () => proxy.setMode(fault),
-      () => proxy.setMode('pass'),
-    );
-    console.log(describeOutage(figures));
-  }
-  const group = swiftProxyGroup(Number(new URL(endpoint).port));
-  const stopped = await measureOutage(
-    setup,
-    'swift-stopped',
-    async () => void process.kill(-group, 'SIGSTOP'),
-    async () => void process.kill(-group, 'SIGCONT'),
-  );
-  console.log(describeOutage(stopped));
+  if (faults.includes('bucket')) await bucketFaults(seconds);
+  if (faults.includes('postgres')) await postgresRestart();
+  if (faults.includes('disk')) await diskFull(seconds);
 } finally {
-  await cluster.stop();
-  await proxy.close();
   await services.stop();
 }
