@@ -12,13 +12,15 @@
 // exactly once. Nothing here may reject unhandled: every promise ends in a catch that logs.
 //
 // The media bucket unavailable (scaled mode: 503 SlowDown, time-outs, refused connections) is
-// waited out where it happens — clearing, publishing or removing a video's media — with
-// backoff and jitter up to STORAGE_WAIT_MS (10 min), the job holding its slot (and its
-// lease); past that the job goes back to the queue, due in 0.5–1 s, without the attempt
-// counting against its retries. PostgreSQL unreachable while a job records its outcome or
-// updates the queue is tried again as soon (not after 30 s or 2 min). A
-// video never fails because its bucket was away — nor because the disk filled while it
-// converted (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
+// waited out where it happens — publishing or removing a video's media — with backoff and
+// jitter up to STORAGE_WAIT_MS (10 min), the job keeping its lease but not its slot: a job
+// that converts nothing (it publishes, or waits for a conversion done while uploading) is
+// "waiting", and its slot and its owner's share go to the next conversion, so an outage holds
+// no conversion back and all are published once the bucket is back. Past the wait the job
+// goes back to the queue, due in 0.5–1 s, the attempt not counted. PostgreSQL unreachable
+// while a job records its outcome or updates the queue is tried again as soon. A video never
+// fails because its bucket was away — nor because the disk filled while it converted
+// (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,10 +75,13 @@ export interface RecordedOutcome {
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
-// Past this a job waiting for the bucket goes back to the queue (outageDelay). Releasing the
-// slot sooner (15 s, due again 1–3 s later) was tried: clips were ready 6–10 s after a 30 s
-// outage instead of within 5 s, for a reason not found yet (docs/scaling.md).
+// Past this a job waiting for the bucket goes back to the queue (outageDelay). Handing the job
+// back sooner (15 s, due again 1–3 s later) was tried: it was converted again, and clips were
+// ready 6–10 s after a 30 s outage; the job keeps its lease, only its slot goes (waiting).
 const STORAGE_WAIT_MS = 10 * 60_000;
+// Jobs one worker holds at most, per slot, most of them waiting (for the bucket): bounds the
+// converted output kept in scratch during a long outage.
+const HELD_PER_SLOT = 4;
 // Waits before a job that met a passing outage runs again (the queue's update included):
 // 500 ms doubling, at most 1 s, jittered (the bucket's own cadence): back within a second or two.
 const OUTAGE_RETRY_BASE_MS = 500;
@@ -91,6 +96,8 @@ type Outcome = { ready: ReadyMeta } | { failed: string };
 
 export class ConversionWorker {
   private readonly running = new Map<string, AbortController>();
+  /** Running jobs that convert nothing now (see above): they hold no slot. */
+  private readonly waiting = new Set<string>();
   /** When each running job was claimed, for its duration. */
   private readonly claimedAt = new Map<string, number>();
   /** Outcomes not yet recorded (bookkeeping failed): the next run records them. */
@@ -226,8 +233,11 @@ export class ConversionWorker {
   private async pump(): Promise<void> {
     const { queue, concurrency } = this.options;
     const perOwner = this.options.perOwner ?? 1;
-    while (!this.stopped && this.running.size < concurrency) {
-      const job = await queue.claim(Date.now(), perOwner);
+    const slotsFree = () =>
+      this.running.size - this.waiting.size < concurrency &&
+      this.running.size < concurrency * HELD_PER_SLOT;
+    while (!this.stopped && slotsFree()) {
+      const job = await queue.claim(Date.now(), perOwner, [...this.waiting]);
       // Closed while claiming: not run, but handed back (close() waits for this).
       if (job && this.stopped) await this.handBack([job.videoId]);
       if (!job || this.stopped) break;
@@ -253,6 +263,7 @@ export class ConversionWorker {
       })
       .finally(() => {
         this.running.delete(job.videoId);
+        this.waiting.delete(job.videoId);
         this.claimedAt.delete(job.videoId);
         this.settled.delete(done);
         this.kick();
@@ -269,7 +280,12 @@ export class ConversionWorker {
 
   private async run({ videoId, attempts }: Job, signal: AbortSignal): Promise<void> {
     // Converted while uploading and being recorded: done once that is (the job is gone).
-    if (await this.recording.get(videoId)) return;
+    const live = this.recording.get(videoId);
+    if (live) {
+      this.setWaiting(videoId, true);
+      if (await live) return;
+      this.setWaiting(videoId, false);
+    }
     let outcome = this.outcomes.get(videoId);
     if (!outcome) {
       try {
@@ -304,6 +320,7 @@ export class ConversionWorker {
       if (await this.recording.get(videoId)) return;
       this.outcomes.set(videoId, outcome);
     }
+    this.setWaiting(videoId, true);
     try {
       if ('ready' in outcome) await this.recordReady(videoId, outcome.ready, signal);
       else await this.recordFailed(videoId, outcome.failed, signal);
@@ -316,6 +333,15 @@ export class ConversionWorker {
         ? this.outageDelay(attempts - 1)
         : delayAt(this.bookkeepingDelaysMs, attempts - 1);
       await this.requeue(videoId, Date.now() + delay, error, signal);
+    }
+  }
+
+  /** A job waits (converts nothing) or not: a waiting one frees its slot for the next. */
+  private setWaiting(videoId: string, waiting: boolean): void {
+    if (!waiting) this.waiting.delete(videoId);
+    else if (!this.waiting.has(videoId)) {
+      this.waiting.add(videoId);
+      this.kick();
     }
   }
 
