@@ -75,21 +75,21 @@ export interface RecordedOutcome {
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
-// Past this a job waiting for the bucket goes back to the queue (outageDelay). Handing the job
-// back sooner (15 s, due again 1–3 s later) was tried: it was converted again, and clips were
-// ready 6–10 s after a 30 s outage; the job keeps its lease, only its slot goes (waiting).
+// Past this a job waiting for the bucket goes back to the queue (handed back after 15 s, it
+// was converted again: ready 6–10 s after a 30 s outage). Meanwhile it holds no slot.
 const STORAGE_WAIT_MS = 10 * 60_000;
-// Jobs one worker holds at most, per slot, most of them waiting (for the bucket): bounds the
-// converted output kept in scratch during a long outage.
+// Jobs one worker holds per slot, most of them waiting: bounds the scratch kept in an outage.
 const HELD_PER_SLOT = 4;
-// Waits before a job that met a passing outage runs again (the queue's update included):
-// 500 ms doubling, at most 1 s, jittered (the bucket's own cadence): back within a second or two.
+// Waits before a job that met a passing outage runs again (its queue update too): 0.5–1 s.
 const OUTAGE_RETRY_BASE_MS = 500;
 const OUTAGE_RETRY_CAP_MS = 1_000;
-// Waits between tries while the bucket is unavailable: 500 ms doubling, at most 1 s, jittered;
-// so a bucket that comes back is used again within about a second.
+// Waits between tries while the bucket is unavailable: 0.5–1 s, jittered: used again at once.
 const STORAGE_RETRY_BASE_MS = 500;
 const STORAGE_RETRY_CAP_MS = 1_000;
+// A conversion that ran out of disk space: 1 s doubling to 4 s, jittered. Each try converts
+// again, so not every second; never minutes, so a freed disk is used within about 5 s.
+const DISK_RETRY_BASE_MS = 1_000;
+const DISK_RETRY_CAP_MS = 4_000;
 
 /** What a finished conversion decided, kept until it is recorded. */
 type Outcome = { ready: ReadyMeta } | { failed: string };
@@ -297,7 +297,7 @@ export class ConversionWorker {
           // the disk is full (the converter left nothing half-written): later, and never a
           // failure of the video.
           const delay = isDiskFull(error)
-            ? delayAt(this.bookkeepingDelaysMs, attempts - 1)
+            ? backoffWithJitter(attempts - 1, DISK_RETRY_BASE_MS, DISK_RETRY_CAP_MS)
             : this.outageDelay(attempts - 1);
           if (isDiskFull(error)) {
             console.error(
@@ -469,9 +469,11 @@ export class ConversionWorker {
         await this.options.queue.retry(videoId, Math.max(runAt, Date.now()), String(error));
         return;
       } catch (queueError) {
-        const delay = isPassingOutage(queueError)
-          ? this.outageDelay(failures)
-          : delayAt(this.bookkeepingDelaysMs, failures);
+        // SQLITE_FULL: the queue's write waits for space as the bucket's wait for the bucket.
+        const delay =
+          isPassingOutage(queueError) || isDiskFull(queueError)
+            ? this.outageDelay(failures)
+            : delayAt(this.bookkeepingDelaysMs, failures);
         console.error(
           `reelchat: requeueing ${videoId} failed, trying again in ${delay} ms`,
           queueError,
