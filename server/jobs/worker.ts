@@ -12,13 +12,15 @@
 // exactly once. Nothing here may reject unhandled: every promise ends in a catch that logs.
 //
 // The media bucket unavailable (scaled mode: 503 SlowDown, time-outs, refused connections) is
-// waited out where it happens — clearing, publishing or removing a video's media — with
-// backoff and jitter up to STORAGE_WAIT_MS (10 min), the job holding its slot (and its
-// lease); past that the job goes back to the queue, due in 0.5–1 s, without the attempt
-// counting against its retries. PostgreSQL unreachable while a job records its outcome or
-// updates the queue is tried again as soon (not after 30 s or 2 min). A
-// video never fails because its bucket was away — nor because the disk filled while it
-// converted (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
+// waited out where it happens — publishing or removing a video's media — with backoff and
+// jitter up to STORAGE_WAIT_MS (10 min), the job keeping its lease but not its slot: a job
+// that converts nothing (it publishes, or waits for a conversion done while uploading) is
+// "waiting", and its slot and its owner's share go to the next conversion, so an outage holds
+// no conversion back and all are published once the bucket is back. Past the wait the job
+// goes back to the queue, due in 0.5–1 s, the attempt not counted. PostgreSQL unreachable
+// while a job records its outcome or updates the queue is tried again as soon. A video never
+// fails because its bucket was away — nor because the disk filled while it converted
+// (ENOSPC, ffmpeg's "No space left on device"): the job goes back to the queue.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,24 +75,29 @@ export interface RecordedOutcome {
 
 const DEFAULT_RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 const DEFAULT_BOOKKEEPING_DELAYS_MS = [1_000, 5_000, 30_000, 120_000];
-// Past this a job waiting for the bucket goes back to the queue (outageDelay). Releasing the
-// slot sooner (15 s, due again 1–3 s later) was tried: clips were ready 6–10 s after a 30 s
-// outage instead of within 5 s, for a reason not found yet (docs/scaling.md).
+// Past this a job waiting for the bucket goes back to the queue (handed back after 15 s, it
+// was converted again: ready 6–10 s after a 30 s outage). Meanwhile it holds no slot.
 const STORAGE_WAIT_MS = 10 * 60_000;
-// Waits before a job that met a passing outage runs again (the queue's update included):
-// 500 ms doubling, at most 1 s, jittered (the bucket's own cadence): back within a second or two.
+// Jobs one worker holds per slot, most of them waiting: bounds the scratch kept in an outage.
+const HELD_PER_SLOT = 4;
+// Waits before a job that met a passing outage runs again (its queue update too): 0.5–1 s.
 const OUTAGE_RETRY_BASE_MS = 500;
 const OUTAGE_RETRY_CAP_MS = 1_000;
-// Waits between tries while the bucket is unavailable: 500 ms doubling, at most 1 s, jittered;
-// so a bucket that comes back is used again within about a second.
+// Waits between tries while the bucket is unavailable: 0.5–1 s, jittered: used again at once.
 const STORAGE_RETRY_BASE_MS = 500;
 const STORAGE_RETRY_CAP_MS = 1_000;
+// A conversion that ran out of disk space: 1 s doubling to 4 s, jittered. Each try converts
+// again, so not every second; never minutes, so a freed disk is used within about 5 s.
+const DISK_RETRY_BASE_MS = 1_000;
+const DISK_RETRY_CAP_MS = 4_000;
 
 /** What a finished conversion decided, kept until it is recorded. */
 type Outcome = { ready: ReadyMeta } | { failed: string };
 
 export class ConversionWorker {
   private readonly running = new Map<string, AbortController>();
+  /** Running jobs that convert nothing now (see above): they hold no slot. */
+  private readonly waiting = new Set<string>();
   /** When each running job was claimed, for its duration. */
   private readonly claimedAt = new Map<string, number>();
   /** Outcomes not yet recorded (bookkeeping failed): the next run records them. */
@@ -226,8 +233,11 @@ export class ConversionWorker {
   private async pump(): Promise<void> {
     const { queue, concurrency } = this.options;
     const perOwner = this.options.perOwner ?? 1;
-    while (!this.stopped && this.running.size < concurrency) {
-      const job = await queue.claim(Date.now(), perOwner);
+    const slotsFree = () =>
+      this.running.size - this.waiting.size < concurrency &&
+      this.running.size < concurrency * HELD_PER_SLOT;
+    while (!this.stopped && slotsFree()) {
+      const job = await queue.claim(Date.now(), perOwner, [...this.waiting]);
       // Closed while claiming: not run, but handed back (close() waits for this).
       if (job && this.stopped) await this.handBack([job.videoId]);
       if (!job || this.stopped) break;
@@ -253,6 +263,7 @@ export class ConversionWorker {
       })
       .finally(() => {
         this.running.delete(job.videoId);
+        this.waiting.delete(job.videoId);
         this.claimedAt.delete(job.videoId);
         this.settled.delete(done);
         this.kick();
@@ -269,7 +280,12 @@ export class ConversionWorker {
 
   private async run({ videoId, attempts }: Job, signal: AbortSignal): Promise<void> {
     // Converted while uploading and being recorded: done once that is (the job is gone).
-    if (await this.recording.get(videoId)) return;
+    const live = this.recording.get(videoId);
+    if (live) {
+      this.setWaiting(videoId, true);
+      if (await live) return;
+      this.setWaiting(videoId, false);
+    }
     let outcome = this.outcomes.get(videoId);
     if (!outcome) {
       try {
@@ -281,7 +297,7 @@ export class ConversionWorker {
           // the disk is full (the converter left nothing half-written): later, and never a
           // failure of the video.
           const delay = isDiskFull(error)
-            ? delayAt(this.bookkeepingDelaysMs, attempts - 1)
+            ? backoffWithJitter(attempts - 1, DISK_RETRY_BASE_MS, DISK_RETRY_CAP_MS)
             : this.outageDelay(attempts - 1);
           if (isDiskFull(error)) {
             console.error(
@@ -304,6 +320,7 @@ export class ConversionWorker {
       if (await this.recording.get(videoId)) return;
       this.outcomes.set(videoId, outcome);
     }
+    this.setWaiting(videoId, true);
     try {
       if ('ready' in outcome) await this.recordReady(videoId, outcome.ready, signal);
       else await this.recordFailed(videoId, outcome.failed, signal);
@@ -316,6 +333,15 @@ export class ConversionWorker {
         ? this.outageDelay(attempts - 1)
         : delayAt(this.bookkeepingDelaysMs, attempts - 1);
       await this.requeue(videoId, Date.now() + delay, error, signal);
+    }
+  }
+
+  /** A job waits (converts nothing) or not: a waiting one frees its slot for the next. */
+  private setWaiting(videoId: string, waiting: boolean): void {
+    if (!waiting) this.waiting.delete(videoId);
+    else if (!this.waiting.has(videoId)) {
+      this.waiting.add(videoId);
+      this.kick();
     }
   }
 
@@ -443,9 +469,11 @@ export class ConversionWorker {
         await this.options.queue.retry(videoId, Math.max(runAt, Date.now()), String(error));
         return;
       } catch (queueError) {
-        const delay = isPassingOutage(queueError)
-          ? this.outageDelay(failures)
-          : delayAt(this.bookkeepingDelaysMs, failures);
+        // SQLITE_FULL: the queue's write waits for space as the bucket's wait for the bucket.
+        const delay =
+          isPassingOutage(queueError) || isDiskFull(queueError)
+            ? this.outageDelay(failures)
+            : delayAt(this.bookkeepingDelaysMs, failures);
         console.error(
           `reelchat: requeueing ${videoId} failed, trying again in ${delay} ms`,
           queueError,

@@ -18,8 +18,10 @@ export interface JobQueue {
    * Takes the next due job (marking it running and counting the attempt), if any, fairly
    * across owners: only of an owner with fewer than `perOwner` jobs running, and of those
    * owners the one whose last job started longest ago (or never), its oldest due job.
+   * `waiting`: the caller's running jobs that convert nothing now (they wait for the bucket,
+   * or for a conversion done while uploading) — not counted in their owners' share.
    */
-  claim(now: number, perOwner: number): Promise<Job | undefined>;
+  claim(now: number, perOwner: number, waiting?: readonly string[]): Promise<Job | undefined>;
   /** Puts a job back to run again at `runAt` (ms since epoch). */
   retry(videoId: string, runAt: number, error: string): Promise<void>;
   /**

@@ -78,7 +78,11 @@ export class PgJobs implements JobQueue {
     });
   }
 
-  async claim(at: number, perOwner: number): Promise<Job | undefined> {
+  async claim(
+    at: number,
+    perOwner: number,
+    waiting: readonly string[] = [],
+  ): Promise<Job | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [JOBS_LOCK]);
       // Due: queued and due, or running on a lapsed lease. Of owners below their share of
@@ -89,11 +93,11 @@ export class PgJobs implements JobQueue {
          WHERE ((j.state = 'queued' AND j.run_at <= $1) OR (j.state = 'running' AND j.lease_until <= $1))
          AND v.owner NOT IN (
            SELECT rv.owner FROM jobs r JOIN videos rv ON rv.id = r.video_id
-           WHERE r.state = 'running' AND r.lease_until > $1
+           WHERE r.state = 'running' AND r.lease_until > $1 AND r.video_id <> ALL($3::text[])
            GROUP BY rv.owner HAVING COUNT(*) >= $2)
          ${this.notLive}
          ORDER BY COALESCE(t.started_at, 0), j.run_at, j.n LIMIT 1`,
-        [at, perOwner],
+        [at, perOwner, waiting],
       );
       if (!row) return undefined;
       await tx.query(

@@ -25,7 +25,8 @@ export class SqliteJobs implements JobQueue {
         JOIN videos v ON v.id = j.video_id LEFT JOIN job_turns t ON t.owner = v.owner
         WHERE j.state = 'queued' AND j.run_at <= @at AND v.owner NOT IN (
           SELECT rv.owner FROM jobs r JOIN videos rv ON rv.id = r.video_id
-          WHERE r.state = 'running' GROUP BY rv.owner HAVING COUNT(*) >= @perOwner)
+          WHERE r.state = 'running' AND r.video_id NOT IN (SELECT value FROM json_each(@waiting))
+          GROUP BY rv.owner HAVING COUNT(*) >= @perOwner)
         ORDER BY COALESCE(t.started_at, 0), j.run_at, j.rowid LIMIT 1`),
       startJob: p(`UPDATE jobs SET state = 'running', attempts = attempts + 1 WHERE video_id = ?`),
       takeTurn: p(`INSERT INTO job_turns (owner, started_at) VALUES (?, ?)
@@ -51,9 +52,13 @@ export class SqliteJobs implements JobQueue {
     });
   }
 
-  async claim(at: number, perOwner: number): Promise<Job | undefined> {
+  async claim(
+    at: number,
+    perOwner: number,
+    waiting: readonly string[] = [],
+  ): Promise<Job | undefined> {
     return this.transact(() => {
-      const row = this.sql.dueJob.get({ at, perOwner }) as
+      const row = this.sql.dueJob.get({ at, perOwner, waiting: JSON.stringify(waiting) }) as
         { video_id: string; attempts: number; owner: string } | undefined;
       if (!row) return undefined;
       this.sql.startJob.run(row.video_id);

@@ -1,7 +1,7 @@
 import type Hls from 'hls.js';
 import type { ErrorData, FragLoadedData } from 'hls.js';
 import { ReelError } from '../transport/errors.js';
-import { memoryPlaylistLoader } from './memory-loader.js';
+import { retryingLoaders } from './retry-loader.js';
 import type { MediaRequest } from './stitcher.js';
 import { Timers } from './timers.js';
 
@@ -126,9 +126,8 @@ export class HlsEngine {
         enableWorker: false,
         xhrSetup: this.options.request ? this.xhrSetup : undefined,
         ...LIVE_CONFIG,
-        pLoader: this.options.playlists
-          ? memoryPlaylistLoader(this.options.playlists, HlsCtor.DefaultConfig.loader)
-          : undefined,
+        // 503 + Retry-After (the bucket away) waited out, not failed (retry-loader.ts).
+        ...retryingLoaders(HlsCtor.DefaultConfig.loader, this.options.playlists),
       });
       HlsEngine.live++;
       this.registerListeners();

@@ -5,6 +5,7 @@
  * are as smooth as the joins between segments (see docs/player.md).
  */
 import { ReelError } from '../transport/errors.js';
+import { fetchWaitingLater } from './retry-loader.js';
 
 /** One media segment of a clip, every URI absolute. */
 export interface Segment {
@@ -194,7 +195,7 @@ async function fetchText(
 ): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(url, { ...request?.(url), signal, ...(cache && { cache }) });
+    response = await fetchWaitingLater(url, { ...request?.(url), signal, ...(cache && { cache }) });
   } catch (error) {
     throw ReelError.from(error, 'network');
   }
