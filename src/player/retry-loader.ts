@@ -122,12 +122,17 @@ export async function fetchWaitingLater(url: string, init: RequestInit): Promise
     const wait = LATER.has(response.status) && boundedWait(response.headers.get('Retry-After'));
     if (!wait || Date.now() + wait > giveUpAt) return response;
     await response.body?.cancel();
+    init.signal?.throwIfAborted();
     await new Promise((resolve, reject) => {
       const timer = setTimeout(resolve, wait);
-      init.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(init.signal!.reason);
-      });
+      init.signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(init.signal!.reason);
+        },
+        { once: true },
+      );
     });
   }
 }
