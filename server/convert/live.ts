@@ -62,12 +62,9 @@ export interface LiveShare {
 }
 
 /**
- * A shared take starts sooner on a guess (issue 25: a viewer waits for its first segment):
- * its ffmpeg and packet scan start on `guess` — its owner's last take's probe — as soon as
- * its first bytes are stored, beside its own probe, instead of after it (on this 2-core
- * machine each process start costs 0.3–1 s). Kept only when the probe plans the same runs
- * (`sameRuns`); else they are stopped and started again from the probe's plan, as without a
- * guess. `onProbed` hears each probe, for the next take's guess.
+ * A shared take's runs start on `guess` (its owner's last take's probe) beside its own probe,
+ * kept only if the probe plans the same runs (docs/conversion.md, "A shared take starts on a
+ * guess"). `onProbed` hears each probe, for the next take's guess.
  */
 export interface LiveHints {
   guess?: ProbedVideo;
