@@ -4,11 +4,9 @@
 // the job queue's slots: a live conversion lasts as long as its recording (minutes) and
 // mostly waits for bytes, so holding a queue slot would stall finished uploads behind it.
 import { stat } from 'node:fs/promises';
-import type { ProbedVideo } from './probe.js';
 import {
   LiveConversion,
   type LiveFinishTimings,
-  type LiveHints,
   type LiveOptions,
   type LiveResult,
 } from './live.js';
@@ -30,15 +28,9 @@ export interface LivePoolOptions extends LiveOptions {
 
 export type LiveOutcome = LiveFinishTimings & { used: boolean; reason?: string };
 
-/** Owners whose last take's probe is kept, for their next take's guessed start (LiveHints). */
-const GUESSES_KEPT = 1000;
-
 /** What happened, for the tests and the bench. */
 export interface LiveStats {
   started: number;
-  /** Shared takes started on a guess that their probe confirmed, and that it did not. */
-  guessed: number;
-  guessedWrong: number;
   /** Finished live and handed over for recording. */
   used: number;
   /** Gave up; the stored bytes are converted instead. */
@@ -46,15 +38,13 @@ export interface LiveStats {
 }
 
 export class LiveConversions {
-  readonly stats: LiveStats = { started: 0, guessed: 0, guessedWrong: 0, used: 0, gaveUp: 0 };
+  readonly stats: LiveStats = { started: 0, used: 0, gaveUp: 0 };
   private readonly running = new Map<
     string,
     { live: LiveConversion; owner: string; removed?: boolean }
   >();
   /** Uploads whose live conversion gave up: not tried again in this process. */
   private readonly passed = new Set<string>();
-  /** Each owner's last probed take (the oldest owner dropped past GUESSES_KEPT). */
-  private readonly lastProbed = new Map<string, ProbedVideo>();
   private closed = false;
 
   constructor(private readonly options: LivePoolOptions) {}
@@ -78,7 +68,6 @@ export class LiveConversions {
       shared
         ? { onPlaylist: (text, dir) => this.options.onPlaylist?.(videoId, text, dir) }
         : undefined,
-      shared ? this.hintsFor(owner) : undefined,
     );
     this.stats.started++;
     const entry = { live, owner, removed: false };
@@ -145,22 +134,6 @@ export class LiveConversions {
       return entry.live.result;
     });
     await Promise.all(results);
-  }
-
-  /** A shared take starts on its owner's last take's probe (live.ts, LiveHints). */
-  private hintsFor(owner: string): LiveHints {
-    const guess = this.lastProbed.get(owner);
-    return {
-      guess,
-      onGuess: (kept) => (kept ? this.stats.guessed++ : this.stats.guessedWrong++),
-      onProbed: (probed) => {
-        this.lastProbed.delete(owner);
-        this.lastProbed.set(owner, probed);
-        if (this.lastProbed.size > GUESSES_KEPT) {
-          this.lastProbed.delete(this.lastProbed.keys().next().value!);
-        }
-      },
-    };
   }
 
   private hasRoomFor(owner: string): boolean {

@@ -5,10 +5,7 @@
 //
 // - Up front, from the first part of the upload: the same sniff (sniff.ts) and the same
 //   probe (probe.ts, `partial`) as a finished file, which choose the same plan (copy or
-//   transcode, output size); what the probe refuses never starts a live ffmpeg — except a
-//   shared take's guessed start (LiveHints): begun beside the probe on its owner's last
-//   take's, it is stopped unless the probe plans the very same runs, and nothing of it is
-//   shared before the probe has agreed.
+//   transcode, output size); what the probe refuses never starts a live ffmpeg.
 // - While it runs: the same forced demuxer (safe-input.ts, pipe only), the same command line
 //   (pipeline.ts), and the limits that need the whole file are kept on ffmpeg's progress
 //   (length, frame rate, pixel budget), its memory watched, its run under a time limit.
@@ -23,6 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { FfmpegProcess } from './ffmpeg-process.js';
 import { displayedSize } from './limits.js';
 import { checkLiveRun, LiveGaveUp } from './live-checks.js';
 import { MemoryWatch } from './memory-watch.js';
@@ -35,9 +33,7 @@ import {
   posterArgs,
   type OutputPlan,
 } from './pipeline.js';
-import { startLiveRuns } from './live-runs.js';
-import { writeToPipe } from './pipe-write.js';
-import { probeVideo, type ProbedVideo } from './probe.js';
+import { probeVideo, scanPipedVideoPackets, type ProbedVideo } from './probe.js';
 import { sniffContainer } from './sniff.js';
 import type { ClipLimits, ConvertResult } from './types.js';
 
@@ -60,21 +56,6 @@ export interface LiveOptions {
 export interface LiveShare {
   onPlaylist(text: string, dir: string): void;
 }
-
-/**
- * A shared take's runs start on `guess` (its owner's last take's probe) beside its own probe,
- * kept only if the probe plans the same runs (docs/conversion.md, "A shared take starts on a
- * guess"). `onProbed` hears each probe, for the next take's guess.
- */
-export interface LiveHints {
-  guess?: ProbedVideo;
-  onProbed?(probed: ProbedVideo): void;
-  /** The guess was kept (the probe planned the same runs) or not (started again). */
-  onGuess?(kept: boolean): void;
-}
-
-/** The probe planned other runs than the guess: start again from its plan. */
-class GuessedWrong extends Error {}
 
 /** A finished live conversion, its folder in place: what markVideoReady needs. */
 export type LiveResult = ConvertResult & { sha256: string };
@@ -100,13 +81,14 @@ export interface LiveFinishTimings {
   inPlaceMs?: number;
 }
 
-export type FinishStep = Exclude<keyof LiveFinishTimings, 'outputAtCompleteS'>;
+type FinishStep = Exclude<keyof LiveFinishTimings, 'outputAtCompleteS'>;
 
 /** Tries to read the first part this many times (it may be too short yet) before giving up. */
 const FIRST_PART_PROBES = 4;
 /** Looks at the stored file this often between PATCHes (a long PATCH is read as it arrives). */
 const POLL_MS = 250;
 const READ_CHUNK_BYTES = 256 * 1024;
+const POSTER_TIMEOUT_MS = 60_000;
 /** The poster starts once ffmpeg's output is this far past the poster's window. */
 const POSTER_MARGIN_S = 1;
 const MEMORY_POLL_MS = 200;
@@ -119,7 +101,7 @@ export class LiveConversion {
   readonly timings: LiveFinishTimings = {};
   private completedAt: number | undefined;
   private readonly stop = new AbortController();
-  private hash = createHash('sha256');
+  private readonly hash = createHash('sha256');
   private completedSize: number | undefined;
   private finishTimer: NodeJS.Timeout | undefined;
   private wakes = 0;
@@ -136,7 +118,6 @@ export class LiveConversion {
     private readonly outputDir: string,
     private readonly options: LiveOptions,
     private readonly share?: LiveShare,
-    private readonly hints?: LiveHints,
   ) {
     this.result = this.run().then(
       (result) => result,
@@ -186,34 +167,8 @@ export class LiveConversion {
   }
 
   private async run(): Promise<LiveResult> {
-    const probing = this.probeFirstPart();
-    const guess = this.hints?.guess;
-    if (guess) {
-      // Handled by the guessed run, which waits for it before anything is shared.
-      probing.catch(() => undefined);
-      try {
-        return await this.convertInTemp(guess, probing);
-      } catch (error) {
-        if (!(error instanceof GuessedWrong)) throw error;
-        this.hash = createHash('sha256');
-        this.fed = 0;
-        this.outTimeS = 0;
-        this.frames = 0;
-        this.onProgress = undefined;
-      }
-    }
-    const probed = await probing;
-    return this.convertInTemp(probed, Promise.resolve(probed));
-  }
-
-  /**
-   * Converts into a temporary folder beside the destination, started on `first` (the probe,
-   * or a guess that `probing` must confirm), then renames it into place.
-   */
-  private async convertInTemp(
-    first: ProbedVideo,
-    probing: Promise<ProbedVideo>,
-  ): Promise<LiveResult> {
+    const probed = await this.probeFirstPart();
+    const plan = planOutput(probed, this.options.limits.maxOutputShortSide);
     // Beside the destination, so the final rename stays on one filesystem and is atomic; a
     // dot-folder, which the server removes at start (a server killed with -9 leaves it).
     const temp = join(
@@ -223,7 +178,7 @@ export class LiveConversion {
     await mkdir(temp, { recursive: true });
     let renamed = false;
     try {
-      const result = await this.convert(first, probing, temp);
+      const result = await this.convert(probed, plan, temp);
       this.stop.signal.throwIfAborted();
       await rm(this.outputDir, { recursive: true, force: true });
       await rename(temp, this.outputDir);
@@ -256,9 +211,6 @@ export class LiveConversion {
           partial: true,
           // On the way to the first segment, which a viewer is waiting for; a small read.
           niceness: 0,
-        }).then((probed) => {
-          this.hints?.onProbed?.(probed);
-          return probed;
         });
       } catch (error) {
         this.stop.signal.throwIfAborted();
@@ -269,13 +221,8 @@ export class LiveConversion {
     }
   }
 
-  private async convert(
-    first: ProbedVideo,
-    probing: Promise<ProbedVideo>,
-    temp: string,
-  ): Promise<LiveResult> {
+  private async convert(probed: ProbedVideo, plan: OutputPlan, temp: string): Promise<LiveResult> {
     const { limits } = this.options;
-    const firstPlan = planOutput(first, limits.maxOutputShortSide);
     const stopRuns = new AbortController();
     const signal = AbortSignal.any([this.stop.signal, stopRuns.signal]);
     const giveUp = (why: string) => stopRuns.abort(new LiveGaveUp(why));
@@ -288,31 +235,41 @@ export class LiveConversion {
       () => giveUp('it needed too much memory'),
       MEMORY_POLL_MS,
     );
-    const runs = this.startRuns(first, firstPlan, temp, signal);
+    const runs = this.startRuns(probed, plan, temp, signal);
+    this.watchLimits(probed, plan, giveUp, runs.startPoster);
     memory.start();
-    let shared: PlaylistWatch | undefined;
+    const shared = this.share && new PlaylistWatch(temp, this.share);
     try {
       // Both children must be reading before anything is fed; one that ends first gives up.
       const ended = Promise.race([...runs.all]).then(
         () => Promise.reject(new LiveGaveUp('ffmpeg ended before reading')),
         (error: unknown) => Promise.reject(error),
       );
-      const feeding = Promise.race([Promise.all(runs.stdins), ended]).then((stdins) =>
-        this.feed(stdins, signal),
-      );
-      feeding.catch(() => undefined); // awaited below, after the probe
-      const probed = await probing;
-      const plan = planOutput(probed, limits.maxOutputShortSide);
-      if (probed !== first) {
-        const kept = this.sameRuns(first, firstPlan, probed, plan);
-        this.hints?.onGuess?.(kept);
-        if (!kept) throw new GuessedWrong();
-      }
-      this.watchLimits(probed, plan, giveUp, runs.startPoster);
-      shared = this.share && new PlaylistWatch(temp, this.share);
-      await feeding;
+      await this.feed(await Promise.race([Promise.all(runs.stdins), ended]), signal);
       this.mark('fedMs');
-      return await this.finish(runs, probed, plan, temp, signal);
+      runs.startPoster();
+      const outcomes = await Promise.allSettled(runs.all);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw signal.aborted ? signal.reason : failed.reason;
+      const duration = await checkLiveRun({
+        scan: await runs.packets,
+        probed,
+        plan,
+        limits,
+        temp,
+        reports: [runs.hls.stderr, runs.poster()!.stderr],
+      });
+      this.mark('checkedMs');
+      return {
+        duration,
+        width: plan.width,
+        height: plan.height,
+        bytes: this.fed,
+        videoCodec: probed.video.codec,
+        audioCodec: probed.audio?.codec ?? null,
+        remuxed: plan.copyVideo,
+        sha256: this.hash.digest('hex'),
+      };
     } catch (error) {
       stopRuns.abort(error);
       await Promise.allSettled(runs.all);
@@ -321,52 +278,6 @@ export class LiveConversion {
       memory.stop();
       shared?.close();
     }
-  }
-
-  /** Every byte is fed: waits for the runs to end and checks what they made. */
-  private async finish(
-    runs: ReturnType<LiveConversion['startRuns']>,
-    probed: ProbedVideo,
-    plan: OutputPlan,
-    temp: string,
-    signal: AbortSignal,
-  ): Promise<LiveResult> {
-    runs.startPoster();
-    const outcomes = await Promise.allSettled(runs.all);
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
-    if (failed) throw signal.aborted ? signal.reason : failed.reason;
-    const duration = await checkLiveRun({
-      scan: await runs.packets,
-      probed,
-      plan,
-      limits: this.options.limits,
-      temp,
-      reports: [runs.hls.stderr, runs.poster()!.stderr],
-    });
-    this.mark('checkedMs');
-    return {
-      duration,
-      width: plan.width,
-      height: plan.height,
-      bytes: this.fed,
-      videoCodec: probed.video.codec,
-      audioCodec: probed.audio?.codec ?? null,
-      remuxed: plan.copyVideo,
-      sha256: this.hash.digest('hex'),
-    };
-  }
-
-  /** Whether a guess starts the very runs the probe plans (the command lines are the plan). */
-  private sameRuns(a: ProbedVideo, planA: OutputPlan, b: ProbedVideo, planB: OutputPlan): boolean {
-    const runsOf = (probed: ProbedVideo, plan: OutputPlan) =>
-      JSON.stringify([
-        liveHlsArgs(probed, plan, this.share !== undefined),
-        posterArgs(probed, this.input, plan),
-        probed.container,
-        probed.video.index,
-        liveTimeoutMs(this.options, plan),
-      ]);
-    return runsOf(a, planA) === runsOf(b, planB);
   }
 
   /**
@@ -400,19 +311,71 @@ export class LiveConversion {
     };
   }
 
+  /**
+   * Starts ffmpeg's HLS run and the packet scan, each reading a pipe this conversion feeds
+   * (`stdins`), and offers the poster's run to start later. `all` holds every started run.
+   */
   private startRuns(probed: ProbedVideo, plan: OutputPlan, temp: string, signal: AbortSignal) {
-    return startLiveRuns({
-      ...this.options,
-      probed,
-      plan,
-      temp,
+    const { limits } = this.options;
+    const stdins: Promise<Writable>[] = [];
+    const pipe = (): { onStdin: (stdin: Writable) => void } => {
+      let onStdin: (stdin: Writable) => void = () => undefined;
+      stdins.push(new Promise<Writable>((resolve) => (onStdin = resolve)));
+      return { onStdin };
+    };
+    const timeoutMs = liveTimeoutMs(this.options, plan);
+    const hls = new FfmpegProcess({
+      command: this.options.ffmpegPath,
+      args: ['-progress', 'pipe:1', ...liveHlsArgs(probed, plan, this.share !== undefined)],
+      cwd: temp,
+      timeoutMs,
       signal,
-      input: this.input,
-      shared: this.share !== undefined,
-      timeoutMs: liveTimeoutMs(this.options, plan),
-      onProgressLine: (line) => this.progressLine(line),
-      onEnded: (step) => this.mark(step),
+      ...pipe(),
+      onStdoutLine: (line) => this.progressLine(line),
+      // A remux is light (the audio encode): at full priority its end comes at once.
+      niceness: plan.copyVideo ? 0 : undefined,
     });
+    const all: Promise<unknown>[] = [];
+    // Each run's failure is looked at below (allSettled); until then it must not be unhandled.
+    // Its end after the upload completed is noted as `step`.
+    const started = <T>(run: Promise<T>, step: FinishStep): Promise<T> => {
+      run.then(
+        () => this.mark(step),
+        () => undefined,
+      );
+      all.push(run);
+      return run;
+    };
+    started(hls.run(), 'hlsMs');
+    // The packet scan of probe.ts, reading the same bytes beside ffmpeg: when the last byte
+    // is in, the length, frame count and frame order of the complete file are known.
+    const packets = started(
+      scanPipedVideoPackets(probed.container, probed.video.index, {
+        ffprobePath: this.options.ffprobePath,
+        maxDurationS: this.options.maxDurationS,
+        limits,
+        signal,
+        timeoutMs,
+        niceness: 0,
+        ...pipe(),
+      }),
+      'scanMs',
+    );
+    let poster: FfmpegProcess | undefined;
+    const startPoster = (): void => {
+      if (poster) return;
+      // Of the first seconds, as beside a remux; those bytes are stored already.
+      poster = new FfmpegProcess({
+        command: this.options.ffmpegPath,
+        args: posterArgs(probed, this.input, plan),
+        cwd: temp,
+        timeoutMs: POSTER_TIMEOUT_MS,
+        signal,
+        niceness: 0,
+      });
+      started(poster.run(), 'posterMs');
+    };
+    return { all, stdins, hls, packets, startPoster, poster: () => poster };
   }
 
   /**
@@ -441,7 +404,7 @@ export class LiveConversion {
           const chunk = Buffer.from(buffer.subarray(0, bytesRead));
           this.hash.update(chunk);
           this.fed += bytesRead;
-          await Promise.all(stdins.map((stdin) => writeToPipe(stdin, chunk, signal)));
+          await Promise.all(stdins.map((stdin) => write(stdin, chunk, signal)));
         }
         if (this.completedSize !== undefined) {
           for (const stdin of stdins) stdin.end();
@@ -502,4 +465,30 @@ export class LiveConversion {
 function liveTimeoutMs(options: LiveOptions, plan: OutputPlan): number {
   const transcode = plan.copyVideo ? 0 : options.limits.maxPixelsPerClip / 25_000;
   return (60 + options.maxDurationS * 2) * 1000 + options.finishTimeoutMs + transcode;
+}
+
+/** Writes a chunk, waiting while the pipe is full; fails when ffmpeg stops reading. */
+function write(stdin: Writable, chunk: Buffer, signal: AbortSignal): Promise<void> {
+  if (stdin.destroyed || stdin.writableEnded) {
+    return Promise.reject(new LiveGaveUp('ffmpeg stopped reading'));
+  }
+  if (stdin.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      stdin.off('drain', onDrain);
+      stdin.off('close', onClose);
+      signal.removeEventListener('abort', onClose);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      reject(signal.aborted ? signal.reason : new LiveGaveUp('ffmpeg stopped reading'));
+    };
+    stdin.on('drain', onDrain);
+    stdin.on('close', onClose);
+    signal.addEventListener('abort', onClose, { once: true });
+  });
 }

@@ -28,8 +28,6 @@ export class PlaylistWatch {
     this.watcher.on('error', () => undefined);
     this.poll = setInterval(() => this.look(), POLL_MS);
     this.poll.unref();
-    // Made after ffmpeg started (live.ts: once a guessed start is confirmed): it may be out.
-    this.look();
   }
 
   close(): void {
