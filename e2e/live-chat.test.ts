@@ -1,7 +1,8 @@
 // A take shared live through the demo (issue 25), against the real server in Chromium: Alice
 // records with <reel-chat live>; Bob sees her message and "Alice is recording…" with a Live
-// badge within a second, watches it in place and reaches its end after she sends it. Needs the built
-// library (npm run build).
+// badge within a second, watches it in place and reaches its end after she sends it; and
+// Alice cancelling mid-take, which Bob sees as a deleted message, its media gone. Needs the
+// built library (npm run build).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { demoSite, helpers, open } from './people.js';
@@ -61,5 +62,53 @@ describe('a take shared live (chromium)', { timeout: 120_000 }, () => {
       helpers().reelEvents.filter((event) => event.type === 'reel-error'),
     );
     assert.deepEqual(errors, []);
+  });
+  it("Alice cancels mid-take: Bob's view says the message is deleted, and the take's media is 404", async () => {
+    const conversation = 'live-cancel';
+    const alice = await open('chromium', 'alice', conversation, { live: true });
+    const bob = await open('chromium', 'bob', conversation);
+    const press = (name: string) =>
+      alice.page.click((name) => helpers().one('reel-recorder', `[part~="${name}"]`), name);
+    await alice.page.click(() =>
+      helpers().one('reel-chat', '[part~="composer"]', '[part~="record-button"]'),
+    );
+    await alice.page.waitFor(() => helpers().one('reel-recorder[state="previewing"]'), undefined, {
+      timeout: 15_000,
+    });
+    await press('record-button');
+    await bob.page.waitFor(
+      () => helpers().one('reel-chat', '[part~="video"]', '[part~="live-badge"]'),
+      undefined,
+      { timeout: 10_000, message: 'Bob does not see Alice recording' },
+    );
+    // Bob watches; his player has the take's playlist (a signed URL).
+    await bob.page.click(() =>
+      helpers().one('reel-chat', '[part~="video"]', '[part~="play-button"]'),
+    );
+    const playlist = String(
+      await bob.page.waitFor(
+        () =>
+          (
+            helpers().one('reel-chat', '[part~="video"] reel-player') as
+              (Element & { clips?: { src: string }[] }) | null
+          )?.clips?.[0]?.src,
+        undefined,
+        { timeout: 10_000, message: 'Bob has no player' },
+      ),
+    );
+    assert.equal((await fetch(playlist)).status, 200, 'the live playlist plays before Cancel');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await press('cancel-button');
+    await bob.page.waitFor(
+      () =>
+        helpers().one('reel-chat', '[part~="deleted"]')?.textContent?.includes('Message deleted'),
+      undefined,
+      { timeout: 10_000, message: 'Bob is not told the take was withdrawn' },
+    );
+    assert.equal(
+      await bob.page.evaluate(() => helpers().one('reel-chat', '[part~="video"]')),
+      null,
+    );
+    assert.equal((await fetch(playlist)).status, 404, 'the playlist is gone');
   });
 });

@@ -14,6 +14,8 @@ export const TIMESLICE_MS = 500;
 export const KEYFRAME_INTERVAL_MS = 2000;
 /** A take watched while it is recorded: 1 s segments (docs/protocol.md, "Live"). */
 const LIVE_KEYFRAME_INTERVAL_MS = 1000;
+/** …and its bytes sooner: a segment's end reaches the server within a quarter second. */
+const LIVE_TIMESLICE_MS = 250;
 /**
  * How long stop waits for the recorder's `stop` event. Chromium and Firefox flush the last
  * chunk well within a second, WebKitGTK here in ~2.4 s (with 0 bytes); a recorder that never
@@ -209,7 +211,7 @@ export class CameraRecorder {
         EncoderRecording.start({
           ...fit,
           stream,
-          timesliceMs: TIMESLICE_MS,
+          timesliceMs: handlers.live ? LIVE_TIMESLICE_MS : TIMESLICE_MS,
           keyframeIntervalMs: handlers.live ? LIVE_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS,
           onChunk: (chunk) => this.handlers?.onChunk(chunk),
           onError: (error) => this.handlers?.onError(error),
@@ -271,7 +273,7 @@ export class CameraRecorder {
     recorder.addEventListener('dataavailable', this.dataAvailable);
     recorder.addEventListener('error', this.recorderError);
     recorder.addEventListener('stop', this.recorderStopped);
-    recorder.start(TIMESLICE_MS);
+    recorder.start(handlers.live ? LIVE_TIMESLICE_MS : TIMESLICE_MS);
     this.startedAt = performance.now();
     return recorder.mimeType || type || 'video/webm';
   }
