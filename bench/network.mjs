@@ -6,10 +6,15 @@
 //   2.5 Mbit/s, 6 s, as a phone's take) at a phone's downlink: play → first frame, stalls after
 //   the first frame and the time stalled, the joins between clips.
 // Run: node --import tsx bench/network.mjs [--takes 30,60] [--links 3000/50,1500/100,750/150,400/300]
-//        [--downlinks 1600/150,4000/100] [--reel 5] [--parts record,play]
+//        [--recorders encoder,mediarecorder] [--downlinks 1600/150,4000/100] [--reel 5]
+//        [--parts record,play]
 //   a link is `<kbit/s>/<round trip ms>` (half the round trip each way; the other direction is
 //   10 Mbit/s). Defaults are short (one 10 s take at 750/150, a reel of 3 at 1600/150) so
-//   `npm run bench` stays quick.
+//   `npm run bench` stays quick. --recorders: `encoder` is what the recorder chooses in
+//   Chromium (WebCodecs + mediabunny, fitting the uplink); `mediarecorder` hides
+//   MediaStreamTrackProcessor from the page, so the recorder takes the MediaRecorder path it
+//   takes in browsers without WebCodecs (the figures before issue 24's encoder path). Each take
+//   is a fresh browser profile: no earlier take's uplink is stored.
 //
 // `ready` is seen by a second transport on the same page that talks to the server directly,
 // not through the proxy, so the figure is the take's own wait, not the viewer's link. A take
@@ -37,6 +42,12 @@ const LINKS = links(arg('links', '750/150'));
 const DOWNLINKS = links(arg('downlinks', '1600/150'));
 const REEL = Number(arg('reel', '3'));
 const PARTS = arg('parts', 'record,play').split(',');
+const RECORDERS = arg('recorders', 'encoder').split(',');
+for (const recorder of RECORDERS) {
+  if (!['encoder', 'mediarecorder'].includes(recorder)) {
+    throw new Error(`--recorders: ${recorder} is neither encoder nor mediarecorder`);
+  }
+}
 const GIVE_UP_S = Number(arg('give-up', '90'));
 // The other direction of each link: not what is measured.
 const OTHER_KBPS = 10_000;
@@ -77,6 +88,9 @@ window.benchRecord = async ({ shaped, direct, token, conversation, seconds, give
   await until(() => el.state === 'previewing' || el.state === 'error', 'the camera', 20000);
   if (el.state === 'error') throw new Error('the recorder failed: ' + events.error.join('; '));
   const button = (name) => el.shadowRoot.querySelector('[part~="' + name + '"]');
+  // A person frames the shot first; the encoder module arrives meanwhile (a Record pressed
+  // before it does is recorded by MediaRecorder).
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   button('record-button').click();
   await until(() => events.start.length, 'recording', 20000);
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000 - (performance.now() - events.start[0])));
@@ -98,11 +112,15 @@ window.benchRecord = async ({ shaped, direct, token, conversation, seconds, give
 };
 `;
 
-async function recordOnce(browser, page, server, proxy, seconds) {
+async function recordOnce(browser, page, server, proxy, seconds, recorder) {
   const conversation = `net-${seconds}-${Date.now()}`;
   const query = new URLSearchParams({ user: 'bench', conversations: conversation });
   const { token } = await (await fetch(`${server.url}/v1/dev/token?${query}`)).json();
   const context = await browser.newContext();
+  if (recorder === 'mediarecorder') {
+    // canEncode() then says no, as in a browser without the track reader.
+    await context.addInitScript(() => delete window.MediaStreamTrackProcessor);
+  }
   const tab = await context.newPage();
   tab.on('pageerror', (error) => console.error(`page error: ${error}`));
   await tab.goto(`${page.origin}/`);
@@ -129,20 +147,24 @@ async function recordAll(browser, page, server, summary) {
       down: { kbps: OTHER_KBPS, latencyMs: link.rttMs / 2 },
     });
     for (const seconds of TAKES) {
-      const r = await recordOnce(browser, page, server, proxy, seconds);
-      const { width, height } = r.video ?? {};
-      const kbps = r.stop ? Math.round((r.stop.bytes * 8) / seconds / 1000) : undefined;
-      const key = `${seconds}s_up${link.kbps}`;
-      summary[`${key}_stopToReadyS`] = r.readyS === undefined ? null : round2(r.readyS);
-      summary[`${key}_shortSide`] = width && height ? Math.min(width, height) : null;
-      rows.push([
-        `up ${link.kbps} kbit/s, ${link.rttMs} ms`,
-        `${seconds} s take`,
-        r.readyS === undefined ? `> ${GIVE_UP_S} s` : `${r.readyS.toFixed(2)} s`,
-        width ? `${width}×${height} at ${kbps} kbit/s, ${(r.sentBytes / 1e6).toFixed(1)} MB` : '?',
-        r.load.toFixed(2),
-      ]);
-      console.error(rows.at(-1).join('  '));
+      for (const recorder of RECORDERS) {
+        const r = await recordOnce(browser, page, server, proxy, seconds, recorder);
+        const { width, height } = r.video ?? {};
+        const kbps = r.stop ? Math.round((r.stop.bytes * 8) / seconds / 1000) : undefined;
+        const key = `${recorder}_${seconds}s_up${link.kbps}`;
+        summary[`${key}_stopToReadyS`] = r.readyS === undefined ? null : round2(r.readyS);
+        summary[`${key}_shortSide`] = width && height ? Math.min(width, height) : null;
+        rows.push([
+          `up ${link.kbps} kbit/s, ${link.rttMs} ms`,
+          `${seconds} s take, ${recorder}`,
+          r.readyS === undefined ? `> ${GIVE_UP_S} s` : `${r.readyS.toFixed(2)} s`,
+          width
+            ? `${width}×${height} at ${kbps} kbit/s, ${(r.sentBytes / 1e6).toFixed(1)} MB`
+            : '?',
+          r.load.toFixed(2),
+        ]);
+        console.error(rows.at(-1).join('  '));
+      }
     }
     await proxy.close();
   }

@@ -61,9 +61,6 @@ export interface UplinkFit {
   earlierUplinkBps?: number;
 }
 
-/** Whether the WebCodecs encoder path may be chosen (see canEncode). */
-const ENCODER_PATH_ON = false as boolean;
-
 /** Matroska H.264 + Opus, the one type both of Chromium's ways record (so either can stand in). */
 const ENCODED_TYPE = 'video/x-matroska;codecs=avc1,opus';
 
@@ -72,10 +69,6 @@ const ENCODED_TYPE = 'video/x-matroska;codecs=avc1,opus';
  * encoders and the track reader, and its MediaRecorder writes the same type to fall back on.
  */
 export function canEncode(): boolean {
-  // Off for now (issue 24): in the built bundle the encoder path asks for mediabunny's
-  // Node-only module (a `node:` script, refused under a strict CSP — e2e/csp.test.ts), and
-  // e2e/two-people.test.ts met a reel-error with it on. MediaRecorder records meanwhile.
-  if (!ENCODER_PATH_ON) return false;
   return (
     typeof VideoEncoder !== 'undefined' &&
     typeof AudioEncoder !== 'undefined' &&
@@ -84,7 +77,11 @@ export function canEncode(): boolean {
   );
 }
 
-const loadEncoder = () => import('./encoder-recorder.js');
+type EncoderModule = typeof import('./encoder-recorder.js');
+/** The encoder module once it has arrived (it is asked for while the camera previews). */
+let encoderModule: EncoderModule | undefined;
+const loadEncoder = () =>
+  import('./encoder-recorder.js').then((module) => (encoderModule = module));
 
 /**
  * Owns the camera and microphone stream and what records it — the encoder recorder where
@@ -202,46 +199,45 @@ export class CameraRecorder {
   start(handlers: RecordingHandlers, fit: UplinkFit = {}): string {
     const stream = this.stream;
     if (!stream) throw new ReelError('media', 'The camera is not open.');
-    if (!canEncode()) return this.startRecorder(handlers);
+    // A Record pressed before the encoder module arrived goes to MediaRecorder, which starts
+    // at once: waiting for the module (0.8 s on a loaded machine) would lose the take's start.
+    const loaded = encoderModule;
+    if (!canEncode() || !loaded) return this.startRecorder(handlers);
     this.handlers = handlers;
     this.startedAt = performance.now();
     const generation = this.generation;
-    const encoder = loadEncoder()
-      .then(({ EncoderRecording }) =>
-        EncoderRecording.start({
-          ...fit,
-          stream,
-          timesliceMs: handlers.live ? LIVE_TIMESLICE_MS : TIMESLICE_MS,
-          keyframeIntervalMs: handlers.live ? LIVE_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS,
-          onChunk: (chunk) => this.handlers?.onChunk(chunk),
-          onError: (error) => this.handlers?.onError(error),
-        }),
-      )
-      .then(
-        (recording) => {
-          // Stopped or closed while it started: it is not wanted.
-          if (this.encoder !== encoder || generation !== this.generation) {
-            recording.abort();
-            return undefined;
-          }
-          // The take's length counts from when the encoders took their first frame, not the load.
-          this.startedAt = performance.now();
-          return recording;
-        },
-        (error: unknown) => {
-          if (this.encoder !== encoder || generation !== this.generation) return undefined;
-          console.warn('reelchat: the encoders did not start; recording with MediaRecorder', error);
-          this.encoder = undefined;
-          const started = this.startedAt;
-          try {
-            this.startRecorder(handlers);
-            this.startedAt = started;
-          } catch (failed) {
-            this.handlers?.onError(ReelError.from(failed, 'media'));
-          }
+    const encoder = loaded.EncoderRecording.start({
+      ...fit,
+      stream,
+      timesliceMs: handlers.live ? LIVE_TIMESLICE_MS : TIMESLICE_MS,
+      keyframeIntervalMs: handlers.live ? LIVE_KEYFRAME_INTERVAL_MS : KEYFRAME_INTERVAL_MS,
+      onChunk: (chunk) => this.handlers?.onChunk(chunk),
+      onError: (error) => this.handlers?.onError(error),
+    }).then(
+      (recording) => {
+        // Stopped or closed while it started: it is not wanted.
+        if (this.encoder !== encoder || generation !== this.generation) {
+          recording.abort();
           return undefined;
-        },
-      );
+        }
+        // The take's length counts from when the encoders started, not from the press.
+        this.startedAt = performance.now();
+        return recording;
+      },
+      (error: unknown) => {
+        if (this.encoder !== encoder || generation !== this.generation) return undefined;
+        console.warn('reelchat: the encoders did not start; recording with MediaRecorder', error);
+        this.encoder = undefined;
+        const started = this.startedAt;
+        try {
+          this.startRecorder(handlers);
+          this.startedAt = started;
+        } catch (failed) {
+          this.handlers?.onError(ReelError.from(failed, 'media'));
+        }
+        return undefined;
+      },
+    );
     this.encoder = encoder;
     return ENCODED_TYPE;
   }

@@ -65,9 +65,14 @@ export function statusText(view: RecorderView, t: RecorderText, session: Recorde
   }
 }
 
-/** A wait in words, whole seconds up (a wait is never shorter than said). */
+/**
+ * A wait in words, rounded up to a step (a wait is never shorter than said): 5 s up to
+ * half a minute, 15 s up to two, then whole minutes. The status is a live region, and a
+ * figure that moved every second would be read out every second.
+ */
 function waitText(seconds: number, t: RecorderText): string {
-  return spokenDuration(Math.ceil(seconds), t.locale);
+  const step = seconds <= 30 ? 5 : seconds <= 120 ? 15 : 60;
+  return spokenDuration(Math.max(step, Math.ceil(seconds / step) * step), t.locale);
 }
 
 // The primary button is one element whose job changes with the state, so keyboard
