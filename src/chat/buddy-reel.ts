@@ -2,6 +2,11 @@ import type { Clip } from '../internal/events.js';
 import type { Video } from '../transport/types.js';
 import { clipOf } from './session-types.js';
 
+/** A clip of the reel: with when it was recorded, which the reel says over it (Stories-like). */
+function reelClip(video: Video, ownerName: string | undefined, watched: boolean): Clip {
+  return { ...clipOf(video, ownerName, watched), createdAt: video.createdAt };
+}
+
 /**
  * The buddy's shared clips — ready, attached to one of their messages in this conversation —
  * and the reel's list while it is open, without a DOM. The list grows at its end as clips
@@ -40,7 +45,7 @@ export class BuddyReel {
     if (this.open) {
       // The flags follow what was watched meanwhile (the player keeps its place).
       this.flag();
-      this.list = [...this.list, clipOf(video, this.ownerName, false)];
+      this.list = [...this.list, reelClip(video, this.ownerName, false)];
     }
   }
 
@@ -57,7 +62,7 @@ export class BuddyReel {
     this.ownerName = ownerName;
     this.list = [...this.clips.values()]
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-      .map((video) => clipOf(video, ownerName, this.watched.has(video.id)));
+      .map((video) => reelClip(video, ownerName, this.watched.has(video.id)));
     this.open = true;
     return this.list;
   }

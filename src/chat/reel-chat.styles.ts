@@ -209,6 +209,12 @@ export default [
     .seen {
       font-weight: 600;
     }
+    /* Where there is a pointer that hovers, Unsend shows on the message it is over or in. */
+    @media (hover: hover) {
+      .message:not(:hover, :focus-within) .unsend {
+        opacity: 0;
+      }
+    }
     /* An unsent message keeps its place, as an outline with a muted note. */
     .bubble.deleted,
     .own .bubble.deleted {
@@ -233,9 +239,13 @@ export default [
       background: #000;
       color: #fff;
     }
+    /* A video is its own frame: a thin edge, this person's a light tint of their colour. */
     .bubble:has(.video) {
-      padding: 0.3rem;
-      inline-size: min(calc(var(--_video-width) + 0.6rem), 85%);
+      padding: 2px;
+      inline-size: min(calc(var(--_video-width) + 4px), 85%);
+    }
+    .own .bubble:has(.video) {
+      background: color-mix(in srgb, var(--_own) 30%, transparent);
     }
     .video.uploading,
     .video.loading {
@@ -334,8 +344,10 @@ export default [
       font-size: 0.75rem;
       pointer-events: none;
     }
+    /* Over a player: at the top, under its progress bar (its buttons are at the bottom). */
     .video:has(.player) .duration {
       align-self: start;
+      margin-block-start: 1rem;
     }
 
     .pill {

@@ -114,10 +114,12 @@ describe('<reel-chat> with videos', () => {
     button.click();
     await waitUntil(() => $(alice, '[part~="reel"]'));
     const again = $(alice, '[part~="reel"]') as HTMLElement & {
-      clips: { watched?: boolean }[];
+      clips: { watched?: boolean; createdAt?: string }[];
       position: { index: number };
     };
     expect(again.clips.map((clip) => clip.watched)).to.deep.equal([true, false]);
+    // Each clip says when it was recorded: the reel shows who and how long ago over it.
+    expect(again.clips.every((clip) => !Number.isNaN(Date.parse(clip.createdAt!)))).to.equal(true);
     // The player starts at the first clip not watched yet.
     await waitUntil(() => again.position.index === 1, 'the reel did not start at the new clip');
     ($(alice, '[part~="close-button"]') as HTMLButtonElement).click();

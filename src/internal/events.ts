@@ -12,6 +12,8 @@ export interface Clip {
   ownerName?: string;
   duration?: number;
   watched?: boolean;
+  /** When it was recorded (ISO 8601): the reel says over it who and how long ago ("Bob · 2 minutes ago"). */
+  createdAt?: string;
 }
 
 /** Every event reelchat fires, with its detail. All bubble and cross shadow roots. */

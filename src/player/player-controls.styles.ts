@@ -35,6 +35,27 @@ export default css`
     transition: width 250ms linear;
   }
 
+  /* Who and when, under the progress (Stories' look); the play button alone is round. */
+  .caption {
+    position: absolute;
+    z-index: 2;
+    inset: 18px 12px auto;
+    margin: 0;
+    overflow: hidden;
+    color: #fff;
+    font-size: 0.8125rem;
+    white-space: nowrap;
+    text-overflow: ellipsis;
+    text-shadow: 0 1px 2px rgb(0 0 0 / 70%);
+    pointer-events: none;
+  }
+  .caption .name {
+    font-weight: 600;
+  }
+  .overlay[part~='unmute-button'] {
+    padding-inline: 20px;
+  }
+
   /* A clip still recorded: the badge under the progress, and the line once caught up. */
   .live {
     position: absolute;

@@ -8,6 +8,8 @@ import { icon, iconPlay } from './icons.js';
 import { styleProps } from '../internal/style-props.js';
 
 const RATES = [1, 1.5, 2];
+/** The speed the person last chose, kept for every reel on the site (localStorage). */
+const RATE_KEY = 'reelchat:playback-rate';
 
 /** What the controls need of `<reel-player>` beyond its public side. */
 export interface ControlsHooks {
@@ -15,6 +17,8 @@ export interface ControlsHooks {
   text(): PlayerStrings;
   /** Fills a text's `{placeholders}` (in the element's language). */
   format(template: string, values: Record<string, string | number>): string;
+  /** The element's locale (relative times). */
+  locale(): string;
   /** The failure panel (playback-failure.ts), when playback failed. */
   failure(): TemplateResult | typeof nothing;
   /** The clip playing is still recorded: `edge` says so once playback caught up with it. */
@@ -34,6 +38,10 @@ export class PlayerControls {
     private readonly hooks: ControlsHooks,
   ) {
     adoptLazyStyles(host.shadowRoot, controlsStyles);
+    // The speed the person chose last time, unless the host set one.
+    const saved = Number(readRate());
+    if (RATES.includes(saved) && !host.hasAttribute('playback-rate') && host.playbackRate === 1)
+      host.playbackRate = saved;
   }
 
   /** The keyboard shortcuts on the focused reel: arrows, space or k, m. */
@@ -80,7 +88,32 @@ export class PlayerControls {
 
   private cycleRate(): void {
     const at = RATES.indexOf(this.reel.rate);
-    this.host.playbackRate = RATES[(at + 1) % RATES.length];
+    const rate = RATES[(at + 1) % RATES.length];
+    this.host.playbackRate = rate;
+    try {
+      localStorage.setItem(RATE_KEY, String(rate));
+    } catch {
+      // No storage (a sandboxed frame, storage off): the speed holds for this reel only.
+    }
+  }
+
+  /**
+   * Who recorded the clip on screen and how long ago ("Bob · 2 minutes ago"), over the picture
+   * under the progress, as Stories do: for clips that say when they were recorded (a reel's;
+   * a chat's inline player sits in a bubble that says it already). A live clip has its badge.
+   */
+  private renderCaption(): TemplateResult | typeof nothing {
+    const clip = this.reel.list[Math.max(0, this.reel.index)];
+    if (!clip?.createdAt || this.hooks.live() || this.reel.note) return nothing;
+    const when = Date.parse(clip.createdAt);
+    if (Number.isNaN(when)) return nothing;
+    const name = clip.ownerName ?? clip.owner;
+    return html`<p part="caption" class="caption">
+      ${name ? html`<span part="caption-name" class="name">${name}</span> · ` : nothing}<time
+        datetime=${clip.createdAt}
+        >${ago(Date.now() - when, this.hooks.locale())}</time
+      >
+    </p>`;
   }
 
   /**
@@ -101,7 +134,7 @@ export class PlayerControls {
     const { reel } = this;
     const total = reel.list.length;
     // Media stay left to right in any language (they follow time, as players everywhere do).
-    return html`${this.renderLive()}
+    return html`${this.renderLive()} ${this.renderCaption()}
       <div part="progress" class="progress" dir="ltr">
         ${reel.list.map((clip, i) => {
           const duration = reel.durations[i];
@@ -201,6 +234,29 @@ export class PlayerControls {
       </button>
     </div>`;
   }
+}
+
+function readRate(): string | null {
+  try {
+    return localStorage.getItem(RATE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** `ms` ago in words, in the locale ("2 minutes ago", "yesterday"), in the largest whole unit. */
+function ago(ms: number, locale: string): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ['day', 86_400],
+    ['hour', 3600],
+    ['minute', 60],
+  ];
+  for (const [unit, size] of units) {
+    if (seconds >= size) return format.format(-Math.floor(seconds / size), unit);
+  }
+  return format.format(-seconds, 'second');
 }
 
 const iconPause = icon('M6 5h4v14H6zm8 0h4v14h-4z');

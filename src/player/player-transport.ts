@@ -126,5 +126,6 @@ function toClip(video: Video): Clip | undefined {
     poster: video.poster,
     owner: video.owner,
     duration: video.duration,
+    createdAt: video.createdAt,
   };
 }

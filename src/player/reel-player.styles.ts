@@ -73,7 +73,7 @@ export default css`
     gap: 8px;
     height: auto;
     min-height: 56px;
-    padding: 12px 20px;
+    padding: 12px;
     border-radius: 28px;
     background: rgb(0 0 0 / 55%);
     font-weight: 600;

@@ -53,6 +53,7 @@ function loadPlayback(): Promise<typeof import('./sequencer.js')> {
  * @csspart failure-detail - The Content-Security-Policy line the page lacks, when that is what failed.
  * @csspart note - The visible note about a clip that was skipped, the end of the reel, or no clips.
  * @csspart live-region - The visually hidden polite announcement of the current clip.
+ * @csspart caption - Who recorded the clip on screen and how long ago, for clips with `createdAt` (`caption-name`: the name).
  * @csspart live - A clip still recorded: its badge and line, under the progress.
  * @csspart live-badge - The "Live" badge of a clip still recorded.
  * @csspart live-note - "{name} is still recording", once playback has caught up with the take.

@@ -95,6 +95,7 @@ export class Sequencer {
     this.controls = new PlayerControls(host, reel, {
       text,
       format: hooks.format,
+      locale: hooks.locale,
       failure: () => this.failure.render(),
       live: () => this.liveNow(),
     });
