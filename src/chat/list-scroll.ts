@@ -24,8 +24,31 @@ export interface ListScrollHost {
  */
 export class ListScroll {
   atBottom = true;
+  /**
+   * Watches the list's entries: one that grows after it was rendered (a video box once its
+   * video is known, a poster, a player) pushes the newest message down without a scroll
+   * event, so while at the bottom the list is taken there again.
+   */
+  private resizes?: ResizeObserver;
 
   constructor(private readonly host: ListScrollHost) {}
+
+  /** After each render: watches the entries the list has now (observing one twice is a no-op). */
+  rendered(): void {
+    const list = this.host.list();
+    if (!list || typeof ResizeObserver === 'undefined') return;
+    this.resizes ??= new ResizeObserver(() => {
+      const current = this.host.list();
+      if (this.atBottom && current) current.scrollTop = current.scrollHeight;
+    });
+    for (const entry of list.children) this.resizes.observe(entry, { box: 'border-box' });
+  }
+
+  /** The element left the page. */
+  disconnect(): void {
+    this.resizes?.disconnect();
+    this.resizes = undefined;
+  }
 
   /** A new session: at the bottom, nothing unseen. */
   reset(): void {

@@ -105,6 +105,25 @@ describe('<reel-chat>', () => {
     expect($(alice, '[part~="history"]')!.textContent).to.contain('beginning');
   });
 
+  it('stays at the newest message when an entry grows after it was shown (a video box, its poster), but not while the person reads older ones', async () => {
+    const room = newRoom();
+    await seed(room, 'bob', 25);
+    const alice = await mount({ user: 'alice', room });
+    const box = list(alice);
+    const fromBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight;
+    expect(fromBottom()).to.be.lessThan(2);
+    const newest = $$(alice, '[part~="message"]').at(-1)!;
+    newest.style.paddingBottom = '300px';
+    await waitUntil(() => fromBottom() < 2, 'the newest message was pushed below the fold');
+
+    box.scrollTop = 10;
+    await waitUntil(() => box.scrollTop === 10);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    newest.style.paddingBottom = '600px';
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(box.scrollTop).to.equal(10);
+  });
+
   it('does not jump while the person reads older messages: it shows a "new messages" pill', async () => {
     const room = newRoom();
     await seed(room, 'bob', 25);

@@ -233,6 +233,7 @@ export class ReelChat extends ConnectedElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.stop();
+    this.listScroll.disconnect();
   }
 
   protected override willUpdate(): void {
@@ -249,6 +250,7 @@ export class ReelChat extends ConnectedElement {
 
   protected override updated(): void {
     this.reconcile();
+    this.listScroll.rendered();
   }
 
   // ——— session ———
