@@ -4,10 +4,13 @@ import { css } from 'lit';
  * `<reel-recorder>`'s styles for what it shows once the camera is on (the live preview,
  * the timer, the device choices, the review, sending): loaded with the take lifecycle and
  * added to the element's shadow root after its own (`reel-recorder.styles.ts`).
+ *
+ * Record and Stop are white on the danger red of the light theme in both themes: the dark
+ * theme's danger (a light red, for text on dark) under white fails contrast (axe).
  */
 export default css`
   :host {
-    --_record: var(--reel-recorder-record-color, var(--_danger));
+    --_record: var(--reel-recorder-record-color, var(--reel-color-danger, #c62828));
   }
   /* The take's shape (take-shape.ts): the attribute's, else portrait on an upright screen. */
   :host([shape='portrait']) {

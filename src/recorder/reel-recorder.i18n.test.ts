@@ -106,10 +106,17 @@ describe('<reel-recorder> languages and layout', () => {
     expectStatusClearOfVideo(el, video);
   });
 
-  it('is accessible in review in dark mode, at 320 px and right to left', async () => {
+  it('is accessible previewing, recording and in review in dark mode, at 320 px and right to left', async () => {
     await emulateMedia({ colorScheme: 'dark' });
     const dark = await recorder();
-    await review(dark);
+    // Record, then Stop: white on the record colour, which must hold in the dark theme too.
+    await expect(dark).to.be.accessible();
+    part(dark, 'record-button').click();
+    await reach(dark, 'recording');
+    await expect(dark).to.be.accessible();
+    part(dark, 'stop-button').click();
+    await reach(dark, 'reviewing');
+    await dark.updateComplete;
     await expect(dark).to.be.accessible();
     await emulateMedia({ colorScheme: 'light' });
     const narrow = await recorder({ width: 320, lang: 'ar' });
