@@ -105,10 +105,10 @@ for (const engine of enginesFromEnv()) {
         const alice = await open(engine, 'alice', conversation);
         const bob = await open(engine, 'bob', conversation);
         await recordAndSend(alice, 6);
-        // Well under way, far from done.
+        // Well under way, far from done: its row says how far ("Sending… 14%").
         await until(
           alice.page,
-          { chain: ['reel-chat', '[data-id="upload"]'], text: 'Uploading' },
+          { chain: ['reel-chat', '[data-id="upload"]'], text: '%' },
           'the upload’s progress',
         );
         await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -126,7 +126,7 @@ for (const engine of enginesFromEnv()) {
         );
         assert.ok(shownIn < 1000, `the take showed ${shownIn} ms after the page loaded`);
         const row = await ask(alice.page, { chain: ['reel-chat', '[data-id^="take:"]'] });
-        assert.match(row[0], /Uploading|Waiting|Processing/);
+        assert.match(row[0], /Sending|Waiting|Processing/);
 
         network.uploadRate = 400_000;
         await until(bob.page, { chain: ['reel-chat', '[part~="video"]'] }, 'Bob’s clip', 1, 90_000);
