@@ -79,20 +79,11 @@ export async function postgresRestart() {
   const { startCluster } = await import('../server/test/cluster.ts');
   const { removeClips } = await import('../server/test/helpers.ts');
   const { postgresControl } = await import('../server/test/postgres-process.ts');
-  const { runRestartWorkload, settledVideo } =
+  const { RESTART_CLUSTER, RESTART_LOAD, runRestartWorkload, settledVideo } =
     await import('../server/test/pg-restart-workload.ts');
 
-  const load = { uploads: 20, members: 8, messages: 200, outageMs: 10_000 };
-  const cluster = await startCluster({
-    apis: 2,
-    workers: 1,
-    env: {
-      REELCHAT_RATE_MESSAGES_PER_MINUTE: '0',
-      REELCHAT_QUOTA_UPLOADS_BURST: '100',
-      REELCHAT_QUOTA_UNFINISHED_UPLOADS: '100',
-      REELCHAT_CONVERT_CONCURRENCY: '2',
-    },
-  });
+  const load = RESTART_LOAD;
+  const cluster = await startCluster(RESTART_CLUSTER);
   const postgres = postgresControl(cluster.databaseUrl);
   const guard = { postgresDown: false };
   try {

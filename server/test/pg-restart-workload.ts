@@ -10,6 +10,26 @@ import type { Cluster } from './cluster.js';
 import { auth, json, makeClip, tusMetadata, waitFor } from './helpers.js';
 import type { PostgresControl } from './postgres-process.js';
 
+/** The load: 20 uploads and 200 messages from 8 members, PostgreSQL down 10 s. */
+export const RESTART_LOAD: RestartLoad = {
+  uploads: 20,
+  members: 8,
+  messages: 200,
+  outageMs: 10_000,
+};
+
+/** The scaled cluster that meets it: two api instances and a worker, no limit in its way. */
+export const RESTART_CLUSTER = {
+  apis: 2,
+  workers: 1,
+  env: {
+    REELCHAT_RATE_MESSAGES_PER_MINUTE: '0',
+    REELCHAT_QUOTA_UPLOADS_BURST: '100',
+    REELCHAT_QUOTA_UNFINISHED_UPLOADS: '100',
+    REELCHAT_CONVERT_CONCURRENCY: '2',
+  },
+};
+
 export interface RestartLoad {
   uploads: number;
   members: number;

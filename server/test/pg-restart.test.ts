@@ -12,10 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCluster, type Cluster } from './cluster.js';
 import { removeClips, waitFor } from './helpers.js';
-import { runRestartWorkload, settledVideo } from './pg-restart-workload.js';
+import {
+  RESTART_CLUSTER,
+  RESTART_LOAD as LOAD,
+  runRestartWorkload,
+  settledVideo,
+} from './pg-restart-workload.js';
 import { postgresControl, type PostgresControl } from './postgres-process.js';
 
-const LOAD = { uploads: 20, members: 8, messages: 200, outageMs: 10_000 };
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('PostgreSQL restarted (pg_ctl -m fast, 10 s) in scaled mode', () => {
@@ -24,16 +28,7 @@ describe('PostgreSQL restarted (pg_ctl -m fast, 10 s) in scaled mode', () => {
   const guard = { postgresDown: false };
 
   before(async () => {
-    cluster = await startCluster({
-      apis: 2,
-      workers: 1,
-      env: {
-        REELCHAT_RATE_MESSAGES_PER_MINUTE: '0',
-        REELCHAT_QUOTA_UPLOADS_BURST: '100',
-        REELCHAT_QUOTA_UNFINISHED_UPLOADS: '100',
-        REELCHAT_CONVERT_CONCURRENCY: '2',
-      },
-    });
+    cluster = await startCluster(RESTART_CLUSTER);
     postgres = postgresControl(cluster.databaseUrl);
   });
   after(async () => {
